@@ -1,0 +1,1 @@
+//! # hdl: logattn hardware in rust-hdl (the AttnV core arrives with its issue).

@@ -1,0 +1,209 @@
+//! The integer contract of the hardware: int8 V, integer code weights, exact accumulation.
+//!
+//! `acc[i][l] = sum_j w[code[i][j]] * Vq[j][l]` and `r[i] = sum_j w[code[i][j]]` are exact
+//! integers; the float output is `acc * g * s_v[l]` (or `acc * s_v[l] / r` renormalized).
+
+use crate::codebook::{check_prob, Codebook, IntWeights};
+use crate::{ModelError, V_MAX};
+use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
+use serde::Serialize;
+
+/// V quantized to int8, one symmetric scale per column (lane).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantV {
+    /// `Vq[j][l] = round(V[j][l] / s_v[l])`, in `[-127, 127]`.
+    pub vq: Array2<i8>,
+    /// `s_v[l] = max_j |V[j][l]| / 127`, or 1 when the column is all zero.
+    pub scales: Array1<f64>,
+}
+
+/// Quantizes V `[n, d]` per column. Rounding is to nearest, ties away from zero, computed in f64.
+pub fn quantize_v(v: ArrayView2<f32>) -> Result<QuantV, ModelError> {
+    if let Some(&bad) = v.iter().find(|x| !x.is_finite()) {
+        return Err(ModelError::NonFinite(bad));
+    }
+    let scales: Array1<f64> = v
+        .axis_iter(Axis(1))
+        .map(|col| {
+            let m = col.iter().fold(0f64, |m, &x| m.max((x as f64).abs()));
+            if m == 0.0 {
+                1.0
+            } else {
+                m / V_MAX as f64
+            }
+        })
+        .collect();
+    let mut vq = Array2::<i8>::zeros(v.raw_dim());
+    Zip::from(vq.rows_mut()).and(v.rows()).for_each(|mut qrow, vrow| {
+        for ((q, &x), &s) in qrow.iter_mut().zip(vrow).zip(&scales) {
+            *q = ((x as f64) / s).round().clamp(-(V_MAX as f64), V_MAX as f64) as i8;
+        }
+    });
+    Ok(QuantV { vq, scales })
+}
+
+/// Exact integer result of one head: what the hardware emits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccRows {
+    /// `acc[i][l]`, `[rows, d]`.
+    pub acc: Array2<i64>,
+    /// Row weight sums `r[i]`.
+    pub rsum: Array1<u64>,
+}
+
+/// `acc = W(codes) @ Vq` exactly. `codes` is `[rows, n]`, `vq` is `[n, d]`, `w` has one weight per
+/// code value. Panics if shapes disagree or a code has no weight (callers validate input).
+pub fn accumulate(codes: ArrayView2<u8>, vq: ArrayView2<i8>, w: &[u32]) -> AccRows {
+    assert_eq!(codes.ncols(), vq.nrows(), "codes [rows, n] and Vq [n, d] disagree on n");
+    let (rows, d) = (codes.nrows(), vq.ncols());
+    let mut acc = Array2::<i64>::zeros((rows, d));
+    let mut rsum = Array1::<u64>::zeros(rows);
+    for (i, crow) in codes.rows().into_iter().enumerate() {
+        let mut arow = acc.row_mut(i);
+        for (j, &c) in crow.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            let wc = w[c as usize] as i64;
+            rsum[i] += wc as u64;
+            for (a, &x) in arow.iter_mut().zip(vq.row(j)) {
+                *a += wc * x as i64;
+            }
+        }
+    }
+    AccRows { acc, rsum }
+}
+
+/// Dequantizes: `out[i][l] = acc[i][l] * g * s_v[l]`.
+pub fn dequantize(acc: &AccRows, scales: &Array1<f64>, g: f64) -> Array2<f32> {
+    let mut out = Array2::<f32>::zeros(acc.acc.raw_dim());
+    Zip::from(out.rows_mut()).and(acc.acc.rows()).for_each(|mut o, a| {
+        for ((o, &a), &s) in o.iter_mut().zip(a).zip(scales) {
+            *o = (a as f64 * g * s) as f32;
+        }
+    });
+    out
+}
+
+/// Renormalized dequantization: `out[i][l] = acc[i][l] * s_v[l] / r[i]` (0 when `r[i] = 0`):
+/// the row's surviving weights are rescaled to sum to one, winning back the pruned mass.
+pub fn dequantize_renormalized(acc: &AccRows, scales: &Array1<f64>) -> Array2<f32> {
+    let mut out = Array2::<f32>::zeros(acc.acc.raw_dim());
+    Zip::from(out.rows_mut()).and(acc.acc.rows()).and(&acc.rsum).for_each(|mut o, a, &r| {
+        if r == 0 {
+            return;
+        }
+        for ((o, &a), &s) in o.iter_mut().zip(a).zip(scales) {
+            *o = (a as f64 * s / r as f64) as f32;
+        }
+    });
+    out
+}
+
+/// Quantizes a probability matrix to codes, checking every value.
+pub fn quantize_probs(probs: ArrayView2<f32>, cb: &Codebook) -> Result<Array2<u8>, ModelError> {
+    let mut codes = Array2::<u8>::zeros(probs.raw_dim());
+    for (c, &p) in codes.iter_mut().zip(probs.iter()) {
+        check_prob(p)?;
+        *c = cb.code(p);
+    }
+    Ok(codes)
+}
+
+/// Everything the hardware path produces for one head.
+#[derive(Clone, Debug)]
+pub struct HeadResult {
+    /// The codes fed to the core, `[rows, n]`.
+    pub codes: Array2<u8>,
+    /// V as loaded into the core.
+    pub v: QuantV,
+    /// The weights loaded into the core.
+    pub weights: IntWeights,
+    /// The core's exact output.
+    pub acc: AccRows,
+    /// Dequantized float output `[rows, d]`.
+    pub out: Array2<f32>,
+}
+
+/// The software path of the hardware contract for one head: quantize P `[rows, n]` with `cb`,
+/// quantize V `[n, d]` to int8, accumulate exactly, dequantize (optionally renormalized).
+pub fn attend_head(
+    probs: ArrayView2<f32>,
+    v: ArrayView2<f32>,
+    cb: &Codebook,
+    renormalize: bool,
+) -> Result<HeadResult, ModelError> {
+    if probs.ncols() != v.nrows() {
+        return Err(ModelError::Shape(format!(
+            "P has {} keys per row but V has {} rows",
+            probs.ncols(),
+            v.nrows()
+        )));
+    }
+    let codes = quantize_probs(probs, cb)?;
+    let qv = quantize_v(v)?;
+    let weights = cb.weights();
+    let acc = accumulate(codes.view(), qv.vq.view(), &weights.w);
+    let out = if renormalize {
+        dequantize_renormalized(&acc, &qv.scales)
+    } else {
+        dequantize(&acc, &qv.scales, weights.scale)
+    };
+    Ok(HeadResult { codes, v: qv, weights, acc, out })
+}
+
+/// Frobenius relative error `||a - b|| / ||b||` in f64 (0 when both are zero).
+pub fn rel_err(a: ArrayView2<f32>, b: ArrayView2<f32>) -> f64 {
+    let (mut num, mut den) = (0f64, 0f64);
+    for (&x, &y) in a.iter().zip(b.iter()) {
+        num += (x as f64 - y as f64).powi(2);
+        den += (y as f64).powi(2);
+    }
+    if den == 0.0 {
+        if num == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        (num / den).sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn quantize_v_per_column() {
+        let v = array![[1.0f32, 0.0, -2.0], [-0.5, 0.0, 1.0]];
+        let q = quantize_v(v.view()).unwrap();
+        assert_eq!(q.vq, array![[127i8, 0, -127], [-64, 0, 64]]); // -63.5 and 63.5 round away from 0
+        assert_eq!(q.scales[1], 1.0);
+        assert_eq!(q.scales[0], 1.0 / 127.0);
+        assert!(quantize_v(array![[f32::NAN]].view()).is_err());
+    }
+
+    #[test]
+    fn accumulate_small() {
+        let codes = array![[0u8, 1, 2], [0, 0, 0]];
+        let vq = array![[1i8, 2], [3, 4], [-5, 127]];
+        let w = [0u32, 10, 100, 0, 0, 0, 0, 0];
+        let r = accumulate(codes.view(), vq.view(), &w);
+        assert_eq!(r.acc, array![[30 - 500, 40 + 12700], [0, 0]]);
+        assert_eq!(r.rsum, array![110u64, 0]);
+        let out = dequantize_renormalized(&r, &array![1.0, 1.0]);
+        assert_eq!(out.row(1).to_vec(), vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn attend_head_rejects_bad_input() {
+        let cb = Codebook::log(3, 1e-3).unwrap();
+        let p = array![[0.5f32, 0.5]];
+        let e = attend_head(p.view(), Array2::zeros((3, 4)).view(), &cb, false).unwrap_err();
+        assert_eq!(e.to_string(), "shape mismatch: P has 2 keys per row but V has 3 rows");
+        let p = array![[0.5f32, f32::INFINITY]];
+        assert!(attend_head(p.view(), Array2::zeros((2, 4)).view(), &cb, false).is_err());
+    }
+}
