@@ -6,7 +6,6 @@
 use crate::codebook::{check_prob, Codebook, IntWeights};
 use crate::{ModelError, V_MAX};
 use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
-use serde::Serialize;
 
 /// V quantized to int8, one symmetric scale per column (lane).
 #[derive(Clone, Debug, PartialEq)]

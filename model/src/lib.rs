@@ -49,4 +49,6 @@ pub enum ModelError {
     Shape(String),
     #[error("bad core parameters: {0}")]
     BadParams(String),
+    #[error("{0}")]
+    Io(String),
 }
