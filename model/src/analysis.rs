@@ -107,7 +107,10 @@ impl Method {
             Method::Boolean { threshold } => {
                 let m = row.iter().filter(|&&a| a as f64 >= threshold).count();
                 let v = if m == 0 { 0.0 } else { 1.0 / m as f64 };
-                out.extend(row.iter().map(|&a| if a as f64 >= threshold { v } else { 0.0 }));
+                out.extend(
+                    row.iter()
+                        .map(|&a| if a as f64 >= threshold { v } else { 0.0 }),
+                );
             }
         }
     }
@@ -160,6 +163,27 @@ pub fn jsd_row(before: impl Iterator<Item = f64>, after: impl Iterator<Item = f6
     js.max(0.0)
 }
 
+/// Jensen-Shannon divergence (base 2) between a row and its quantized version, both read as
+/// distributions over the keys (each normalized to sum to one; an all-zero row is uniform).
+pub fn jsd_distribution(p: &[f32], q: &[f64]) -> f64 {
+    let sp: f64 = p.iter().map(|&x| x as f64).sum();
+    let sq: f64 = q.iter().sum();
+    let n = p.len().max(1) as f64;
+    let norm = |x: f64, s: f64| if s > 0.0 { x / s } else { 1.0 / n };
+    let mut js = 0.0;
+    for (&a, &b) in p.iter().zip(q) {
+        let (a, b) = (norm(a as f64, sp), norm(b, sq));
+        let m = 0.5 * (a + b);
+        if a > 0.0 {
+            js += 0.5 * a * (a / m).log2();
+        }
+        if b > 0.0 {
+            js += 0.5 * b * (b / m).log2();
+        }
+    }
+    js.max(0.0)
+}
+
 /// Fraction of `values` strictly below each threshold.
 pub fn sparsity<'a>(values: impl Iterator<Item = &'a f32>, thresholds: &[f64]) -> Vec<f64> {
     let mut below = vec![0usize; thresholds.len()];
@@ -172,7 +196,10 @@ pub fn sparsity<'a>(values: impl Iterator<Item = &'a f32>, thresholds: &[f64]) -
             }
         }
     }
-    below.iter().map(|&b| if n == 0 { 0.0 } else { b as f64 / n as f64 }).collect()
+    below
+        .iter()
+        .map(|&b| if n == 0 { 0.0 } else { b as f64 / n as f64 })
+        .collect()
 }
 
 /// How many of a row's largest values it takes to reach `mass` of the row's total.
@@ -215,12 +242,24 @@ pub struct MemoryFigures {
 impl MemoryFigures {
     /// Figures for `rows` rows of length `n` holding `nnz` non-zero k-bit codes.
     pub fn new(rows: u64, n: u64, nnz: u64, bits: u32) -> Self {
-        let ceil_log2 = |x: u64| if x <= 1 { 0 } else { 64 - (x - 1).leading_zeros() as u64 };
+        let ceil_log2 = |x: u64| {
+            if x <= 1 {
+                0
+            } else {
+                64 - (x - 1).leading_zeros() as u64
+            }
+        };
         let values = rows * n;
         let fp32_bits = 32 * values;
         let dense_code_bits = bits as u64 * values;
         let sparse_code_bits = nnz * (ceil_log2(n).max(1) + bits as u64) + rows * ceil_log2(n + 1);
-        let saving = |b: u64| if fp32_bits == 0 { 0.0 } else { 1.0 - b as f64 / fp32_bits as f64 };
+        let saving = |b: u64| {
+            if fp32_bits == 0 {
+                0.0
+            } else {
+                1.0 - b as f64 / fp32_bits as f64
+            }
+        };
         Self {
             values,
             nnz,
@@ -252,7 +291,10 @@ impl MeanStd {
         let n = xs.len() as f64;
         let mean = xs.iter().sum::<f64>() / n;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-        Self { mean, std: var.sqrt() }
+        Self {
+            mean,
+            std: var.sqrt(),
+        }
     }
 }
 
@@ -267,8 +309,11 @@ pub struct GroupStats {
     pub sparsity: Vec<f64>,
     /// Largest values per row needed to reach half the row's mass.
     pub top_k_half_mass: MeanStd,
-    /// Mean JSD per row, one entry per method of [`Report::methods`].
+    /// Mean JSD between each row's log-binned histogram before and after quantization, one entry
+    /// per method of [`Report::methods`].
     pub jsd: Vec<f64>,
+    /// Mean JSD between each row and its quantized version as distributions over the keys.
+    pub jsd_distribution: Vec<f64>,
 }
 
 /// The whole analysis of one array of probabilities.
@@ -290,6 +335,7 @@ struct RowStats {
     below: Vec<usize>,
     topk: f64,
     jsd: Vec<f64>,
+    jsd_dist: Vec<f64>,
 }
 
 /// Analyzes probabilities `[..., rows, n]` (rank >= 2). Leading axes are read as
@@ -299,10 +345,14 @@ pub fn analyze(probs: ArrayViewD<f32>, methods: &[Method]) -> Result<Report, Mod
     let shape = probs.shape().to_vec();
     let rank = shape.len();
     if rank < 2 {
-        return Err(ModelError::Shape(format!("probabilities need rank >= 2 ([..., rows, n]), got shape {shape:?}")));
+        return Err(ModelError::Shape(format!(
+            "probabilities need rank >= 2 ([..., rows, n]), got shape {shape:?}"
+        )));
     }
     if methods.is_empty() {
-        return Err(ModelError::Shape("no quantization method to compare".into()));
+        return Err(ModelError::Shape(
+            "no quantization method to compare".into(),
+        ));
     }
     for m in methods {
         m.validate()?;
@@ -323,7 +373,10 @@ pub fn analyze(probs: ArrayViewD<f32>, methods: &[Method]) -> Result<Report, Mod
         .map_err(|e| ModelError::Shape(e.to_string()))?;
     let thresholds = SPARSITY_THRESHOLDS.to_vec();
     let bits = match methods[0] {
-        Method::Log { bits, .. } | Method::Octave { bits } | Method::LogNoPrune { bits, .. } | Method::Linear { bits, .. } => bits,
+        Method::Log { bits, .. }
+        | Method::Octave { bits }
+        | Method::LogNoPrune { bits, .. }
+        | Method::Linear { bits, .. } => bits,
         Method::Boolean { .. } => 1,
     };
 
@@ -336,20 +389,27 @@ pub fn analyze(probs: ArrayViewD<f32>, methods: &[Method]) -> Result<Report, Mod
         for r in mat.axis_iter(Axis(0)) {
             row.clear();
             row.extend(r.iter().copied());
-            let below = thresholds.iter().map(|&t| row.iter().filter(|&&x| (x as f64) < t).count()).collect();
-            let topk = top_k_for_mass(&row, 0.5, &mut scratch) as f64;
-            let jsd = methods
+            let below = thresholds
                 .iter()
-                .enumerate()
-                .map(|(k, meth)| {
-                    meth.apply_row(&row, &mut q);
-                    if k == 0 {
-                        nnz0 += q.iter().filter(|&&x| x != 0.0).count() as u64;
-                    }
-                    jsd_row(row.iter().map(|&x| x as f64), q.iter().copied())
-                })
+                .map(|&t| row.iter().filter(|&&x| (x as f64) < t).count())
                 .collect();
-            rows.push(RowStats { group, below, topk, jsd });
+            let topk = top_k_for_mass(&row, 0.5, &mut scratch) as f64;
+            let (mut jsd, mut jsd_dist) = (Vec::new(), Vec::new());
+            for (k, meth) in methods.iter().enumerate() {
+                meth.apply_row(&row, &mut q);
+                if k == 0 {
+                    nnz0 += q.iter().filter(|&&x| x != 0.0).count() as u64;
+                }
+                jsd.push(jsd_row(row.iter().map(|&x| x as f64), q.iter().copied()));
+                jsd_dist.push(jsd_distribution(&row, &q));
+            }
+            rows.push(RowStats {
+                group,
+                below,
+                topk,
+                jsd,
+                jsd_dist,
+            });
         }
     }
 
@@ -357,17 +417,33 @@ pub fn analyze(probs: ArrayViewD<f32>, methods: &[Method]) -> Result<Report, Mod
         let chosen: Vec<&RowStats> = rows.iter().filter(|r| sel(r.group)).collect();
         let count = chosen.len();
         let sparsity = (0..thresholds.len())
-            .map(|k| chosen.iter().map(|r| r.below[k]).sum::<usize>() as f64 / (count * n).max(1) as f64)
+            .map(|k| {
+                chosen.iter().map(|r| r.below[k]).sum::<usize>() as f64 / (count * n).max(1) as f64
+            })
             .collect();
         let topk: Vec<f64> = chosen.iter().map(|r| r.topk).collect();
-        let jsd = (0..methods.len())
-            .map(|k| chosen.iter().map(|r| r.jsd[k]).sum::<f64>() / count.max(1) as f64)
+        let mean = |f: &dyn Fn(&RowStats) -> f64| {
+            chosen.iter().map(|r| f(r)).sum::<f64>() / count.max(1) as f64
+        };
+        let jsd = (0..methods.len()).map(|k| mean(&|r| r.jsd[k])).collect();
+        let jsd_distribution = (0..methods.len())
+            .map(|k| mean(&|r| r.jsd_dist[k]))
             .collect();
-        GroupStats { layer, head, rows: count, sparsity, top_k_half_mass: MeanStd::of(&topk), jsd }
+        GroupStats {
+            layer,
+            head,
+            rows: count,
+            sparsity,
+            top_k_half_mass: MeanStd::of(&topk),
+            jsd,
+            jsd_distribution,
+        }
     };
     let overall = summarize(None, None, &|_| true);
     let per_layer = if rank >= 4 {
-        (0..layers).map(|l| summarize(Some(l), None, &|g| g / heads == l)).collect()
+        (0..layers)
+            .map(|l| summarize(Some(l), None, &|g| g / heads == l))
+            .collect()
     } else {
         Vec::new()
     };
@@ -414,6 +490,12 @@ mod tests {
     }
 
     #[test]
+    fn jsd_distribution_bounds() {
+        assert_eq!(jsd_distribution(&[0.5, 0.5], &[0.25, 0.25]), 0.0);
+        assert!((jsd_distribution(&[1.0, 0.0], &[0.0, 1.0]) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
     fn top_k_counts() {
         let mut s = Vec::new();
         assert_eq!(top_k_for_mass(&[0.1, 0.6, 0.3], 0.5, &mut s), 1);
@@ -424,16 +506,28 @@ mod tests {
     fn quantizers_behave() {
         let row = [0.0f32, 5e-4, 0.002, 0.3, 0.6975];
         let mut out = Vec::new();
-        Method::Linear { bits: 3, threshold: 1e-3 }.apply_row(&row, &mut out);
+        Method::Linear {
+            bits: 3,
+            threshold: 1e-3,
+        }
+        .apply_row(&row, &mut out);
         assert_eq!(out[0], 0.0);
         assert_eq!(out[1], 0.0);
         let q = (1.0 - 1e-3) / 7.0;
         assert!((out[2] - (1e-3 + 0.5 * q)).abs() < 1e-12);
         Method::Boolean { threshold: 1e-3 }.apply_row(&row, &mut out);
         assert_eq!(out, vec![0.0, 0.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0]);
-        Method::LogNoPrune { bits: 3, threshold: 1e-3 }.apply_row(&row, &mut out);
+        Method::LogNoPrune {
+            bits: 3,
+            threshold: 1e-3,
+        }
+        .apply_row(&row, &mut out);
         assert!(out.iter().all(|&x| x > 0.0), "nothing is pruned: {out:?}");
-        Method::Log { bits: 3, threshold: 1e-3 }.apply_row(&row, &mut out);
+        Method::Log {
+            bits: 3,
+            threshold: 1e-3,
+        }
+        .apply_row(&row, &mut out);
         assert_eq!(out[1], 0.0);
         assert!((out[4] - 0.6105).abs() < 1e-3);
     }

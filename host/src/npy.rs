@@ -1,0 +1,121 @@
+//! Reading and writing `.npy` files with errors that name the file and the problem, and
+//! all-or-nothing output (a temporary file renamed into place).
+
+use anyhow::{anyhow, bail, Context, Result};
+use ndarray::{ArrayD, Dimension};
+use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Reads an `.npy` array of element type `T` and any rank.
+pub fn read<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>> {
+    let file = File::open(path).map_err(|e| anyhow!("{}: cannot open: {e}", path.display()))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    ArrayD::<T>::read_npy(BufReader::new(file)).map_err(|e| {
+        let why = match &e {
+            ReadNpyError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                format!("truncated .npy file ({len} bytes)")
+            }
+            ReadNpyError::ParseHeader(h) => format!("not a .npy file ({h})"),
+            ReadNpyError::WrongDescriptor(d) => {
+                format!("wrong dtype {d}: expected {}", dtype_name::<T>())
+            }
+            ReadNpyError::MissingData => {
+                format!("truncated .npy file ({len} bytes): data ends early")
+            }
+            ReadNpyError::ExtraBytes(n) => {
+                format!("corrupt .npy file: {n} unexpected bytes after the data")
+            }
+            _ => e.to_string(),
+        };
+        anyhow!("{}: {why}", path.display())
+    })
+}
+
+/// Reads float32 data and rejects NaN and infinities, naming the first bad element.
+pub fn read_finite_f32(path: &Path) -> Result<ArrayD<f32>> {
+    let a = read::<f32>(path)?;
+    if let Some((idx, v)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        bail!(
+            "{}: value {v} at index {:?} is not finite",
+            path.display(),
+            idx.slice()
+        );
+    }
+    Ok(a)
+}
+
+/// Reads attention probabilities: finite float32 values in `[0, 1]`.
+pub fn read_probs(path: &Path) -> Result<ArrayD<f32>> {
+    let a = read_finite_f32(path)?;
+    if let Some((idx, v)) = a.indexed_iter().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+        bail!(
+            "{}: value {v} at index {:?} is not a probability (outside [0, 1])",
+            path.display(),
+            idx.slice()
+        );
+    }
+    if a.ndim() == 0 {
+        bail!(
+            "{}: expected an array whose last axis is the key axis, got a scalar",
+            path.display()
+        );
+    }
+    Ok(a)
+}
+
+/// Writes `array` to `path` atomically: a sibling temporary file, renamed on success.
+pub fn write_atomic<T: WritableElement, D: Dimension>(
+    path: &Path,
+    array: &ndarray::Array<T, D>,
+) -> Result<()> {
+    let tmp = temp_sibling(path);
+    let result = (|| -> Result<()> {
+        let f = File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        let mut w = BufWriter::new(f);
+        array
+            .write_npy(&mut w)
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        w.flush()?;
+        w.into_inner()
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?
+            .sync_all()?;
+        std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes text (a JSON report) atomically.
+pub fn write_text_atomic(path: &Path, text: &str) -> Result<()> {
+    let tmp = temp_sibling(path);
+    let result = std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .with_context(|| format!("{}: cannot write", path.display()));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn temp_sibling(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// numpy's name of an element type, for error messages.
+fn dtype_name<T>() -> &'static str {
+    match std::any::type_name::<T>() {
+        "f32" => "float32 ('<f4')",
+        "f64" => "float64 ('<f8')",
+        "u8" => "uint8 ('|u1')",
+        "i8" => "int8 ('|i1')",
+        other => other,
+    }
+}
