@@ -32,12 +32,24 @@ fn random_vq(rng: &mut Rng, n: usize, d: usize) -> Array2<i8> {
 
 /// Codes with each entry non-zero with probability `density`, non-zero codes uniform in 1..=7.
 fn random_codes(rng: &mut Rng, rows: usize, n: usize, density: f64) -> Array2<u8> {
-    Array2::from_shape_fn((rows, n), |_| if rng.unit() < density { 1 + rng.below(7) as u8 } else { 0 })
+    Array2::from_shape_fn((rows, n), |_| {
+        if rng.unit() < density {
+            1 + rng.below(7) as u8
+        } else {
+            0
+        }
+    })
 }
 
 fn case(name: &str, codes: Array2<u8>, vq: Array2<i8>, weights: Vec<u32>) -> AttnVCase {
     let expected = accumulate(codes.view(), vq.view(), &weights);
-    AttnVCase { name: name.into(), codes, vq, weights, expected }
+    AttnVCase {
+        name: name.into(),
+        codes,
+        vq,
+        weights,
+        expected,
+    }
 }
 
 fn main() {
@@ -47,7 +59,12 @@ fn main() {
     let oct3 = Codebook::octave(3).unwrap().weights().w;
     let mut cases = Vec::new();
 
-    cases.push(case("d32_n16_log3", random_codes(&mut rng, 8, 16, 0.3), random_vq(&mut rng, 16, 32), log3.clone()));
+    cases.push(case(
+        "d32_n16_log3",
+        random_codes(&mut rng, 8, 16, 0.3),
+        random_vq(&mut rng, 16, 32),
+        log3.clone(),
+    ));
 
     // One row per density, then again: 0%, 1%, 5%, 20%, 50%, 100%.
     let densities = [0.0, 0.01, 0.05, 0.2, 0.5, 1.0];
@@ -56,10 +73,18 @@ fn main() {
         let r = random_codes(&mut rng, 1, 128, densities[i % densities.len()]);
         row.assign(&r.row(0));
     }
-    cases.push(case("d64_n128_octave_densities", codes, random_vq(&mut rng, 128, 64), oct3.clone()));
+    cases.push(case(
+        "d64_n128_octave_densities",
+        codes,
+        random_vq(&mut rng, 128, 64),
+        oct3.clone(),
+    ));
 
     // The accumulator's worst case: n = N_MAX = 512, every weight 2^16 - 1, |Vq| = 127.
-    let wmax = vec![0].into_iter().chain(std::iter::repeat(max_weight()).take(7)).collect::<Vec<u32>>();
+    let wmax = vec![0]
+        .into_iter()
+        .chain(std::iter::repeat(max_weight()).take(7))
+        .collect::<Vec<u32>>();
     let mut codes = Array2::<u8>::from_elem((4, 512), 7);
     codes.row_mut(1).fill(1);
     codes.row_mut(3).fill(0);
@@ -74,26 +99,54 @@ fn main() {
     codes.row_mut(2).fill(0);
     codes[[2, 0]] = 1;
     codes.row_mut(5).fill(0);
-    cases.push(case("d64_n100_zero_rows", codes, random_vq(&mut rng, 100, 64), log3.clone()));
+    cases.push(case(
+        "d64_n100_zero_rows",
+        codes,
+        random_vq(&mut rng, 100, 64),
+        log3.clone(),
+    ));
 
     let codes = Array2::from_shape_vec((3, 1), vec![0u8, 7, 3]).unwrap();
-    cases.push(case("d32_n1", codes, random_vq(&mut rng, 1, 32), log3.clone()));
+    cases.push(case(
+        "d32_n1",
+        codes,
+        random_vq(&mut rng, 1, 32),
+        log3.clone(),
+    ));
 
     let codes = Array2::from_shape_fn((16, 64), |(i, j)| ((i + j) % 8) as u8);
-    cases.push(case("d64_n64_every_code", codes, random_vq(&mut rng, 64, 64), log3.clone()));
+    cases.push(case(
+        "d64_n64_every_code",
+        codes,
+        random_vq(&mut rng, 64, 64),
+        log3.clone(),
+    ));
 
     for c in &cases {
         c.save(&root.join("attnv").join(&c.name)).unwrap();
-        println!("attnv/{}: rows {} n {} d {}", c.name, c.codes.nrows(), c.n(), c.d());
+        println!(
+            "attnv/{}: rows {} n {} d {}",
+            c.name,
+            c.codes.nrows(),
+            c.n(),
+            c.d()
+        );
     }
 
     // Quantizer edge cases: each codebook edge as the nearest f32 and its two neighbours,
     // 0, 1, tiny values, then random probabilities.
     let mut vals: Vec<f32> = vec![0.0, 1.0, f32::MIN_POSITIVE, 1e-30, 0.5];
-    for cb in [Codebook::log(3, 1e-3).unwrap(), Codebook::octave(3).unwrap()] {
+    for cb in [
+        Codebook::log(3, 1e-3).unwrap(),
+        Codebook::octave(3).unwrap(),
+    ] {
         for e in cb.edges() {
             let f = e as f32;
-            vals.extend([f32::from_bits(f.to_bits() - 1), f, f32::from_bits(f.to_bits() + 1)]);
+            vals.extend([
+                f32::from_bits(f.to_bits() - 1),
+                f,
+                f32::from_bits(f.to_bits() + 1),
+            ]);
         }
     }
     vals.retain(|v| (0.0..=1.0).contains(v));

@@ -75,7 +75,12 @@ impl Codebook {
     }
 
     fn build(bits: u32, threshold: f64, kind: CodebookKind) -> Self {
-        let mut cb = Self { bits, threshold, kind, edges: Vec::new() };
+        let mut cb = Self {
+            bits,
+            threshold,
+            kind,
+            edges: Vec::new(),
+        };
         let ncodes = 1u32 << bits;
         cb.edges = (0..ncodes - 1)
             .map(|m| match kind {
@@ -156,7 +161,11 @@ impl Codebook {
     /// The representative value of a code: `level(0) = 0`,
     /// `level(c) = 2^(log2 t + (c - 1/2) q)`.
     pub fn level(&self, code: u8) -> f64 {
-        assert!(code <= self.max_code(), "code {code} out of range for a {}-bit codebook", self.bits);
+        assert!(
+            code <= self.max_code(),
+            "code {code} out of range for a {}-bit codebook",
+            self.bits
+        );
         if code == 0 {
             0.0
         } else {
@@ -176,7 +185,9 @@ impl Codebook {
     pub fn weights(&self) -> IntWeights {
         match self.kind {
             CodebookKind::Octave => IntWeights {
-                w: (0..self.num_codes()).map(|c| if c == 0 { 0 } else { 1u32 << (c - 1) }).collect(),
+                w: (0..self.num_codes())
+                    .map(|c| if c == 0 { 0 } else { 1u32 << (c - 1) })
+                    .collect(),
                 scale: self.level(1),
             },
             CodebookKind::Log => {
@@ -196,7 +207,9 @@ impl Codebook {
     pub fn describe(&self) -> String {
         match self.kind {
             CodebookKind::Log => format!("log k={} t={}", self.bits, self.threshold),
-            CodebookKind::Octave => format!("octave k={} t=2^-{}", self.bits, (1u32 << self.bits) - 1),
+            CodebookKind::Octave => {
+                format!("octave k={} t=2^-{}", self.bits, (1u32 << self.bits) - 1)
+            }
         }
     }
 }
@@ -233,13 +246,21 @@ mod tests {
     fn paper_check_values_k3_t1e3() {
         let cb = Codebook::log(3, 1e-3).unwrap();
         assert!(close(cb.step(), 1.4237, 1e-4), "q = {}", cb.step());
-        let edges = [1e-3, 2.683e-3, 7.197e-3, 1.931e-2, 5.179e-2, 0.1389, 0.3728, 1.0];
+        let edges = [
+            1e-3, 2.683e-3, 7.197e-3, 1.931e-2, 5.179e-2, 0.1389, 0.3728, 1.0,
+        ];
         for (got, want) in cb.edges().iter().zip(edges) {
             assert!(close(*got, want, 1e-3), "edge {got} vs {want}");
         }
-        let levels = [1.638e-3, 4.394e-3, 1.179e-2, 3.162e-2, 8.483e-2, 0.2276, 0.6105];
+        let levels = [
+            1.638e-3, 4.394e-3, 1.179e-2, 3.162e-2, 8.483e-2, 0.2276, 0.6105,
+        ];
         for (c, want) in (1..=7u8).zip(levels) {
-            assert!(close(cb.level(c), want, 1e-3), "level({c}) = {} vs {want}", cb.level(c));
+            assert!(
+                close(cb.level(c), want, 1e-3),
+                "level({c}) = {} vs {want}",
+                cb.level(c)
+            );
         }
         assert_eq!(cb.code(1.0), 7);
         assert_eq!(cb.code(0.0), 0);
@@ -287,7 +308,10 @@ mod tests {
             assert!(e.starts_with("threshold must be in (0, 1)"), "{e}");
         }
         let cb = Codebook::log(3, 1e-3).unwrap();
-        assert_eq!(cb.try_code(f32::NAN).unwrap_err().to_string(), "value NaN is not finite");
+        assert_eq!(
+            cb.try_code(f32::NAN).unwrap_err().to_string(),
+            "value NaN is not finite"
+        );
         assert_eq!(
             cb.try_code(1.5).unwrap_err().to_string(),
             "value 1.5 is not a probability (outside [0, 1])"

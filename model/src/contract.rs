@@ -33,11 +33,15 @@ pub fn quantize_v(v: ArrayView2<f32>) -> Result<QuantV, ModelError> {
         })
         .collect();
     let mut vq = Array2::<i8>::zeros(v.raw_dim());
-    Zip::from(vq.rows_mut()).and(v.rows()).for_each(|mut qrow, vrow| {
-        for ((q, &x), &s) in qrow.iter_mut().zip(vrow).zip(&scales) {
-            *q = ((x as f64) / s).round().clamp(-(V_MAX as f64), V_MAX as f64) as i8;
-        }
-    });
+    Zip::from(vq.rows_mut())
+        .and(v.rows())
+        .for_each(|mut qrow, vrow| {
+            for ((q, &x), &s) in qrow.iter_mut().zip(vrow).zip(&scales) {
+                *q = ((x as f64) / s)
+                    .round()
+                    .clamp(-(V_MAX as f64), V_MAX as f64) as i8;
+            }
+        });
     Ok(QuantV { vq, scales })
 }
 
@@ -53,7 +57,11 @@ pub struct AccRows {
 /// `acc = W(codes) @ Vq` exactly. `codes` is `[rows, n]`, `vq` is `[n, d]`, `w` has one weight per
 /// code value. Panics if shapes disagree or a code has no weight (callers validate input).
 pub fn accumulate(codes: ArrayView2<u8>, vq: ArrayView2<i8>, w: &[u32]) -> AccRows {
-    assert_eq!(codes.ncols(), vq.nrows(), "codes [rows, n] and Vq [n, d] disagree on n");
+    assert_eq!(
+        codes.ncols(),
+        vq.nrows(),
+        "codes [rows, n] and Vq [n, d] disagree on n"
+    );
     let (rows, d) = (codes.nrows(), vq.ncols());
     let mut acc = Array2::<i64>::zeros((rows, d));
     let mut rsum = Array1::<u64>::zeros(rows);
@@ -76,11 +84,13 @@ pub fn accumulate(codes: ArrayView2<u8>, vq: ArrayView2<i8>, w: &[u32]) -> AccRo
 /// Dequantizes: `out[i][l] = acc[i][l] * g * s_v[l]`.
 pub fn dequantize(acc: &AccRows, scales: &Array1<f64>, g: f64) -> Array2<f32> {
     let mut out = Array2::<f32>::zeros(acc.acc.raw_dim());
-    Zip::from(out.rows_mut()).and(acc.acc.rows()).for_each(|mut o, a| {
-        for ((o, &a), &s) in o.iter_mut().zip(a).zip(scales) {
-            *o = (a as f64 * g * s) as f32;
-        }
-    });
+    Zip::from(out.rows_mut())
+        .and(acc.acc.rows())
+        .for_each(|mut o, a| {
+            for ((o, &a), &s) in o.iter_mut().zip(a).zip(scales) {
+                *o = (a as f64 * g * s) as f32;
+            }
+        });
     out
 }
 
@@ -88,14 +98,17 @@ pub fn dequantize(acc: &AccRows, scales: &Array1<f64>, g: f64) -> Array2<f32> {
 /// the row's surviving weights are rescaled to sum to one, winning back the pruned mass.
 pub fn dequantize_renormalized(acc: &AccRows, scales: &Array1<f64>) -> Array2<f32> {
     let mut out = Array2::<f32>::zeros(acc.acc.raw_dim());
-    Zip::from(out.rows_mut()).and(acc.acc.rows()).and(&acc.rsum).for_each(|mut o, a, &r| {
-        if r == 0 {
-            return;
-        }
-        for ((o, &a), &s) in o.iter_mut().zip(a).zip(scales) {
-            *o = (a as f64 * s / r as f64) as f32;
-        }
-    });
+    Zip::from(out.rows_mut())
+        .and(acc.acc.rows())
+        .and(&acc.rsum)
+        .for_each(|mut o, a, &r| {
+            if r == 0 {
+                return;
+            }
+            for ((o, &a), &s) in o.iter_mut().zip(a).zip(scales) {
+                *o = (a as f64 * s / r as f64) as f32;
+            }
+        });
     out
 }
 
@@ -148,7 +161,13 @@ pub fn attend_head(
     } else {
         dequantize(&acc, &qv.scales, weights.scale)
     };
-    Ok(HeadResult { codes, v: qv, weights, acc, out })
+    Ok(HeadResult {
+        codes,
+        v: qv,
+        weights,
+        acc,
+        out,
+    })
 }
 
 /// Frobenius relative error `||a - b|| / ||b||` in f64 (0 when both are zero).
@@ -201,7 +220,10 @@ mod tests {
         let cb = Codebook::log(3, 1e-3).unwrap();
         let p = array![[0.5f32, 0.5]];
         let e = attend_head(p.view(), Array2::zeros((3, 4)).view(), &cb, false).unwrap_err();
-        assert_eq!(e.to_string(), "shape mismatch: P has 2 keys per row but V has 3 rows");
+        assert_eq!(
+            e.to_string(),
+            "shape mismatch: P has 2 keys per row but V has 3 rows"
+        );
         let p = array![[0.5f32, f32::INFINITY]];
         assert!(attend_head(p.view(), Array2::zeros((2, 4)).view(), &cb, false).is_err());
     }

@@ -43,8 +43,17 @@ impl AttnVCase {
         let weights: Array1<u32> = io(&f("weights.npy"), read_npy(f("weights.npy")))?;
         let acc: Array2<i64> = io(&f("acc.npy"), read_npy(f("acc.npy")))?;
         let rsum: Array1<u64> = io(&f("rsum.npy"), read_npy(f("rsum.npy")))?;
-        let name = dir.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        Ok(Self { name, codes, vq, weights: weights.to_vec(), expected: AccRows { acc, rsum } })
+        let name = dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            name,
+            codes,
+            vq,
+            weights: weights.to_vec(),
+            expected: AccRows { acc, rsum },
+        })
     }
 
     /// Writes a case into `dir` (created if missing).
@@ -53,9 +62,15 @@ impl AttnVCase {
         let f = |n: &str| dir.join(n);
         io(&f("codes.npy"), write_npy(f("codes.npy"), &self.codes))?;
         io(&f("vq.npy"), write_npy(f("vq.npy"), &self.vq))?;
-        io(&f("weights.npy"), write_npy(f("weights.npy"), &Array1::from(self.weights.clone())))?;
+        io(
+            &f("weights.npy"),
+            write_npy(f("weights.npy"), &Array1::from(self.weights.clone())),
+        )?;
         io(&f("acc.npy"), write_npy(f("acc.npy"), &self.expected.acc))?;
-        io(&f("rsum.npy"), write_npy(f("rsum.npy"), &self.expected.rsum))?;
+        io(
+            &f("rsum.npy"),
+            write_npy(f("rsum.npy"), &self.expected.rsum),
+        )?;
         Ok(())
     }
 

@@ -22,7 +22,9 @@ pub mod golden;
 pub mod params;
 
 pub use codebook::{Codebook, CodebookKind, IntWeights};
-pub use contract::{accumulate, attend_head, dequantize, dequantize_renormalized, quantize_v, AccRows, QuantV};
+pub use contract::{
+    accumulate, attend_head, dequantize, dequantize_renormalized, quantize_v, AccRows, QuantV,
+};
 pub use params::{CoreParams, Variant};
 
 /// Width of quantized V (signed).

@@ -38,7 +38,12 @@ pub const MAX_CODES_PER_CYCLE: usize = 64;
 impl Default for CoreParams {
     /// D = 64, N_MAX = 512, W = 16, k = 3.
     fn default() -> Self {
-        Self { d: 64, n_max: 512, codes_per_cycle: 16, code_bits: crate::HW_CODE_BITS }
+        Self {
+            d: 64,
+            n_max: 512,
+            codes_per_cycle: 16,
+            code_bits: crate::HW_CODE_BITS,
+        }
     }
 }
 
@@ -49,26 +54,42 @@ impl CoreParams {
     /// - `n_max` a power of two in `2..=65536` (it sets the V RAM's address width);
     /// - `codes_per_cycle` a power of two in `1..=64`, at most `n_max`;
     /// - `code_bits` in `1..=4`.
-    pub fn new(d: usize, n_max: usize, codes_per_cycle: usize, code_bits: u32) -> Result<Self, ModelError> {
+    pub fn new(
+        d: usize,
+        n_max: usize,
+        codes_per_cycle: usize,
+        code_bits: u32,
+    ) -> Result<Self, ModelError> {
         let bad = |what: String| Err(ModelError::BadParams(what));
         if !(1..=MAX_D).contains(&d) {
             return bad(format!("D (head dim) must be in 1..={MAX_D}, got {d}"));
         }
         if !(2..=MAX_N_MAX).contains(&n_max) || !n_max.is_power_of_two() {
-            return bad(format!("N_MAX must be a power of two in 2..={MAX_N_MAX}, got {n_max}"));
+            return bad(format!(
+                "N_MAX must be a power of two in 2..={MAX_N_MAX}, got {n_max}"
+            ));
         }
-        if !(1..=MAX_CODES_PER_CYCLE).contains(&codes_per_cycle) || !codes_per_cycle.is_power_of_two() {
+        if !(1..=MAX_CODES_PER_CYCLE).contains(&codes_per_cycle)
+            || !codes_per_cycle.is_power_of_two()
+        {
             return bad(format!(
                 "codes per cycle W must be a power of two in 1..={MAX_CODES_PER_CYCLE}, got {codes_per_cycle}"
             ));
         }
         if codes_per_cycle > n_max {
-            return bad(format!("codes per cycle W = {codes_per_cycle} exceeds N_MAX = {n_max}"));
+            return bad(format!(
+                "codes per cycle W = {codes_per_cycle} exceeds N_MAX = {n_max}"
+            ));
         }
         if !(1..=crate::codebook::MAX_CODE_BITS).contains(&code_bits) {
             return bad(format!("code bits k must be in 1..=4, got {code_bits}"));
         }
-        Ok(Self { d, n_max, codes_per_cycle, code_bits })
+        Ok(Self {
+            d,
+            n_max,
+            codes_per_cycle,
+            code_bits,
+        })
     }
 
     /// Width of a V RAM address, `log2(N_MAX)`.
@@ -130,7 +151,10 @@ mod tests {
     #[test]
     fn default_widths() {
         let p = CoreParams::default();
-        assert_eq!((p.d, p.n_max, p.codes_per_cycle, p.code_bits), (64, 512, 16, 3));
+        assert_eq!(
+            (p.d, p.n_max, p.codes_per_cycle, p.code_bits),
+            (64, 512, 16, 3)
+        );
         assert_eq!(p.addr_bits(), 9);
         assert_eq!(p.acc_bits(), 33);
         assert_eq!(p.rsum_bits(), 25);
@@ -144,7 +168,10 @@ mod tests {
     #[test]
     fn rejects_illegal_parameters_with_clear_messages() {
         let msg = |r: Result<CoreParams, ModelError>| r.unwrap_err().to_string();
-        assert_eq!(msg(CoreParams::new(0, 512, 16, 3)), "bad core parameters: D (head dim) must be in 1..=256, got 0");
+        assert_eq!(
+            msg(CoreParams::new(0, 512, 16, 3)),
+            "bad core parameters: D (head dim) must be in 1..=256, got 0"
+        );
         assert_eq!(
             msg(CoreParams::new(64, 500, 16, 3)),
             "bad core parameters: N_MAX must be a power of two in 2..=65536, got 500"
@@ -153,8 +180,14 @@ mod tests {
             msg(CoreParams::new(64, 512, 12, 3)),
             "bad core parameters: codes per cycle W must be a power of two in 1..=64, got 12"
         );
-        assert_eq!(msg(CoreParams::new(64, 8, 16, 3)), "bad core parameters: codes per cycle W = 16 exceeds N_MAX = 8");
-        assert_eq!(msg(CoreParams::new(64, 512, 16, 5)), "bad core parameters: code bits k must be in 1..=4, got 5");
+        assert_eq!(
+            msg(CoreParams::new(64, 8, 16, 3)),
+            "bad core parameters: codes per cycle W = 16 exceeds N_MAX = 8"
+        );
+        assert_eq!(
+            msg(CoreParams::new(64, 512, 16, 5)),
+            "bad core parameters: code bits k must be in 1..=4, got 5"
+        );
         assert!(CoreParams::new(32, 512, 16, 3).is_ok());
     }
 }

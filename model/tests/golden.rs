@@ -8,7 +8,11 @@ use ndarray_npy::read_npy;
 #[test]
 fn attnv_cases_reproduce() {
     let cases = load_attnv_cases(&golden_dir().join("attnv")).unwrap();
-    assert!(cases.len() >= 6, "expected the six committed cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 6,
+        "expected the six committed cases, found {}",
+        cases.len()
+    );
     for c in &cases {
         let got = accumulate(c.codes.view(), c.vq.view(), &c.weights);
         assert_eq!(got, c.expected, "case {}", c.name);
@@ -16,15 +20,26 @@ fn attnv_cases_reproduce() {
         let p = CoreParams::default();
         assert!(c.n() <= p.n_max, "case {}", c.name);
         let lim = 1i64 << (p.acc_bits() - 1);
-        assert!(got.acc.iter().all(|&a| -lim <= a && a < lim), "case {}", c.name);
-        assert!(got.rsum.iter().all(|&r| r < 1 << p.rsum_bits()), "case {}", c.name);
+        assert!(
+            got.acc.iter().all(|&a| -lim <= a && a < lim),
+            "case {}",
+            c.name
+        );
+        assert!(
+            got.rsum.iter().all(|&r| r < 1 << p.rsum_bits()),
+            "case {}",
+            c.name
+        );
     }
 }
 
 #[test]
 fn worst_case_reaches_the_bound() {
     let cases = load_attnv_cases(&golden_dir().join("attnv")).unwrap();
-    let c = cases.iter().find(|c| c.name == "d64_n512_worst_case").expect("worst case present");
+    let c = cases
+        .iter()
+        .find(|c| c.name == "d64_n512_worst_case")
+        .expect("worst case present");
     let p = CoreParams::default();
     let m = p.max_acc_magnitude() as i64;
     assert_eq!(c.expected.acc[[0, 0]], m);
