@@ -1,8 +1,9 @@
 //! `logattn analyze`: the paper's measurements on attention probabilities.
 
-use crate::{npy, plot, CodebookArgs};
+use crate::{plot, CodebookArgs};
 use anyhow::Result;
 use model::analysis::{analyze, Method, Report};
+use model::npy;
 use std::fmt::Write;
 use std::path::PathBuf;
 

@@ -1,8 +1,9 @@
 //! `logattn attend`: the software path of the hardware contract, head by head.
 
-use crate::{npy, CodebookArgs};
+use crate::CodebookArgs;
 use anyhow::{bail, Result};
 use model::contract::{attend_head, rel_err};
+use model::npy;
 use ndarray::{Array2, ArrayD, ArrayView2, Axis, IxDyn};
 use serde::Serialize;
 use std::path::PathBuf;

@@ -1,14 +1,12 @@
 //! # host: the `logattn` command-line tool and, later, the board driver
 //!
 //! Principal pieces:
-//! - [`npy`]: `.npy` input with errors that name the file and the problem, atomic output.
 //! - [`CodebookArgs`]: `--bits`, `--threshold` / `--octave`, shared by every command.
 //! - [`quantize`], [`analyze`], [`attend`]: the software commands (see `logattn --help`).
 //! - [`plot`]: the paper's histograms as SVG (`logattn analyze --plot DIR`).
 
 pub mod analyze;
 pub mod attend;
-pub mod npy;
 pub mod plot;
 pub mod quantize;
 

@@ -1,7 +1,8 @@
 //! `logattn quantize`: probabilities to k-bit codes.
 
-use crate::{npy, CodebookArgs};
+use crate::CodebookArgs;
 use anyhow::Result;
+use model::npy;
 use ndarray::ArrayD;
 use std::path::PathBuf;
 

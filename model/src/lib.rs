@@ -13,12 +13,14 @@
 //! - [`analysis`]: the paper's measurements (sparsity, top-k mass, Jensen-Shannon divergence,
 //!   memory) and the other quantizers it compares ([`analysis::Method`]).
 //! - [`golden`]: the shared golden vectors under `tests/golden/`.
+//! - [`npy`]: checked `.npy` input (errors name the file and the problem) and atomic output.
 //! - [`ModelError`]: every way input can be wrong, with a message that names the problem.
 
 pub mod analysis;
 pub mod codebook;
 pub mod contract;
 pub mod golden;
+pub mod npy;
 pub mod params;
 
 pub use codebook::{Codebook, CodebookKind, IntWeights};

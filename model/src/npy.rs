@@ -1,16 +1,23 @@
 //! Reading and writing `.npy` files with errors that name the file and the problem, and
-//! all-or-nothing output (a temporary file renamed into place).
+//! all-or-nothing output (a temporary file renamed into place). Every runner (host, sim) reads
+//! tensors through here.
 
-use anyhow::{anyhow, bail, Context, Result};
+use crate::ModelError;
 use ndarray::{ArrayD, Dimension};
 use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+type Result<T> = std::result::Result<T, ModelError>;
+
+fn fail(path: &Path, why: impl std::fmt::Display) -> ModelError {
+    ModelError::Io(format!("{}: {why}", path.display()))
+}
+
 /// Reads an `.npy` array of element type `T` and any rank.
 pub fn read<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>> {
-    let file = File::open(path).map_err(|e| anyhow!("{}: cannot open: {e}", path.display()))?;
+    let file = File::open(path).map_err(|e| fail(path, format!("cannot open: {e}")))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     ArrayD::<T>::read_npy(BufReader::new(file)).map_err(|e| {
         let why = match &e {
@@ -29,7 +36,7 @@ pub fn read<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>> {
             }
             _ => e.to_string(),
         };
-        anyhow!("{}: {why}", path.display())
+        fail(path, why)
     })
 }
 
@@ -37,30 +44,30 @@ pub fn read<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>> {
 pub fn read_finite_f32(path: &Path) -> Result<ArrayD<f32>> {
     let a = read::<f32>(path)?;
     if let Some((idx, v)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        bail!(
-            "{}: value {v} at index {:?} is not finite",
-            path.display(),
-            idx.slice()
-        );
+        let at = idx.slice().to_vec();
+        return Err(fail(
+            path,
+            format!("value {v} at index {at:?} is not finite"),
+        ));
     }
     Ok(a)
 }
 
-/// Reads attention probabilities: finite float32 values in `[0, 1]`.
+/// Reads attention probabilities: finite float32 values in `[0, 1]`, rank >= 1.
 pub fn read_probs(path: &Path) -> Result<ArrayD<f32>> {
     let a = read_finite_f32(path)?;
     if let Some((idx, v)) = a.indexed_iter().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
-        bail!(
-            "{}: value {v} at index {:?} is not a probability (outside [0, 1])",
-            path.display(),
-            idx.slice()
-        );
+        let at = idx.slice().to_vec();
+        return Err(fail(
+            path,
+            format!("value {v} at index {at:?} is not a probability (outside [0, 1])"),
+        ));
     }
     if a.ndim() == 0 {
-        bail!(
-            "{}: expected an array whose last axis is the key axis, got a scalar",
-            path.display()
-        );
+        return Err(fail(
+            path,
+            "expected an array whose last axis is the key axis, got a scalar",
+        ));
     }
     Ok(a)
 }
@@ -72,16 +79,13 @@ pub fn write_atomic<T: WritableElement, D: Dimension>(
 ) -> Result<()> {
     let tmp = temp_sibling(path);
     let result = (|| -> Result<()> {
-        let f = File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+        let f = File::create(&tmp).map_err(|e| fail(&tmp, format!("cannot create: {e}")))?;
         let mut w = BufWriter::new(f);
-        array
-            .write_npy(&mut w)
-            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        w.flush()?;
-        w.into_inner()
-            .map_err(|e| anyhow!("{}: {e}", path.display()))?
-            .sync_all()?;
-        std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
+        array.write_npy(&mut w).map_err(|e| fail(path, e))?;
+        w.flush().map_err(|e| fail(path, e))?;
+        let f = w.into_inner().map_err(|e| fail(path, e))?;
+        f.sync_all().map_err(|e| fail(path, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| fail(path, format!("cannot write: {e}")))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -94,7 +98,7 @@ pub fn write_text_atomic(path: &Path, text: &str) -> Result<()> {
     let tmp = temp_sibling(path);
     let result = std::fs::write(&tmp, text)
         .and_then(|_| std::fs::rename(&tmp, path))
-        .with_context(|| format!("{}: cannot write", path.display()));
+        .map_err(|e| fail(path, format!("cannot write: {e}")));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
