@@ -1,1 +1,227 @@
-//! # hdl: logattn hardware in rust-hdl (the AttnV core arrives with its issue).
+//! # hdl: logattn hardware in rust-hdl
+//!
+//! The zero-skipping attention x V core [`attnv::AttnV`] and its blocks, one per file:
+//! [`code_scanner::CodeScanner`] (zero-beat dropping, non-zero FIFO, one token per cycle),
+//! [`weight_table::WeightTable`], [`lane::Lane`] (V block RAM + multiply/shift + accumulator),
+//! [`row_sum::RowSum`], and hand-written Verilog leaves for what rust-hdl 0.46 cannot express
+//! ([`mul16x8::Mul16x8`], [`code_mask::CodeMask`], [`onehot_select::OneHotSelect`],
+//! [`bus_split::BusSplit`], [`bus_join::BusJoin`]).
+//!
+//! [`attnv_verilog`] generates the Verilog of any supported configuration; [`lint`] runs
+//! Verilator on it. The cycle behaviour is modelled by `model::timing`.
+
+pub mod attnv;
+pub mod bus_join;
+pub mod bus_split;
+pub mod code_mask;
+pub mod code_scanner;
+pub mod lane;
+pub mod lint;
+pub mod mul16x8;
+pub mod onehot_select;
+pub mod row_sum;
+pub mod weight_table;
+
+#[cfg(test)]
+mod testbench;
+#[cfg(test)]
+mod verilator_check;
+
+use model::{CoreParams, Variant};
+use rust_hdl::prelude::*;
+
+/// The (D, N_MAX) configurations compiled into [`attnv_verilog`] (add a line to `dispatch!` for
+/// more: each is a monomorphized Rust type and costs build time).
+pub const SUPPORTED: [(usize, usize); 12] = [
+    (4, 64),
+    (4, 512),
+    (8, 64),
+    (8, 512),
+    (16, 64),
+    (16, 512),
+    (32, 64),
+    (32, 512),
+    (32, 1024),
+    (64, 64),
+    (64, 512),
+    (64, 1024),
+];
+
+/// Calls `$f::<VW, OW, A, ACC, RS>($p, $v)` for the compiled configuration matching `$p`.
+macro_rules! dispatch {
+    ($p:expr, $v:expr, $f:ident; $( ($d:literal, $a:literal) ),* $(,)?) => {
+        match ($p.d, $p.addr_bits()) {
+            $( ($d, $a) => $f::<{ 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 }>($p, $v), )*
+            _ => panic!(
+                "attnv: no compiled configuration for D = {} and N_MAX = {} (supported (D, N_MAX): {:?})",
+                $p.d, $p.n_max, SUPPORTED
+            ),
+        }
+    };
+}
+
+fn verilog_of<
+    const VW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+>(
+    p: &CoreParams,
+    v: Variant,
+) -> String {
+    let mut uut = attnv::AttnV::<VW, OW, A, ACC, RS>::new(p, v);
+    uut.connect_all();
+    generate_verilog(&uut)
+}
+
+/// The Verilog of a top-level [`attnv::AttnV`] for `params` and `variant` (module `top`).
+///
+/// Panics if `params` has W != 16 or k != 3, or (D, N_MAX) is not in [`SUPPORTED`].
+pub fn attnv_verilog(params: &CoreParams, variant: Variant) -> String {
+    assert_eq!(
+        params.codes_per_cycle, 16,
+        "attnv: W (codes per cycle) must be 16"
+    );
+    assert_eq!(params.code_bits, 3, "attnv: k (code bits) must be 3");
+    dispatch!(params, variant, verilog_of;
+        (4, 6), (4, 9),
+        (8, 6), (8, 9),
+        (16, 6), (16, 9),
+        (32, 6), (32, 9), (32, 10),
+        (64, 6), (64, 9), (64, 10),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::verilator_lint;
+
+    #[test]
+    fn full_size_configs_lint_clean() {
+        for (d, n_max, v) in [
+            (64, 512, Variant::General),
+            (64, 512, Variant::Octave),
+            (64, 512, Variant::Dense),
+            (32, 512, Variant::General),
+        ] {
+            let p = CoreParams::new(d, n_max, 16, 3).unwrap();
+            let vlog = attnv_verilog(&p, v);
+            // The flat ports carry the widths the sim harness expects.
+            let acc = p.acc_bits() as usize;
+            for decl in [
+                format!("input wire  [{}:0] s_axis_v_tdata;", 8 * d - 1),
+                format!("output reg  [{}:0] m_axis_tdata;", d * acc - 1),
+                format!("output reg  [{}:0] m_axis_tuser;", p.rsum_bits() - 1),
+                "input wire  [47:0] s_axis_c_tdata;".to_string(),
+            ] {
+                assert!(vlog.contains(&decl), "D={d} {v:?}: missing `{decl}`");
+            }
+            // One multiplier module, defined once, instantiated per lane; none in the octave core.
+            let muls = if v == Variant::Octave { 0 } else { d };
+            assert_eq!(
+                vlog.matches("module logattn_mul16x8_33(").count(),
+                muls.min(1),
+                "D={d} {v:?}"
+            );
+            assert_eq!(
+                vlog.matches("logattn_mul16x8_33 core(").count(),
+                muls,
+                "D={d} {v:?}"
+            );
+            verilator_lint(&format!("attnv_{d}_{n_max}_{v:?}"), &vlog)
+                .unwrap_or_else(|e| panic!("D={d} N_MAX={n_max} {v:?}: {e}"));
+        }
+    }
+}
+
+/// The shared golden vectors (`tests/golden/attnv/`) through full-size cores in rust-hdl's
+/// simulator: bit-exact results, and cycles equal to `model::timing` without stalls.
+#[cfg(test)]
+mod golden_tests {
+    use crate::attnv::AttnV;
+    use crate::testbench::{run_attnv, Env, Job};
+    use model::{CoreParams, Variant};
+    use ndarray::{Array1, Array2};
+    use ndarray_npy::read_npy;
+    use rust_hdl::prelude::*;
+    use std::path::PathBuf;
+
+    fn cases() -> Vec<(String, Job, Array2<i64>, Vec<u64>)> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/attnv");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|n| {
+                let f = |x: &str| dir.join(&n).join(x);
+                let codes: Array2<u8> = read_npy(f("codes.npy")).unwrap();
+                let vq: Array2<i8> = read_npy(f("vq.npy")).unwrap();
+                let w: Array1<u32> = read_npy(f("weights.npy")).unwrap();
+                let acc: Array2<i64> = read_npy(f("acc.npy")).unwrap();
+                let rsum: Array1<u64> = read_npy(f("rsum.npy")).unwrap();
+                (
+                    n,
+                    Job {
+                        w: w.to_vec(),
+                        vq,
+                        codes,
+                    },
+                    acc,
+                    rsum.to_vec(),
+                )
+            })
+            .collect()
+    }
+
+    fn run<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const RS: usize>(
+        d: usize,
+        variant: Variant,
+        env: Env,
+    ) -> usize {
+        let p = CoreParams::new(d, 512, 16, 3).unwrap();
+        let mut done = 0;
+        for (name, job, acc, rsum) in cases() {
+            if job.vq.ncols() != d
+                || (variant == Variant::Octave && job.w[1..] != [1, 2, 4, 8, 16, 32, 64])
+            {
+                continue;
+            }
+            let mut uut = AttnV::<VW, OW, A, ACC, RS>::new(&p, variant);
+            uut.connect_all();
+            let r = run_attnv(&mut uut, &p, std::slice::from_ref(&job), env);
+            assert_eq!(r.results[0].0, acc, "{name} {variant:?}: acc");
+            assert_eq!(r.results[0].1, rsum, "{name} {variant:?}: rsum");
+            if env.idle_pct == 0 && env.stall_pct == 0 {
+                let want = model::timing::job_cycles(&p, variant, job.codes.view());
+                assert_eq!(r.code_cycles[0], want, "{name} {variant:?}: cycles");
+            }
+            done += 1;
+        }
+        done
+    }
+
+    #[test]
+    fn golden_cases_on_full_size_cores() {
+        let mut n = 0;
+        for v in [Variant::General, Variant::Dense, Variant::Octave] {
+            n += run::<256, { 32 * 33 }, 9, 33, 25>(32, v, Env::NO_STALL);
+            n += run::<512, { 64 * 33 }, 9, 33, 25>(64, v, Env::NO_STALL);
+        }
+        // 6 cases on General and Dense, the octave one on Octave.
+        assert_eq!(n, 13);
+        let stalls = Env {
+            idle_pct: 25,
+            stall_pct: 50,
+            seed: 11,
+        };
+        assert_eq!(
+            run::<512, { 64 * 33 }, 9, 33, 25>(64, Variant::General, stalls),
+            4
+        );
+    }
+}

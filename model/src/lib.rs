@@ -22,6 +22,7 @@ pub mod contract;
 pub mod golden;
 pub mod npy;
 pub mod params;
+pub mod timing;
 
 pub use codebook::{Codebook, CodebookKind, IntWeights};
 pub use contract::{

@@ -4,7 +4,7 @@ use crate::{ModelError, V_MAX, WEIGHT_BITS};
 use serde::Serialize;
 
 /// Which datapath a core configuration builds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Variant {
     /// One multiplier per lane: serves any codebook through the loaded weights.

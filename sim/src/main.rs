@@ -1,4 +1,480 @@
-//! # sim: cycle-accurate simulation (the Verilator harness arrives with the AttnV core).
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("the Verilator harness is not built yet: see issue 'AttnV datapath'")
+//! # sim: run the AttnV core in Verilator against the model
+//!
+//! - `sim`: the regression table (synthetic densities, edge cases, stalls, reset, the golden
+//!   vectors, every head of the real-attention fixture), zero-skipping core vs dense baseline.
+//! - `sim --probs P.npy --v V.npy [--threshold T | --octave] [--json r.json] [--vcd t.vcd]`:
+//!   real attention, head by head.
+//! - `sim attnv ...`: random jobs for one configuration; `sim stress`: many random jobs over
+//!   every variant and width.
+//!
+//! Every output integer is checked against `model`; every stall-free cycle count against
+//! `model::timing`. Exits non-zero on any mismatch.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use model::{Codebook, CoreParams, Variant};
+use sim::attnv::{AttnvJob, AttnvSim, DriveConfig, ResetSpec};
+use sim::bench::{Cores, Measured};
+use sim::verilator::BuildOptions;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "sim",
+    about = "Cycle-accurate Verilator simulation of logattn's Verilog against the model"
+)]
+struct Cli {
+    /// What to run (default: the regression, or real data with --probs and --v).
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+/// Real attention through the core.
+#[derive(clap::Args)]
+struct DataArgs {
+    /// Attention probabilities [..., rows, n] (float32); runs every head through the core.
+    #[arg(long, requires = "v")]
+    probs: Option<PathBuf>,
+    /// Values [..., n, d] (float32), P's leading axes; d must be a configured core width.
+    #[arg(long, requires = "probs")]
+    v: Option<PathBuf>,
+    /// Code width: the core is built for k = 3.
+    #[arg(long, default_value_t = 3)]
+    bits: u32,
+    /// Pruning threshold t in (0, 1) (default 1e-3).
+    #[arg(long, conflicts_with = "octave")]
+    threshold: Option<f64>,
+    /// The octave codebook (t = 2^-7) on the shift-only core.
+    #[arg(long)]
+    octave: bool,
+    /// Write per-head and total figures as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write a VCD of the first head (builds a traced model).
+    #[arg(long)]
+    vcd: Option<PathBuf>,
+    /// RNG seed of the regression's synthetic cases.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VariantArg {
+    General,
+    Octave,
+    Dense,
+}
+
+impl From<VariantArg> for Variant {
+    fn from(v: VariantArg) -> Self {
+        match v {
+            VariantArg::General => Variant::General,
+            VariantArg::Octave => Variant::Octave,
+            VariantArg::Dense => Variant::Dense,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Many random jobs: every variant at D = 32 and D = 64 (N_MAX = 512), several shapes and
+    /// densities, with and without idle cycles and back-pressure; every output checked against
+    /// model::accumulate and, without stalls, every cycle count against model::timing.
+    Stress {
+        /// Random jobs per configuration and stimulus.
+        #[arg(long, default_value_t = 3)]
+        jobs: usize,
+        /// RNG seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Random jobs through the AttnV core, checked against the model.
+    Attnv {
+        /// Head dimension D (lanes).
+        #[arg(long, default_value_t = 64)]
+        d: usize,
+        /// N_MAX (V rows the core holds).
+        #[arg(long, default_value_t = 512)]
+        n_max: usize,
+        /// Datapath variant.
+        #[arg(long, value_enum, default_value_t = VariantArg::General)]
+        variant: VariantArg,
+        /// Keys per job (rows of V), at most N_MAX.
+        #[arg(long, default_value_t = 512)]
+        n: usize,
+        /// Query rows per job.
+        #[arg(long, default_value_t = 64)]
+        rows: usize,
+        /// Probability that a code is non-zero.
+        #[arg(long, default_value_t = 0.25)]
+        density: f64,
+        /// Number of jobs (each with its own seed).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Probability that an input stream idles in a cycle.
+        #[arg(long, default_value_t = 0.0)]
+        idle: f64,
+        /// Probability that m_axis_tready is low in a cycle.
+        #[arg(long, default_value_t = 0.0)]
+        backpressure: f64,
+        /// RNG seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Simulate this Verilog file (top module `--top`) instead of hdl's generated core.
+        #[arg(long)]
+        verilog: Option<PathBuf>,
+        /// Top module of `--verilog`.
+        #[arg(long, default_value = "top")]
+        top: String,
+        /// Also write the simulated Verilog here.
+        #[arg(long)]
+        save_verilog: Option<PathBuf>,
+        /// Write a VCD of the first job here (builds a traced model).
+        #[arg(long)]
+        vcd: Option<PathBuf>,
+        /// Parallel C++ compile jobs.
+        #[arg(long, default_value_t = 2)]
+        cxx_jobs: usize,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let Some(cmd) = cli.cmd else {
+        return match &cli.data.probs {
+            Some(_) => real_data(&cli.data),
+            None => regression(cli.data.seed),
+        };
+    };
+    match cmd {
+        Cmd::Stress { jobs, seed } => regress(jobs, seed),
+        Cmd::Attnv {
+            d,
+            n_max,
+            variant,
+            n,
+            rows,
+            density,
+            jobs,
+            idle,
+            backpressure,
+            seed,
+            verilog,
+            top,
+            save_verilog,
+            vcd,
+            cxx_jobs,
+        } => {
+            let params = CoreParams::new(d, n_max, 16, model::HW_CODE_BITS)?;
+            let variant = Variant::from(variant);
+            let source = match &verilog {
+                Some(p) => std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?,
+                None => {
+                    if !hdl::SUPPORTED.contains(&(d, n_max)) {
+                        bail!("hdl has no compiled configuration for D = {d}, N_MAX = {n_max}; supported: {:?}", hdl::SUPPORTED);
+                    }
+                    hdl::attnv_verilog(&params, variant)
+                }
+            };
+            if let Some(p) = &save_verilog {
+                std::fs::write(p, &source).with_context(|| format!("writing {}", p.display()))?;
+            }
+            let opts = BuildOptions {
+                trace: vcd.is_some(),
+                jobs: cxx_jobs,
+                ..Default::default()
+            };
+            let t = Instant::now();
+            let mut sim = AttnvSim::new(&source, &top, params, &ResetSpec::default(), &opts)?;
+            let r = sim.model().build_report().clone();
+            println!(
+                "model: {} KiB Verilog, {} in {:.1} s (verilate {:.1} s, compile {:.1} s), {}",
+                source.len() / 1024,
+                if r.cache_hit { "cache hit" } else { "built" },
+                t.elapsed().as_secs_f64(),
+                r.verilate_secs,
+                r.compile_secs,
+                r.dir.display()
+            );
+            if let Some(p) = &vcd {
+                sim.model().trace_open(p)?;
+            }
+            let mut failed = 0;
+            let (mut total_cycles, mut total_cpu, mut total_wall) = (0u64, 0f64, 0f64);
+            for i in 0..jobs {
+                let job = AttnvJob::random_for(
+                    &params,
+                    variant,
+                    n,
+                    rows,
+                    density,
+                    seed.wrapping_add(i as u64),
+                );
+                let cfg = DriveConfig {
+                    seed: seed.wrapping_add(1000 + i as u64),
+                    idle_prob: idle,
+                    backpressure_prob: backpressure,
+                    ..Default::default()
+                };
+                let run = sim.run(&job, &cfg)?;
+                if i == 0 && vcd.is_some() {
+                    sim.model().trace_close();
+                }
+                total_cycles += run.total_cycles;
+                total_cpu += run.cpu.unwrap_or(run.wall).as_secs_f64();
+                total_wall += run.wall.as_secs_f64();
+                let check = sim::check::check_job(&job, &params, &run.out);
+                let timing = if idle == 0.0 && backpressure == 0.0 {
+                    // model::timing is exact for hdl's core when nothing idles or back-pressures.
+                    let want = model::timing::job_cycles(&params, variant, job.codes.view()) as u64;
+                    if want == run.cycles {
+                        "(= model::timing)".to_string()
+                    } else {
+                        if verilog.is_none() {
+                            failed += 1;
+                        }
+                        format!("(model::timing predicts {want})")
+                    }
+                } else {
+                    String::new()
+                };
+                println!(
+                    "job {i}: n={n} rows={rows} density={density}: {} cycles {timing}, {} total, {:.2} M cycles/s: {}",
+                    run.cycles,
+                    run.total_cycles,
+                    run.cycles_per_sec() / 1e6,
+                    match &check {
+                        Ok(()) => "outputs match model::accumulate".to_string(),
+                        Err(e) => format!("MISMATCH {e}"),
+                    }
+                );
+                if check.is_err() {
+                    failed += 1;
+                }
+            }
+            println!(
+                "{:.2} M cycles/s per CPU second ({:.2} M per wall second) over {total_cycles} cycles",
+                total_cycles as f64 / total_cpu / 1e6,
+                total_cycles as f64 / total_wall / 1e6
+            );
+            if failed > 0 {
+                bail!("{failed} check(s) failed");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The default run: the regression table.
+fn regression(seed: u64) -> Result<()> {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/minilm");
+    let mut cores = Cores::default();
+    let t = Instant::now();
+    let outcomes = sim::regression::run(&mut cores, seed, &fixture)?;
+    println!("{}", sim::regression::table(&outcomes));
+    let all: Vec<Measured> = outcomes.iter().map(|o| o.measured.clone()).collect();
+    let total = Measured::total("all", &all);
+    let failed: Vec<&Measured> = all.iter().filter(|m| !m.ok()).collect();
+    for m in &failed {
+        println!(
+            "FAIL {}: {}",
+            m.name,
+            m.error.as_deref().unwrap_or("mismatch")
+        );
+    }
+    println!(
+        "simulated {} cycles at {:.2} M cycles per CPU second ({:.0} s wall in all)",
+        total.sim_cycles,
+        total.sim_cycles_per_second() / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "{} passed, {} failed",
+        all.len() - failed.len(),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        bail!("{} of {} regression cases failed", failed.len(), all.len());
+    }
+    Ok(())
+}
+
+/// `--probs P --v V`: every head of real attention through the core.
+fn real_data(a: &DataArgs) -> Result<()> {
+    let (pp, vp) = (
+        a.probs.as_ref().expect("checked"),
+        a.v.as_ref().expect("checked"),
+    );
+    if a.bits != model::HW_CODE_BITS {
+        bail!(
+            "--bits {}: the core is built for k = {} bit codes",
+            a.bits,
+            model::HW_CODE_BITS
+        );
+    }
+    let cb = if a.octave {
+        Codebook::octave(a.bits)?
+    } else {
+        Codebook::log(a.bits, a.threshold.unwrap_or(1e-3))?
+    };
+    let p = model::npy::read_probs(pp)?;
+    let v = model::npy::read_finite_f32(vp)?;
+    let heads = sim::bench::heads_of(&p, &v, &cb)
+        .with_context(|| format!("{} and {}", pp.display(), vp.display()))?;
+    let mut cores = Cores::default();
+    let ms = sim::bench::run_heads(&mut cores, &heads, &cb, a.vcd.as_deref())?;
+    let total = Measured::total("total", &ms);
+    let worst = ms
+        .iter()
+        .min_by(|x, y| x.efficiency().total_cmp(&y.efficiency()))
+        .expect("at least one head");
+    println!(
+        "{} on {} heads of {} (D = {}, n = {})",
+        cb.describe(),
+        ms.len(),
+        pp.display(),
+        total.d,
+        total.n
+    );
+    println!(
+        "{:<10} {:>10} {:>10} {:>10} {:>7} {:>10} {:>8} {:>8} {:>6}",
+        "", "nnz", "cycles", "ideal", "eff", "dense", "speedup", "ideal×", "exact"
+    );
+    for m in [&total, worst] {
+        let label = if std::ptr::eq(m, &total) {
+            "total".to_string()
+        } else {
+            format!("worst {}", m.name.trim_start_matches("head "))
+        };
+        println!(
+            "{:<10} {:>10} {:>10} {:>10} {:>7.4} {:>10} {:>8.3} {:>8.3} {:>6}",
+            label,
+            m.nnz,
+            m.cycles,
+            m.ideal_cycles,
+            m.efficiency(),
+            m.dense_cycles,
+            m.speedup(),
+            m.ideal_speedup(),
+            if m.ok() { "yes" } else { "NO" }
+        );
+    }
+    println!(
+        "simulation: {:.2} M cycles per CPU second",
+        total.sim_cycles_per_second() / 1e6
+    );
+    if let Some(path) = &a.json {
+        let head = |m: &Measured| {
+            serde_json::json!({
+                "name": m.name, "rows": m.rows, "n": m.n, "d": m.d, "nnz": m.nnz, "cycles": m.cycles,
+                "ideal_cycles": m.ideal_cycles, "efficiency": m.efficiency(), "dense_cycles": m.dense_cycles,
+                "speedup": m.speedup(), "ideal_speedup": m.ideal_speedup(), "bit_exact": m.bit_exact,
+                "cycles_as_predicted": m.cycles_as_predicted, "sim_cycles_per_second": m.sim_cycles_per_second(),
+            })
+        };
+        let report = serde_json::json!({
+            "codebook": cb.describe(),
+            "variant": format!("{:?}", sim::bench::variant_for(&cb)).to_lowercase(),
+            "probs": pp.display().to_string(),
+            "v": vp.display().to_string(),
+            "total": head(&total),
+            "heads": ms.iter().map(head).collect::<Vec<_>>(),
+        });
+        model::npy::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
+    }
+    let bad: Vec<&Measured> = ms.iter().filter(|m| !m.ok()).collect();
+    if let Some(m) = bad.first() {
+        bail!(
+            "{} of {} heads failed; first: {}: {}",
+            bad.len(),
+            ms.len(),
+            m.name,
+            m.error.as_deref().unwrap_or("mismatch")
+        );
+    }
+    Ok(())
+}
+
+/// See [`Cmd::Stress`].
+fn regress(jobs: usize, seed: u64) -> Result<()> {
+    let shapes: [(usize, usize, f64); 6] = [
+        (1, 1, 1.0),
+        (17, 4, 0.5),
+        (100, 6, 0.03),
+        (512, 8, 0.25),
+        (512, 4, 1.0),
+        (256, 16, 0.0),
+    ];
+    let stimuli = [(0.0, 0.0), (0.2, 0.3), (0.7, 0.8)];
+    let (mut runs, mut failed, mut cycles, mut cpu) = (0usize, 0usize, 0u64, 0f64);
+    for d in [32usize, 64] {
+        for variant in [Variant::General, Variant::Octave, Variant::Dense] {
+            let params = CoreParams::new(d, 512, 16, model::HW_CODE_BITS)?;
+            let t = Instant::now();
+            let mut sim = AttnvSim::new(
+                &hdl::attnv_verilog(&params, variant),
+                "top",
+                params,
+                &ResetSpec::default(),
+                &BuildOptions::default(),
+            )?;
+            println!(
+                "{variant:?} D={d}: model ready in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+            for (si, &(n, rows, density)) in shapes.iter().enumerate() {
+                for (ti, &(idle, bp)) in stimuli.iter().enumerate() {
+                    for k in 0..jobs {
+                        let s = seed.wrapping_add((si * 100 + ti * 10 + k) as u64);
+                        let job = AttnvJob::random_for(&params, variant, n, rows, density, s);
+                        let cfg = DriveConfig {
+                            seed: s,
+                            idle_prob: idle,
+                            backpressure_prob: bp,
+                            ..Default::default()
+                        };
+                        let what = format!("{variant:?} D={d} n={n} rows={rows} density={density} idle={idle} bp={bp} seed={s}");
+                        runs += 1;
+                        let run = match sim.run(&job, &cfg) {
+                            Ok(r) => r,
+                            Err(e) => {
+                                println!("FAIL {what}: {e:#}");
+                                failed += 1;
+                                continue;
+                            }
+                        };
+                        cycles += run.total_cycles;
+                        cpu += run.cpu.unwrap_or(run.wall).as_secs_f64();
+                        if let Err(e) = sim::check::check_job(&job, &params, &run.out) {
+                            println!("FAIL {what}: {e:#}");
+                            failed += 1;
+                        } else if idle == 0.0 && bp == 0.0 {
+                            let want = model::timing::job_cycles(&params, variant, job.codes.view())
+                                as u64;
+                            if want != run.cycles {
+                                println!(
+                                    "FAIL {what}: {} cycles, model::timing predicts {want}",
+                                    run.cycles
+                                );
+                                failed += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "{} passed, {failed} failed ({cycles} cycles simulated, {:.2} M cycles/s per CPU second)",
+        runs - failed,
+        cycles as f64 / cpu.max(1e-9) / 1e6
+    );
+    if failed > 0 {
+        bail!("{failed} of {runs} regression runs failed");
+    }
+    Ok(())
 }

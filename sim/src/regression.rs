@@ -1,0 +1,284 @@
+//! The default regression of `cargo run -p sim`: every case through a zero-skipping core and the
+//! dense baseline, each output integer checked against the model (and the golden files), each
+//! stall-free cycle count checked against `model::timing`.
+
+use crate::attnv::{AttnvJob, DriveConfig};
+use crate::bench::{heads_of, measure, params_for, run_heads, Cores, Measured, Stimulus};
+use anyhow::{Context, Result};
+use model::golden::{golden_dir, load_attnv_cases};
+use model::{accumulate, params::max_weight, Codebook, Variant};
+use ndarray::Array2;
+use std::fmt::Write;
+use std::path::Path;
+
+/// One row of the regression table, or a group of real-attention heads.
+pub struct CaseOutcome {
+    pub measured: Measured,
+    pub variant: Variant,
+    pub note: String,
+}
+
+fn job(d: usize, n: usize, rows: usize, density: f64, weights: &[u32], seed: u64) -> AttnvJob {
+    let p = params_for(d).expect("configured width");
+    let mut j = AttnvJob::random(&p, n, rows, density, false, seed);
+    j.weights = weights.to_vec();
+    j
+}
+
+fn run_one(
+    cores: &mut Cores,
+    out: &mut Vec<CaseOutcome>,
+    name: &str,
+    variant: Variant,
+    job: &AttnvJob,
+    stim: Stimulus,
+    note: &str,
+) -> Result<()> {
+    let want = accumulate(job.codes.view(), job.vq.view(), &job.weights);
+    let measured = measure(cores, name, variant, job, &want, stim)?;
+    out.push(CaseOutcome {
+        measured,
+        variant,
+        note: note.into(),
+    });
+    Ok(())
+}
+
+/// Runs the whole regression; `fixture` is the real-attention directory (P and V).
+pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutcome>> {
+    let log3 = Codebook::log(3, 1e-3)?.weights().w;
+    let oct3 = Codebook::octave(3)?.weights().w;
+    let mut out = Vec::new();
+    let stall = Stimulus {
+        idle: 0.3,
+        backpressure: 0.5,
+        seed,
+    };
+
+    for (d, variant, w) in [(64, Variant::General, &log3), (32, Variant::Octave, &oct3)] {
+        for (k, density) in [0.0, 0.01, 0.05, 0.2, 0.5, 1.0].into_iter().enumerate() {
+            let j = job(d, 512, 32, density, w, seed + k as u64);
+            run_one(
+                cores,
+                &mut out,
+                &format!("density {:.0}%", density * 100.0),
+                variant,
+                &j,
+                Stimulus::default(),
+                "",
+            )?;
+        }
+    }
+    for (d, variant, w) in [
+        (64, Variant::General, &log3),
+        (32, Variant::Octave, &oct3),
+        (64, Variant::Octave, &oct3),
+    ] {
+        for (k, density) in [0.01, 0.2].into_iter().enumerate() {
+            let j = job(d, 512, 32, density, w, seed + 10 + k as u64);
+            let name = format!("density {:.0}% + stalls", density * 100.0);
+            run_one(
+                cores,
+                &mut out,
+                &name,
+                variant,
+                &j,
+                Stimulus {
+                    seed: seed + 12 + k as u64,
+                    ..stall
+                },
+                "30% idle inputs, 50% back-pressure",
+            )?;
+        }
+    }
+
+    // All-zero rows between non-zero ones, n not a multiple of W.
+    let mut j = job(64, 300, 12, 0.1, &log3, seed + 20);
+    for i in [0, 3, 4, 11] {
+        j.codes.row_mut(i).fill(0);
+    }
+    run_one(
+        cores,
+        &mut out,
+        "all-zero rows",
+        Variant::General,
+        &j,
+        Stimulus::default(),
+        "rows 0, 3, 4, 11 empty",
+    )?;
+
+    let j = job(32, 1, 16, 0.5, &log3, seed + 21);
+    run_one(
+        cores,
+        &mut out,
+        "n = 1",
+        Variant::General,
+        &j,
+        Stimulus::default(),
+        "",
+    )?;
+    let j = job(64, 512, 8, 0.3, &log3, seed + 22);
+    run_one(
+        cores,
+        &mut out,
+        "n = N_MAX",
+        Variant::General,
+        &j,
+        Stimulus::default(),
+        "",
+    )?;
+
+    // Extreme V and the largest weights: the accumulator's bound, both signs.
+    let mut wmax = vec![max_weight(); 8];
+    wmax[0] = 0;
+    for d in [32, 64] {
+        let mut j = job(d, 512, 4, 1.0, &wmax, seed + 23);
+        j.vq = Array2::from_shape_fn((512, d), |(_, l)| if l < d / 2 { 127 } else { -127 });
+        j.codes.fill(7);
+        j.codes.row_mut(1).fill(1);
+        run_one(
+            cores,
+            &mut out,
+            "extreme V, max weights",
+            Variant::General,
+            &j,
+            Stimulus::default(),
+            "|acc| reaches N_MAX (2^16-1) 127",
+        )?;
+    }
+
+    // Every code value, at every position, with random (poisoned w[0]) weights.
+    let p = params_for(64)?;
+    let mut j = AttnvJob::random(&p, 64, 16, 1.0, true, seed + 24);
+    j.codes = Array2::from_shape_fn((16, 64), |(i, jj)| ((i + jj) % 8) as u8);
+    run_one(
+        cores,
+        &mut out,
+        "every code value",
+        Variant::General,
+        &j,
+        Stimulus::default(),
+        "w[0] != 0 is ignored",
+    )?;
+
+    // Reset between jobs: abort a job mid-way (the driver resets the core), then a full job.
+    {
+        let aborted = job(64, 512, 16, 0.3, &log3, seed + 25);
+        let sim = cores.get(64, Variant::General, false)?;
+        let cut = sim.run(
+            &aborted,
+            &DriveConfig {
+                max_cycles: Some(200),
+                ..Default::default()
+            },
+        );
+        let j = job(64, 512, 16, 0.3, &log3, seed + 26);
+        let note = if cut.is_err() {
+            "after a job cut off at 200 cycles"
+        } else {
+            "cut-off job unexpectedly finished"
+        };
+        run_one(
+            cores,
+            &mut out,
+            "reset between jobs",
+            Variant::General,
+            &j,
+            Stimulus::default(),
+            note,
+        )?;
+    }
+
+    // The shared golden vectors, through the core each codebook suits and the general one.
+    let oct = Codebook::octave(3)?.weights().w;
+    for case in
+        load_attnv_cases(&golden_dir().join("attnv")).context("loading tests/golden/attnv")?
+    {
+        let j = AttnvJob {
+            weights: case.weights.clone(),
+            vq: case.vq.clone(),
+            codes: case.codes.clone(),
+        };
+        let mut variants = vec![Variant::General];
+        if case.weights == oct {
+            variants.push(Variant::Octave);
+        }
+        for v in variants {
+            let m = measure(
+                cores,
+                &format!("golden {}", case.name),
+                v,
+                &j,
+                &case.expected,
+                Stimulus::default(),
+            )?;
+            out.push(CaseOutcome {
+                measured: m,
+                variant: v,
+                note: "vs tests/golden".into(),
+            });
+        }
+    }
+
+    // Real attention: every head of the fixture, at t = 1e-3 and the octave threshold.
+    let p = model::npy::read_probs(&fixture.join("probs.npy"))?;
+    let v = model::npy::read_finite_f32(&fixture.join("v.npy"))?;
+    for cb in [Codebook::log(3, 1e-3)?, Codebook::octave(3)?] {
+        let heads = heads_of(&p, &v, &cb)?;
+        let ms = run_heads(cores, &heads, &cb, None)?;
+        let name = format!("MiniLM {} ({} heads)", cb.describe(), heads.len());
+        out.push(CaseOutcome {
+            measured: Measured::total(&name, &ms),
+            variant: crate::bench::variant_for(&cb),
+            note: "real attention".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The regression table.
+pub fn table(outcomes: &[CaseOutcome]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<32} {:<8} {:>4} {:>3} {:>8} {:>9} {:>9} {:>6} {:>9} {:>7} {:>7} {:>5}  note",
+        "case",
+        "variant",
+        "n",
+        "D",
+        "nnz",
+        "cycles",
+        "ideal",
+        "eff",
+        "dense",
+        "speedup",
+        "ideal×",
+        "exact"
+    );
+    for o in outcomes {
+        let m = &o.measured;
+        let exact = match (m.bit_exact, m.cycles_as_predicted) {
+            (false, _) => "NO",
+            (true, Some(false)) => "cyc!",
+            (true, _) => "yes",
+        };
+        let _ = writeln!(
+            s,
+            "{:<32} {:<8} {:>4} {:>3} {:>8} {:>9} {:>9} {:>6.3} {:>9} {:>7.2} {:>7.2} {:>5}  {}",
+            m.name,
+            format!("{:?}", o.variant).to_lowercase(),
+            m.n,
+            m.d,
+            m.nnz,
+            m.cycles,
+            m.ideal_cycles,
+            m.efficiency(),
+            m.dense_cycles,
+            m.speedup(),
+            m.ideal_speedup(),
+            exact,
+            o.note
+        );
+    }
+    s
+}
