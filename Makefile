@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup sim test lint golden fixture clean
+.PHONY: all setup sim test lint golden fixture synth clean
 
 all: test
 
@@ -35,6 +35,11 @@ fixture:
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 python3 docs/scripts/export_attention.py \
 	  --text tests/fixtures/minilm/source.txt --max-tokens 128 --out tests/fixtures/minilm \
 	  --source-origin "/usr/share/common-licenses/GPL-3 (lines 10-69, Preamble; Debian base-files)"
+
+## synth: ECP5-85F synthesis + place and route of the D = 64 core, both variants (pinned open tools).
+synth:
+	scripts/synth_core.sh general 64 100
+	scripts/synth_core.sh octave 64 100
 
 clean:
 	$(CARGO) clean

@@ -22,8 +22,8 @@ pub mod onehot_select;
 pub mod row_sum;
 pub mod weight_table;
 
-#[cfg(test)]
-mod testbench;
+#[cfg(any(test, feature = "native-bench"))]
+pub mod testbench;
 #[cfg(test)]
 mod verilator_check;
 

@@ -1,4 +1,5 @@
 //! Test helpers: clocking rust-hdl's native simulator by hand, and driving a whole AttnV job.
+//! Built for tests, and with the `native-bench` feature for `sim speed`.
 
 use crate::attnv::AttnV;
 use model::{CoreParams, Variant};
@@ -132,6 +133,19 @@ pub struct Run {
     /// Per job: cycles from the first cycle its first code beat was presented to its last output
     /// handshake, inclusive.
     pub code_cycles: Vec<usize>,
+    /// Clock cycles simulated after the reset cycle, all jobs included.
+    pub total_cycles: usize,
+}
+
+/// The full-size core D = 64, N_MAX = 512 in rust-hdl's native simulator.
+pub type AttnV64x512 = AttnV<512, { 64 * 33 }, 9, 33, 25>;
+
+/// An [`AttnV64x512`] for `params` (which must be D = 64, N_MAX = 512, W = 16, k = 3) and
+/// `variant`, connected and ready for [`run_attnv`].
+pub fn attnv_64x512(params: &CoreParams, variant: Variant) -> AttnV64x512 {
+    let mut uut = AttnV64x512::new(params, variant);
+    uut.connect_all();
+    uut
 }
 
 /// Runs `jobs` back to back through `uut`: for each job, weights and V are offered (together),
@@ -278,5 +292,6 @@ pub fn run_attnv<
     Run {
         results,
         code_cycles,
+        total_cycles: cycle,
     }
 }

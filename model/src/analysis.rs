@@ -149,9 +149,17 @@ pub fn jsd_row(before: impl Iterator<Item = f64>, after: impl Iterator<Item = f6
     if np == 0 || nq == 0 {
         return 0.0;
     }
+    js_divergence(
+        p.iter()
+            .zip(&q)
+            .map(|(&a, &b)| (a / np as f64, b / nq as f64)),
+    )
+}
+
+/// `sum 1/2 a log2(a/m) + 1/2 b log2(b/m)`, `m = (a + b) / 2`, over pairs of probabilities.
+fn js_divergence(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
     let mut js = 0.0;
-    for (&a, &b) in p.iter().zip(&q) {
-        let (a, b) = (a / np as f64, b / nq as f64);
+    for (a, b) in pairs {
         let m = 0.5 * (a + b);
         if a > 0.0 {
             js += 0.5 * a * (a / m).log2();
@@ -170,18 +178,11 @@ pub fn jsd_distribution(p: &[f32], q: &[f64]) -> f64 {
     let sq: f64 = q.iter().sum();
     let n = p.len().max(1) as f64;
     let norm = |x: f64, s: f64| if s > 0.0 { x / s } else { 1.0 / n };
-    let mut js = 0.0;
-    for (&a, &b) in p.iter().zip(q) {
-        let (a, b) = (norm(a as f64, sp), norm(b, sq));
-        let m = 0.5 * (a + b);
-        if a > 0.0 {
-            js += 0.5 * a * (a / m).log2();
-        }
-        if b > 0.0 {
-            js += 0.5 * b * (b / m).log2();
-        }
-    }
-    js.max(0.0)
+    js_divergence(
+        p.iter()
+            .zip(q)
+            .map(|(&a, &b)| (norm(a as f64, sp), norm(b, sq))),
+    )
 }
 
 /// Fraction of `values` strictly below each threshold.

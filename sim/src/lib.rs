@@ -13,6 +13,8 @@
 //! - [`bench`]: a job through a zero-skipping core and the dense baseline: cycles, ideal cycles,
 //!   efficiency, speed-up; real attention split into per-head jobs.
 //! - [`regression`]: the default run's cases and table.
+//! - [`speed`]: `sim speed`, rust-hdl's native simulator against Verilator on the same job
+//!   (the native side needs the `native-bench` feature).
 //!
 //! The binary (`cargo run --release -p sim -- --help`) runs the regression (default) or one
 //! configuration chosen on the command line (`sim attnv --d 64 --variant octave ...`).
@@ -33,4 +35,5 @@ pub mod bench;
 pub mod bits;
 pub mod check;
 pub mod regression;
+pub mod speed;
 pub mod verilator;

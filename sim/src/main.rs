@@ -6,6 +6,8 @@
 //!   real attention, head by head.
 //! - `sim attnv ...`: random jobs for one configuration; `sim stress`: many random jobs over
 //!   every variant and width.
+//! - `sim speed [--json s.json]`: rust-hdl's native simulator against Verilator, same core and
+//!   job (build with `--features native-bench`).
 //!
 //! Every output integer is checked against `model`; every stall-free cycle count against
 //! `model::timing`. Exits non-zero on any mismatch.
@@ -139,6 +141,37 @@ enum Cmd {
         #[arg(long, default_value_t = 2)]
         cxx_jobs: usize,
     },
+    /// Simulation speed: rust-hdl's native simulator against the Verilator harness on the same
+    /// core (D = 64, N_MAX = 512) and the same random job, outputs checked against the model.
+    /// Needs `--features native-bench`.
+    Speed {
+        /// Datapath variants, one comparison each.
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "general,octave"
+        )]
+        variant: Vec<VariantArg>,
+        /// Keys (V rows), at most 512.
+        #[arg(long, default_value_t = 512)]
+        n: usize,
+        /// Query rows (160: ~20k cycles, ~15 s in the native simulator).
+        #[arg(long, default_value_t = 160)]
+        rows: usize,
+        /// Probability that a code is non-zero.
+        #[arg(long, default_value_t = 0.25)]
+        density: f64,
+        /// RNG seed of the job.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Repeat the (short) Verilator run until it has taken this many CPU seconds.
+        #[arg(long, default_value_t = 2.0)]
+        verilator_secs: f64,
+        /// Write the figures as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 fn main() -> Result<()> {
@@ -151,6 +184,39 @@ fn main() -> Result<()> {
     };
     match cmd {
         Cmd::Stress { jobs, seed } => regress(jobs, seed),
+        Cmd::Speed {
+            variant,
+            n,
+            rows,
+            density,
+            seed,
+            verilator_secs,
+            json,
+        } => {
+            let opts = sim::speed::SpeedOptions {
+                variants: variant.into_iter().map(Variant::from).collect(),
+                n,
+                rows,
+                density,
+                seed,
+                verilator_min_secs: verilator_secs,
+            };
+            let rs = sim::speed::run(&opts)?;
+            println!(
+                "AttnV D = 64, N_MAX = 512: one job of n = {n} keys x {rows} rows, density {density}, seed {seed}"
+            );
+            println!("{}", sim::speed::table(&rs));
+            if let Some(p) = &json {
+                model::npy::write_text_atomic(p, &serde_json::to_string_pretty(&rs)?)?;
+            }
+            if let Some(r) = rs.iter().find(|r| !r.ok) {
+                bail!(
+                    "{}: outputs or cycle counts disagree with the model",
+                    r.variant
+                );
+            }
+            Ok(())
+        }
         Cmd::Attnv {
             d,
             n_max,
