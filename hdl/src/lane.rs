@@ -65,14 +65,7 @@ impl<const ACC: usize> Lane<ACC> {
             acc: Default::default(),
             outr: Default::default(),
             octave: Constant::new(octave),
-            sext: Constant::new(
-                ((if ACC == 64 {
-                    u64::MAX
-                } else {
-                    (1u64 << ACC) - 1
-                }) & !0xFFu64)
-                    .into(),
-            ),
+            sext: Constant::new(0x80u64.into()),
             sv: Default::default(),
             p: Default::default(),
             sum: Default::default(),
@@ -90,11 +83,8 @@ impl<const ACC: usize> Logic for Lane<ACC> {
         self.mul.w.next = self.w.val();
         self.mul.v.next = self.v.val();
         // Octave: sign-extend, shift by c - 1.
-        if self.vr.q.val().get_bit(7) {
-            self.sv.next = bit_cast::<ACC, 8>(self.vr.q.val()) | self.sext.val();
-        } else {
-            self.sv.next = bit_cast::<ACC, 8>(self.vr.q.val());
-        }
+        // Branch-free sign extension: (zext(v) ^ 0x80) - 0x80, modulo 2^ACC.
+        self.sv.next = (bit_cast::<ACC, 8>(self.vr.q.val()) ^ self.sext.val()) - self.sext.val();
         self.oct.d.next = 0.into();
         if self.octave.val() & self.code.val().any() {
             self.oct.d.next = self.sv.val() << (self.code.val() - 1);
