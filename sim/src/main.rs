@@ -406,29 +406,20 @@ fn real_data(a: &DataArgs) -> Result<()> {
         total.d,
         total.n
     );
-    println!(
-        "{:<10} {:>10} {:>10} {:>10} {:>7} {:>10} {:>8} {:>8} {:>6}",
-        "", "nnz", "cycles", "ideal", "eff", "dense", "speedup", "ideal×", "exact"
-    );
-    for m in [&total, worst] {
-        let label = if std::ptr::eq(m, &total) {
-            "total".to_string()
-        } else {
-            format!("worst {}", m.name.trim_start_matches("head "))
-        };
-        println!(
-            "{:<10} {:>10} {:>10} {:>10} {:>7.4} {:>10} {:>8.3} {:>8.3} {:>6}",
-            label,
-            m.nnz,
-            m.cycles,
-            m.ideal_cycles,
-            m.efficiency(),
-            m.dense_cycles,
-            m.speedup(),
-            m.ideal_speedup(),
-            if m.ok() { "yes" } else { "NO" }
-        );
-    }
+    let variant = sim::bench::variant_for(&cb);
+    let rows = [
+        total.clone(),
+        Measured {
+            name: format!("worst: {}", worst.name),
+            ..worst.clone()
+        },
+    ]
+    .map(|measured| sim::regression::CaseOutcome {
+        measured,
+        variant,
+        note: String::new(),
+    });
+    print!("{}", sim::regression::table(&rows));
     println!(
         "simulation: {:.2} M cycles per CPU second",
         total.sim_cycles_per_second() / 1e6

@@ -189,8 +189,19 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
         )?;
     }
 
-    // The shared golden vectors, through the core each codebook suits and the general one.
+    out.extend(golden(cores)?);
+    for cb in [Codebook::log(3, 1e-3)?, Codebook::octave(3)?] {
+        out.push(real_attention(cores, fixture, &cb)?);
+    }
+    Ok(out)
+}
+
+/// The shared golden vectors (`tests/golden/attnv`), each through the general core and, when its
+/// weights are the octave codebook's, the octave core too (and the dense baseline), checked
+/// against the golden files' expected output.
+pub fn golden(cores: &mut Cores) -> Result<Vec<CaseOutcome>> {
     let oct = Codebook::octave(3)?.weights().w;
+    let mut out = Vec::new();
     for case in
         load_attnv_cases(&golden_dir().join("attnv")).context("loading tests/golden/attnv")?
     {
@@ -219,21 +230,22 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
             });
         }
     }
+    Ok(out)
+}
 
-    // Real attention: every head of the fixture, at t = 1e-3 and the octave threshold.
+/// Every head of real attention in `fixture` (`probs.npy`, `v.npy`) through the core that suits
+/// `cb` and the dense baseline, summed.
+pub fn real_attention(cores: &mut Cores, fixture: &Path, cb: &Codebook) -> Result<CaseOutcome> {
     let p = model::npy::read_probs(&fixture.join("probs.npy"))?;
     let v = model::npy::read_finite_f32(&fixture.join("v.npy"))?;
-    for cb in [Codebook::log(3, 1e-3)?, Codebook::octave(3)?] {
-        let heads = heads_of(&p, &v, &cb)?;
-        let ms = run_heads(cores, &heads, &cb, None)?;
-        let name = format!("MiniLM {} ({} heads)", cb.describe(), heads.len());
-        out.push(CaseOutcome {
-            measured: Measured::total(&name, &ms),
-            variant: crate::bench::variant_for(&cb),
-            note: "real attention".into(),
-        });
-    }
-    Ok(out)
+    let heads = heads_of(&p, &v, cb)?;
+    let ms = run_heads(cores, &heads, cb, None)?;
+    let name = format!("MiniLM {} ({} heads)", cb.describe(), heads.len());
+    Ok(CaseOutcome {
+        measured: Measured::total(&name, &ms),
+        variant: crate::bench::variant_for(cb),
+        note: "real attention".into(),
+    })
 }
 
 /// The regression table.

@@ -1,71 +1,44 @@
 //! The golden vectors and the real-attention fixture through the Verilated cores: bit-exact,
 //! cycle counts as `model::timing` predicts, and the zero-skipping targets met.
 
-use model::golden::{golden_dir, load_attnv_cases};
 use model::{Codebook, Variant};
-use sim::attnv::AttnvJob;
-use sim::bench::{heads_of, measure, run_heads, Cores, Measured, Stimulus};
+use sim::bench::{heads_of, Cores};
+use sim::regression::{golden, real_attention};
 use std::path::Path;
 
 #[test]
 fn golden_vectors_replay_bit_exactly_on_every_variant() {
     let mut cores = Cores::default();
-    let cases = load_attnv_cases(&golden_dir().join("attnv")).unwrap();
-    assert!(cases.len() >= 6);
-    let oct = Codebook::octave(3).unwrap().weights().w;
-    for c in &cases {
-        let job = AttnvJob {
-            weights: c.weights.clone(),
-            vq: c.vq.clone(),
-            codes: c.codes.clone(),
-        };
-        let mut variants = vec![Variant::General];
-        if c.weights == oct {
-            variants.push(Variant::Octave);
-        }
-        for v in variants {
-            // measure() runs the dense baseline too.
-            let m = measure(
-                &mut cores,
-                &c.name,
-                v,
-                &job,
-                &c.expected,
-                Stimulus::default(),
-            )
-            .unwrap();
-            assert!(m.bit_exact, "{} on {v:?}: {:?}", c.name, m.error);
-            assert_eq!(
-                m.cycles_as_predicted,
-                Some(true),
-                "{} on {v:?}: {:?}",
-                c.name,
-                m.error
-            );
-        }
+    let outcomes = golden(&mut cores).unwrap();
+    // Six cases; the octave one also runs on the octave core.
+    assert!(outcomes.len() >= 7, "{} outcomes", outcomes.len());
+    assert!(outcomes.iter().any(|o| o.variant == Variant::Octave));
+    for o in &outcomes {
+        let m = &o.measured;
+        // measure() runs the dense baseline too: both cores must match the golden files.
+        assert!(m.bit_exact, "{} on {:?}: {:?}", m.name, o.variant, m.error);
+        assert_eq!(
+            m.cycles_as_predicted,
+            Some(true),
+            "{} on {:?}: {:?}",
+            m.name,
+            o.variant,
+            m.error
+        );
     }
 }
 
 #[test]
 fn real_attention_meets_the_zero_skipping_targets() {
     let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/minilm");
-    let p = model::npy::read_probs(&f.join("probs.npy")).unwrap();
-    let v = model::npy::read_finite_f32(&f.join("v.npy")).unwrap();
     let mut cores = Cores::default();
     for cb in [
         Codebook::log(3, 1e-3).unwrap(),
         Codebook::octave(3).unwrap(),
     ] {
-        let heads = heads_of(&p, &v, &cb).unwrap();
-        assert_eq!(heads.len(), 72);
-        let ms = run_heads(&mut cores, &heads, &cb, None).unwrap();
-        let t = Measured::total("all", &ms);
-        assert!(
-            ms.iter().all(|m| m.ok()),
-            "{}: {:?}",
-            cb.describe(),
-            ms.iter().find(|m| !m.ok())
-        );
+        let t = real_attention(&mut cores, &f, &cb).unwrap().measured;
+        assert_eq!(t.rows, 72 * 128);
+        assert!(t.ok(), "{}: {:?}", cb.describe(), t.error);
         // Cycle counts are deterministic: these are properties of the design, not timings.
         assert!(
             t.efficiency() >= 0.95,
