@@ -10,6 +10,9 @@
 //!   them (accumulator, row sum, address); [`Variant`] names the datapath flavour.
 //! - [`contract`]: the integer contract: [`quantize_v`] (int8 per column), [`accumulate`]
 //!   (exact `acc` and row sums), [`dequantize`], and [`attend_head`], the whole software path.
+//! - [`frontend`]: the score and log-softmax front end: int8 Q, K per row, exact scores, and
+//!   codes from fixed-point log2 probabilities (exp2/log2 tables, no division), with its float
+//!   reference [`frontend::codes_float`].
 //! - [`analysis`]: the paper's measurements (sparsity, top-k mass, Jensen-Shannon divergence,
 //!   memory) and the other quantizers it compares ([`analysis::Method`]).
 //! - [`golden`]: the shared golden vectors under `tests/golden/`.
@@ -19,6 +22,7 @@
 pub mod analysis;
 pub mod codebook;
 pub mod contract;
+pub mod frontend;
 pub mod golden;
 pub mod npy;
 pub mod params;
