@@ -109,44 +109,22 @@ pub fn format_report(name: &str, r: &Report) -> String {
         .unwrap_or(8)
         .max(10)
         + 2;
-    let _ = writeln!(
-        s,
-        "{:<10}{}",
-        "group",
-        r.method_names
-            .iter()
-            .map(|m| format!("{m:>w$}"))
-            .collect::<String>()
-    );
-    let jrow = |s: &mut String, label: String, xs: &[f64]| {
-        let _ = writeln!(
-            s,
-            "{label:<10}{}",
-            xs.iter().map(|x| format!("{x:>w$.4}")).collect::<String>()
+    let table = |s: &mut String, pick: &dyn Fn(&model::analysis::GroupStats) -> &[f64]| {
+        let names: String = r.method_names.iter().map(|m| format!("{m:>w$}")).collect();
+        let _ = writeln!(s, "{:<10}{names}", "group");
+        let groups = std::iter::once(("all".to_string(), &r.overall)).chain(
+            r.per_layer
+                .iter()
+                .map(|g| (format!("layer {}", g.layer.unwrap_or(0)), g)),
         );
+        for (label, g) in groups {
+            let xs: String = pick(g).iter().map(|x| format!("{x:>w$.4}")).collect();
+            let _ = writeln!(s, "{label:<10}{xs}");
+        }
     };
-    jrow(&mut s, "all".into(), &r.overall.jsd);
-    for g in &r.per_layer {
-        jrow(&mut s, format!("layer {}", g.layer.unwrap_or(0)), &g.jsd);
-    }
+    table(&mut s, &|g| &g.jsd);
     let _ = writeln!(s, "\nJensen-Shannon divergence between each row and its quantized version (as distributions over keys)");
-    let _ = writeln!(
-        s,
-        "{:<10}{}",
-        "group",
-        r.method_names
-            .iter()
-            .map(|m| format!("{m:>w$}"))
-            .collect::<String>()
-    );
-    jrow(&mut s, "all".into(), &r.overall.jsd_distribution);
-    for g in &r.per_layer {
-        jrow(
-            &mut s,
-            format!("layer {}", g.layer.unwrap_or(0)),
-            &g.jsd_distribution,
-        );
-    }
+    table(&mut s, &|g| &g.jsd_distribution);
     let m = &r.memory;
     let mib = |b: u64| b as f64 / 8.0 / 1024.0 / 1024.0;
     let _ = writeln!(

@@ -1,10 +1,10 @@
 //! `logattn attend`: the software path of the hardware contract, head by head.
 
 use crate::CodebookArgs;
-use anyhow::{bail, Result};
-use model::contract::{attend_head, rel_err};
+use anyhow::{anyhow, Result};
+use model::contract::{attend_head, rel_err, split_heads};
 use model::npy;
-use ndarray::{Array2, ArrayD, ArrayView2, Axis, IxDyn};
+use ndarray::{Array2, ArrayView2, Axis, IxDyn};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -54,18 +54,6 @@ pub struct Report {
     pub rel_err_vs_float_quantized: f64,
 }
 
-/// Splits `[..., a, b]` into `[heads, a, b]`.
-fn heads3(x: &ArrayD<f32>) -> ndarray::Array3<f32> {
-    let s = x.shape();
-    let r = s.len();
-    let h: usize = s[..r - 2].iter().product();
-    x.to_shape(IxDyn(&[h, s[r - 2], s[r - 1]]))
-        .expect("standard layout")
-        .into_owned()
-        .into_dimensionality()
-        .expect("rank 3")
-}
-
 fn matmul_f64(p: ArrayView2<f64>, v: ArrayView2<f32>) -> Array2<f32> {
     p.dot(&v.mapv(|x| x as f64)).mapv(|x| x as f32)
 }
@@ -75,24 +63,10 @@ pub fn run(args: &Args) -> Result<String> {
     let cb = args.codebook.codebook()?;
     let p = npy::read_probs(&args.probs)?;
     let v = npy::read_finite_f32(&args.v)?;
+    let (p3, v3) = split_heads(&p, &v)
+        .map_err(|e| anyhow!("{} and {}: {e}", args.probs.display(), args.v.display()))?;
     let (ps, vs) = (p.shape(), v.shape());
-    if ps.len() < 2 || vs.len() != ps.len() {
-        bail!(
-            "{} has shape {ps:?} and {} has shape {vs:?}: expected P [..., rows, n] and V [..., n, d] of the same rank >= 2",
-            args.probs.display(),
-            args.v.display()
-        );
-    }
     let r = ps.len();
-    if ps[..r - 2] != vs[..r - 2] || ps[r - 1] != vs[r - 2] {
-        bail!(
-            "{} has shape {ps:?} but {} has shape {vs:?}: V must be [..., n, d] with P's leading axes and n = {}",
-            args.probs.display(),
-            args.v.display(),
-            ps[r - 1]
-        );
-    }
-    let (p3, v3) = (heads3(&p), heads3(&v));
     let (rows, d) = (ps[r - 2], vs[r - 1]);
     let mut out = ndarray::Array3::<f32>::zeros((p3.len_of(Axis(0)), rows, d));
     let levels = cb.levels();

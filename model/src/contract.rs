@@ -4,8 +4,8 @@
 //! integers; the float output is `acc * g * s_v[l]` (or `acc * s_v[l] / r` renormalized).
 
 use crate::codebook::{check_prob, Codebook, IntWeights};
-use crate::{ModelError, V_MAX};
-use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
+use crate::ModelError;
+use ndarray::{Array1, Array2, Array3, ArrayD, ArrayView2, Zip};
 
 /// V quantized to int8, one symmetric scale per column (lane).
 #[derive(Clone, Debug, PartialEq)]
@@ -16,33 +16,44 @@ pub struct QuantV {
     pub scales: Array1<f64>,
 }
 
-/// Quantizes V `[n, d]` per column. Rounding is to nearest, ties away from zero, computed in f64.
+/// Quantizes V `[n, d]` per column (lane): the symmetric int8 rule of
+/// [`crate::frontend::quantize_rows`] applied to `V^T`. Rounding is to nearest, ties away from
+/// zero, computed in f64.
 pub fn quantize_v(v: ArrayView2<f32>) -> Result<QuantV, ModelError> {
-    if let Some(&bad) = v.iter().find(|x| !x.is_finite()) {
-        return Err(ModelError::NonFinite(bad));
+    let (vq_t, scales) = crate::frontend::quantize_rows(v.t(), crate::V_BITS)?;
+    Ok(QuantV {
+        vq: vq_t.reversed_axes().as_standard_layout().into_owned(),
+        scales,
+    })
+}
+
+/// Splits P `[..., rows, n]` and V `[..., n, d]` (same leading axes) into per-head arrays
+/// `[heads, rows, n]` and `[heads, n, d]`; the error names both shapes and what is wrong.
+pub fn split_heads(
+    p: &ArrayD<f32>,
+    v: &ArrayD<f32>,
+) -> Result<(Array3<f32>, Array3<f32>), ModelError> {
+    let (ps, vs) = (p.shape(), v.shape());
+    if ps.len() < 2 || vs.len() != ps.len() {
+        return Err(ModelError::Shape(format!(
+            "P has shape {ps:?} and V has shape {vs:?}: expected P [..., rows, n] and V [..., n, d] of the same rank >= 2"
+        )));
     }
-    let scales: Array1<f64> = v
-        .axis_iter(Axis(1))
-        .map(|col| {
-            let m = col.iter().fold(0f64, |m, &x| m.max((x as f64).abs()));
-            if m == 0.0 {
-                1.0
-            } else {
-                m / V_MAX as f64
-            }
-        })
-        .collect();
-    let mut vq = Array2::<i8>::zeros(v.raw_dim());
-    Zip::from(vq.rows_mut())
-        .and(v.rows())
-        .for_each(|mut qrow, vrow| {
-            for ((q, &x), &s) in qrow.iter_mut().zip(vrow).zip(&scales) {
-                *q = ((x as f64) / s)
-                    .round()
-                    .clamp(-(V_MAX as f64), V_MAX as f64) as i8;
-            }
-        });
-    Ok(QuantV { vq, scales })
+    let r = ps.len();
+    if ps[..r - 2] != vs[..r - 2] || ps[r - 1] != vs[r - 2] {
+        return Err(ModelError::Shape(format!(
+            "P has shape {ps:?} but V has shape {vs:?}: V must be [..., n, d] with P's leading axes and n = {}",
+            ps[r - 1]
+        )));
+    }
+    let heads: usize = ps[..r - 2].iter().product();
+    let to3 = |a: &ArrayD<f32>, s: [usize; 3]| -> Array3<f32> {
+        a.to_shape(s).expect("same number of elements").into_owned()
+    };
+    Ok((
+        to3(p, [heads, ps[r - 2], ps[r - 1]]),
+        to3(v, [heads, vs[r - 2], vs[r - 1]]),
+    ))
 }
 
 /// Exact integer result of one head: what the hardware emits.

@@ -10,7 +10,7 @@ use crate::attnv::{AttnvJob, AttnvSim, DriveConfig, ResetSpec};
 use crate::verilator::BuildOptions;
 use anyhow::{bail, Context, Result};
 use model::{AccRows, Codebook, CodebookKind, CoreParams, Variant};
-use ndarray::{Array3, ArrayD, IxDyn};
+use ndarray::{ArrayD, Axis};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -268,28 +268,12 @@ pub struct Head {
 /// Splits `P [..., rows, n]` and `V [..., n, d]` (same leading axes) into one job per head,
 /// quantized with `cb` exactly as `model::attend_head` does. Errors name the problem.
 pub fn heads_of(p: &ArrayD<f32>, v: &ArrayD<f32>, cb: &Codebook) -> Result<Vec<Head>> {
-    let (ps, vs) = (p.shape(), v.shape());
-    if ps.len() < 2 || vs.len() != ps.len() {
-        bail!("P has shape {ps:?} and V has shape {vs:?}: expected P [..., rows, n] and V [..., n, d] of the same rank >= 2");
-    }
-    let r = ps.len();
-    if ps[..r - 2] != vs[..r - 2] || ps[r - 1] != vs[r - 2] {
-        bail!("P has shape {ps:?} but V has shape {vs:?}: V must be [..., n, d] with P's leading axes and n = {}", ps[r - 1]);
-    }
-    let n = ps[r - 1];
+    let (p3, v3) = model::contract::split_heads(p, v)?;
+    let (n, d) = (v3.len_of(Axis(1)), v3.len_of(Axis(2)));
     if n == 0 || n > N_MAX {
         bail!("n = {n} keys: the core takes 1..={N_MAX} (N_MAX)");
     }
-    params_for(vs[r - 1])?;
-    let heads: usize = ps[..r - 2].iter().product();
-    let p3: Array3<f32> = p
-        .to_shape(IxDyn(&[heads, ps[r - 2], n]))?
-        .into_owned()
-        .into_dimensionality()?;
-    let v3: Array3<f32> = v
-        .to_shape(IxDyn(&[heads, n, vs[r - 1]]))?
-        .into_owned()
-        .into_dimensionality()?;
+    params_for(d)?;
     p3.outer_iter()
         .zip(v3.outer_iter())
         .enumerate()
