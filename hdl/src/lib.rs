@@ -7,19 +7,33 @@
 //! ([`mul16x8::Mul16x8`], [`code_mask::CodeMask`], [`onehot_select::OneHotSelect`],
 //! [`bus_split::BusSplit`], [`bus_join::BusJoin`]).
 //!
-//! [`attnv_verilog`] generates the Verilog of any supported configuration; [`lint`] runs
-//! Verilator on it. The cycle behaviour is modelled by `model::timing`.
+//! The front end [`front_end::FrontEnd`] turns integer Q and K into codes on chip: the score
+//! unit [`dot_product::DotProduct`], [`scale_shift::ScaleShift`], [`exp2_neg::Exp2Neg`],
+//! [`log2_sum::Log2Sum`], [`code_of::CodeOf`] and [`beat_queue::BeatQueue`] (Verilog leaves
+//! with Rust twins). [`attn_head::AttnHead`] joins the two: the board takes Q, K and V.
+//!
+//! [`attnv_verilog`] and [`head_verilog`] generate the Verilog of any supported configuration;
+//! [`lint`] runs Verilator on it. The cycle behaviour is modelled by `model::timing`.
 
+pub mod attn_head;
 pub mod attnv;
+pub mod beat_queue;
 pub mod bus_join;
 pub mod bus_split;
 pub mod code_mask;
+pub mod code_of;
 pub mod code_scanner;
+pub mod dot_product;
+pub mod exp2_neg;
+pub mod front_end;
 pub mod lane;
 pub mod lint;
+pub mod log2_sum;
 pub mod mul16x8;
 pub mod onehot_select;
+mod pipe;
 pub mod row_sum;
+pub mod scale_shift;
 pub mod weight_table;
 
 #[cfg(any(test, feature = "native-bench"))]
@@ -27,7 +41,8 @@ pub mod testbench;
 #[cfg(test)]
 mod verilator_check;
 
-use model::{CoreParams, Variant};
+use model::frontend::FrontEndParams;
+use model::{Codebook, CoreParams, Variant};
 use rust_hdl::prelude::*;
 
 /// The (D, N_MAX) configurations compiled into [`attnv_verilog`] (add a line to `dispatch!` for
@@ -93,10 +108,103 @@ pub fn attnv_verilog(params: &CoreParams, variant: Variant) -> String {
     )
 }
 
+/// The (D, N_MAX) configurations compiled into [`head_verilog`].
+pub const HEAD_SUPPORTED: [(usize, usize); 5] = [(4, 64), (8, 64), (32, 512), (64, 128), (64, 512)];
+
+fn head_verilog_of<
+    const KW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+    const SB: usize,
+    const SUMB: usize,
+>(
+    p: &CoreParams,
+    v: Variant,
+    fe: &FrontEndParams,
+    cb: &Codebook,
+) -> String {
+    let mut uut = attn_head::AttnHead::<KW, OW, A, ACC, RS, SB, SUMB>::new(p, v, fe, cb);
+    uut.connect_all();
+    // rust-hdl writes each block's logic as one `always @(*)`, so the top's wiring (which
+    // reads AttnV's `tready`s and drives its `tvalid`s) and AttnV's handshake logic form a
+    // loop at block granularity, though not at bit level. Verilator then evaluates the two
+    // blocks iteratively (UNOPTFLAT, a performance note); the waiver says so.
+    format!(
+        "// The top's wiring and AttnV's handshakes are one block each: a loop at block level only.\n/* verilator lint_off UNOPTFLAT */\n{}",
+        generate_verilog(&uut)
+    )
+}
+
+/// Calls `head_verilog_of::<..>` for the compiled head configuration matching `$p`.
+macro_rules! head_dispatch {
+    ($p:expr, $v:expr, $fe:expr, $cb:expr; $( ($d:literal, $a:literal, $lg:literal, $sumb:literal) ),* $(,)?) => {
+        match ($p.d, $p.addr_bits()) {
+            $( ($d, $a) => head_verilog_of::<{ 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 }, { $lg + 16 }, $sumb>($p, $v, $fe, $cb), )*
+            _ => panic!(
+                "head: no compiled configuration for D = {} and N_MAX = {} (supported (D, N_MAX): {:?})",
+                $p.d, $p.n_max, HEAD_SUPPORTED
+            ),
+        }
+    };
+}
+
+/// The Verilog of a top-level [`attn_head::AttnHead`] (module `top`) for core `params`,
+/// `variant`, front end `fe` and the codebook whose edges it compares against.
+///
+/// Panics if the parameters are not buildable (see [`front_end::FrontEnd::new`]) or (D, N_MAX)
+/// is not in [`HEAD_SUPPORTED`].
+pub fn head_verilog(
+    params: &CoreParams,
+    variant: Variant,
+    fe: &FrontEndParams,
+    codebook: &Codebook,
+) -> String {
+    assert_eq!(
+        params.codes_per_cycle, 16,
+        "head: W (codes per cycle) must be 16"
+    );
+    assert_eq!(params.code_bits, 3, "head: k (code bits) must be 3");
+    head_dispatch!(params, variant, fe, codebook;
+        (4, 6, 2, 22),
+        (8, 6, 3, 22),
+        (32, 9, 5, 25),
+        (64, 7, 6, 23),
+        (64, 9, 6, 25),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lint::verilator_lint;
+
+    #[test]
+    fn head_configs_lint_clean() {
+        for (d, n_max, v, cb) in [
+            (4, 64, Variant::General, Codebook::log(3, 1e-3).unwrap()),
+            (64, 512, Variant::General, Codebook::log(3, 1e-3).unwrap()),
+            (32, 512, Variant::Octave, Codebook::octave(3).unwrap()),
+        ] {
+            let p = CoreParams::new(d, n_max, 16, 3).unwrap();
+            let fe = FrontEndParams {
+                d,
+                n_max,
+                ..Default::default()
+            };
+            let vlog = head_verilog(&p, v, &fe, &cb);
+            for decl in [
+                format!("input wire  [{}:0] s_axis_q_tdata;", 8 * d - 1),
+                "input wire  [39:0] s_axis_q_tuser;".to_string(),
+                format!("input wire  [{}:0] s_axis_k_tdata;", 8 * d - 1),
+            ] {
+                assert!(vlog.contains(&decl), "D={d} {v:?}: missing `{decl}`");
+            }
+            verilator_lint(&format!("head_{d}_{n_max}_{v:?}"), &vlog)
+                .unwrap_or_else(|e| panic!("head D={d} N_MAX={n_max} {v:?}: {e}"));
+        }
+    }
 
     #[test]
     fn full_size_configs_lint_clean() {

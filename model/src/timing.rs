@@ -64,6 +64,66 @@ pub fn beats_of(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>) ->
     beats
 }
 
+/// The AttnV core's control, cycle by cycle, for composition with a producer of code beats
+/// (see the module doc; [`job_cycles_of_beats`] and [`head_cycles`] drive it).
+#[derive(Clone, Debug, Default)]
+pub struct CoreTiming {
+    /// FIFO entries: (tokens left, ends the row).
+    fifo: VecDeque<(usize, bool)>,
+    /// Pipeline stages T1..T5 (ISSUE_TO_OUTPUT - 1 of them): (valid, row end).
+    stages: [(bool, bool); ISSUE_TO_OUTPUT - 1],
+    out_valid: bool,
+    busy: bool,
+}
+
+impl CoreTiming {
+    /// An idle core.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One cycle: `offer` is the code beat presented on `s_axis_c` (if any), `m_ready` the
+    /// level of `m_axis_tready`. Returns (the beat was accepted, an output beat was handed over),
+    /// both at the cycle's closing clock edge.
+    pub fn cycle(&mut self, offer: Option<Beat>, m_ready: bool) -> (bool, bool) {
+        // Combinational decisions of the cycle.
+        let accept = offer.is_some() && self.fifo.len() != FIFO_DEPTH;
+        let push = offer.filter(|b| accept && (b.tokens > 0 || b.last));
+        let (issue, pop, row_end) = match self.fifo.front() {
+            Some(&(left, last)) => {
+                let row_end = last && left <= 1;
+                let issue = !row_end || !self.busy;
+                (issue, issue && left <= 1, row_end)
+            }
+            None => (false, false, false),
+        };
+        let m_fire = self.out_valid && m_ready;
+        // Clock edge.
+        if pop {
+            self.fifo.pop_front();
+        } else if issue {
+            self.fifo[0].0 -= 1;
+        }
+        if let Some(b) = push {
+            self.fifo.push_back((b.tokens, b.last));
+        }
+        let (v4, l4) = self.stages[ISSUE_TO_OUTPUT - 2];
+        self.stages.rotate_right(1);
+        self.stages[0] = (issue, issue && row_end);
+        self.out_valid = if v4 && l4 {
+            true
+        } else {
+            self.out_valid && !m_fire
+        };
+        self.busy = if issue && row_end {
+            true
+        } else {
+            self.busy && !m_fire
+        };
+        (accept, m_fire)
+    }
+}
+
 /// Exact cycles of a job given as its beats (see the module doc for the assumptions).
 pub fn job_cycles_of_beats(beats: &[Beat]) -> usize {
     let rows = beats.iter().filter(|b| b.last).count();
@@ -71,52 +131,19 @@ pub fn job_cycles_of_beats(beats: &[Beat]) -> usize {
         rows > 0 && beats.last().is_some_and(|b| b.last),
         "timing: the job must end with a row end"
     );
-    // FIFO entries: (tokens left, ends the row).
-    let mut fifo: VecDeque<(usize, bool)> = VecDeque::with_capacity(FIFO_DEPTH);
-    let mut next = 0;
-    // Pipeline stages T1..T5 (ISSUE_TO_OUTPUT - 1 of them): (valid, row end).
-    let mut stages = [(false, false); ISSUE_TO_OUTPUT - 1];
-    let (mut out_valid, mut busy, mut done) = (false, false, 0);
+    let mut core = CoreTiming::new();
+    let (mut next, mut done) = (0, 0);
     for t in 0.. {
-        // Combinational decisions of cycle t.
-        let accept = next < beats.len() && fifo.len() != FIFO_DEPTH;
-        let push = accept && (beats[next].tokens > 0 || beats[next].last);
-        let (issue, pop, row_end) = match fifo.front() {
-            Some(&(left, last)) => {
-                let row_end = last && left <= 1;
-                let issue = !row_end || !busy;
-                (issue, issue && left <= 1, row_end)
-            }
-            None => (false, false, false),
-        };
-        let m_fire = out_valid;
-        if m_fire {
+        let (accepted, fired) = core.cycle(beats.get(next).copied(), true);
+        if fired {
             done += 1;
             if done == rows {
                 return t + 1;
             }
         }
-        // Clock edge.
-        if pop {
-            fifo.pop_front();
-        } else if issue {
-            fifo[0].0 -= 1;
-        }
-        if push {
-            fifo.push_back((beats[next].tokens, beats[next].last));
-        }
-        if accept {
+        if accepted {
             next += 1;
         }
-        let (v4, l4) = stages[ISSUE_TO_OUTPUT - 2];
-        stages.rotate_right(1);
-        stages[0] = (issue, issue && row_end);
-        out_valid = if v4 && l4 { true } else { out_valid && !m_fire };
-        busy = if issue && row_end {
-            true
-        } else {
-            busy && !m_fire
-        };
     }
     unreachable!()
 }
@@ -157,6 +184,202 @@ pub fn job_cycles_bound(params: &CoreParams, variant: Variant, codes: ArrayView2
         })
         .sum();
     1 + ISSUE_TO_OUTPUT + params.codes_per_cycle + per_row
+}
+
+// ---------------------------------------------------------------------------------------
+// The whole head: front end (hdl/src/front_end.rs) + sequencing (hdl/src/attn_head.rs) + core.
+
+/// Edges through `ScaleShift` (score times multipliers, shift, saturate).
+pub const SCALE_LATENCY: usize = 4;
+/// Edges through `Exp2Neg`.
+pub const EXP_LATENCY: usize = 2;
+/// Edges through `Log2Sum`.
+pub const LOG_LATENCY: usize = 2;
+/// Edges through `CodeOf`.
+pub const CODE_LATENCY: usize = 2;
+/// Depth of the front end's output queue of code beats.
+pub const BEAT_QUEUE_DEPTH: usize = 4;
+
+/// Edges through the score unit `DotProduct` for head dimension `d` (a power of two): one for
+/// the products, one per two adder-tree levels: `1 + ceil(log2(d) / 2)`.
+pub fn score_latency(d: usize) -> usize {
+    assert!(
+        d.is_power_of_two(),
+        "timing: D must be a power of two, got {d}"
+    );
+    1 + (d.trailing_zeros() as usize).div_ceil(2)
+}
+
+/// A delay line of valid bits (a leaf's pipeline).
+struct Line(VecDeque<bool>);
+
+impl Line {
+    fn new(latency: usize) -> Self {
+        Self(std::iter::repeat_n(false, latency).collect())
+    }
+    fn out(&self) -> bool {
+        *self.0.back().expect("latency >= 1")
+    }
+    fn edge(&mut self, v: bool) {
+        self.0.pop_back();
+        self.0.push_front(v);
+    }
+}
+
+/// One row stage of the front end: occupied, done, issue counter, issue delayed by the RAM,
+/// output counter.
+#[derive(Clone, Copy, Default)]
+struct Stage {
+    occ: bool,
+    done: bool,
+    j: usize,
+    rd: bool,
+    out: usize,
+}
+
+/// Exact cycles of one head on `hdl::attn_head::AttnHead`: `codes [rows, n]` are the head's
+/// codes (masked keys 0), which set the core's share of the time.
+///
+/// Assumptions: the head starts idle with its weights loaded; from cycle 0 on, its K rows, V rows
+/// and Q rows are all offered with no gaps (each beat right after the previous one is accepted)
+/// and `m_axis_tready` is high. Counted from cycle 0 to the last output handshake, inclusive.
+///
+/// What it mirrors, cycle by cycle: K and V load in parallel (cycles `0..n`); the first Q row
+/// is accepted in cycle n; the three row stages run in lock step and a phase advances when
+/// every occupied stage is done: S1 issues n keys and is done when the last x is written
+/// (`1 + score_latency + SCALE_LATENCY` edges later); S2 issues n, sums them
+/// (`EXP_LATENCY`) and computes L (`LOG_LATENCY`); S3 issues `16 ceil(n/16)` positions in
+/// groups of 16, a group starting only while queued plus in-flight beats are below
+/// [`BEAT_QUEUE_DEPTH`], and is done with its last code (`CODE_LATENCY`); beats leave the queue
+/// into [`CoreTiming`].
+pub fn head_cycles(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>) -> usize {
+    let (rows, n) = codes.dim();
+    assert!(
+        rows >= 1 && n >= 1,
+        "timing: a head needs rows >= 1 and n >= 1"
+    );
+    assert!(
+        n <= params.n_max,
+        "timing: n = {n} exceeds N_MAX = {}",
+        params.n_max
+    );
+    let beats = beats_of(params, variant, codes);
+    let end = params.codes_per_cycle * params.words_per_row(n);
+    let w = params.codes_per_cycle;
+    let mut core = CoreTiming::new();
+    let mut queue: VecDeque<Beat> = VecDeque::with_capacity(BEAT_QUEUE_DEPTH);
+    let (mut next_beat, mut inflight, mut outputs, mut q_left) = (0usize, 0usize, 0usize, rows);
+    let (mut s1, mut s2, mut s3) = (Stage::default(), Stage::default(), Stage::default());
+    let mut lgo = false;
+    let mut dot = Line::new(score_latency(params.d));
+    let mut scale = Line::new(SCALE_LATENCY);
+    let mut exp = Line::new(EXP_LATENCY);
+    let mut logs = Line::new(LOG_LATENCY);
+    let mut codeof = Line::new(CODE_LATENCY);
+    for t in 0.. {
+        // Combinational decisions of cycle t.
+        let kv_loaded = t >= n;
+        let all_done = (!s1.occ || s1.done) && (!s2.occ || s2.done) && (!s3.occ || s3.done);
+        let q_fire = q_left > 0 && kv_loaded && all_done;
+        let adv = all_done && (s1.occ || s2.occ || s3.occ || q_fire);
+        let s1_issue = s1.occ && s1.j < n;
+        let x_valid = scale.out();
+        let s2_issue = s2.occ && s2.j < n;
+        let (e_valid, l_valid) = (exp.out(), logs.out());
+        let group = s3.j % w == 0;
+        let s3_issue =
+            s3.occ && s3.j < end && (!group || queue.len() + inflight < BEAT_QUEUE_DEPTH);
+        let c_valid = codeof.out();
+        let push = c_valid && s3.out % w == w - 1;
+        let (accepted, fired) = core.cycle(queue.front().copied(), true);
+        if fired {
+            outputs += 1;
+            if outputs == rows {
+                return t + 1;
+            }
+        }
+        // Clock edge.
+        if accepted {
+            queue.pop_front();
+        }
+        if push {
+            queue.push_back(beats[next_beat]);
+            next_beat += 1;
+        }
+        inflight = inflight + usize::from(s3_issue && group) - usize::from(push);
+        let (dot_out, s1_rd, s2_rd, s3_rd, lgo_q) = (dot.out(), s1.rd, s2.rd, s3.rd, lgo);
+        dot.edge(s1_rd);
+        scale.edge(dot_out);
+        exp.edge(s2_rd);
+        logs.edge(lgo_q);
+        codeof.edge(s3_rd);
+        s1.j += usize::from(s1_issue);
+        s1.rd = s1_issue;
+        if x_valid {
+            s1.done |= s1.out + 1 == n;
+            s1.out += 1;
+        }
+        s2.j += usize::from(s2_issue);
+        s2.rd = s2_issue;
+        lgo = e_valid && s2.out + 1 == n;
+        if e_valid {
+            s2.out += 1;
+        }
+        s2.done |= l_valid;
+        s3.j += usize::from(s3_issue);
+        s3.rd = s3_issue;
+        if c_valid {
+            s3.done |= s3.out + 1 == end;
+            s3.out += 1;
+        }
+        if adv {
+            let fresh = |occ: bool, rd: bool| Stage {
+                occ,
+                rd,
+                ..Stage::default()
+            };
+            s3 = fresh(s2.occ, s3.rd);
+            s2 = fresh(s1.occ, s2.rd);
+            s1 = fresh(q_fire, s1.rd);
+            q_left -= usize::from(q_fire);
+        }
+    }
+    unreachable!()
+}
+
+/// Where a head's cycles go, from the same model: the K/V load, the front end's phases
+/// (`rows + 2` of them, each as long as its slowest stage) and the drain after the last phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeadBreakdown {
+    /// Cycles before the first Q row is accepted (K and V load in parallel: n).
+    pub load: usize,
+    /// Stall-free cycles of one phase for rows of length n: the slowest of S1
+    /// (`n + 1 + score_latency + SCALE_LATENCY`), S2 (`n + 1 + EXP_LATENCY + 1 + LOG_LATENCY`)
+    /// and S3 (`16 ceil(n/16) + 1 + CODE_LATENCY`), plus the advance cycle.
+    pub phase: usize,
+    /// All cycles ([`head_cycles`]).
+    pub total: usize,
+}
+
+/// The stall-free phase length for rows of `n` keys at head dimension `d`.
+pub fn phase_cycles(params: &CoreParams, n: usize) -> usize {
+    let s1 = n + 1 + score_latency(params.d) + SCALE_LATENCY;
+    let s2 = n + 1 + EXP_LATENCY + 1 + LOG_LATENCY;
+    let s3 = params.codes_per_cycle * params.words_per_row(n) + 1 + CODE_LATENCY;
+    s1.max(s2).max(s3) + 1
+}
+
+/// [`head_cycles`] with its breakdown.
+pub fn head_breakdown(
+    params: &CoreParams,
+    variant: Variant,
+    codes: ArrayView2<u8>,
+) -> HeadBreakdown {
+    HeadBreakdown {
+        load: codes.ncols(),
+        phase: phase_cycles(params, codes.ncols()),
+        total: head_cycles(params, variant, codes),
+    }
 }
 
 #[cfg(test)]
@@ -277,5 +500,26 @@ mod tests {
             eprintln!("density {density}%: {t} cycles, ideal {ideal}, ratio {ratio:.4}");
             assert!(ratio < 1.01, "density {density}%: ratio {ratio}");
         }
+    }
+
+    #[test]
+    fn head_cycles_follow_the_phases() {
+        // Without core stalls a head is load + (rows + 2) phases + a short drain.
+        let pp = CoreParams::default();
+        for (n, rows) in [(16usize, 1usize), (37, 3), (128, 8), (512, 4)] {
+            let c = Array2::from_shape_fn((rows, n), |(i, j)| ((i + j) % 3 == 0) as u8 * 2);
+            let b = head_breakdown(&pp, Variant::General, c.view());
+            let lo = n + (rows + 2) * b.phase - b.phase;
+            let hi = n + (rows + 2) * b.phase + 16;
+            assert!(
+                (lo..=hi).contains(&b.total),
+                "n={n} rows={rows}: {} not in {lo}..={hi} (phase {})",
+                b.total,
+                b.phase
+            );
+        }
+        assert_eq!(score_latency(64), 4);
+        assert_eq!(score_latency(32), 4);
+        assert_eq!(score_latency(4), 2);
     }
 }

@@ -34,6 +34,7 @@ pub mod attnv;
 pub mod bench;
 pub mod bits;
 pub mod check;
+pub mod head;
 pub mod regression;
 pub mod speed;
 pub mod verilator;

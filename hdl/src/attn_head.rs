@@ -1,0 +1,198 @@
+//! `AttnHead`: a whole attention head on chip: the front end feeding the AttnV core.
+
+use crate::attnv::AttnV;
+use crate::front_end::FrontEnd;
+use model::frontend::FrontEndParams;
+use model::{Codebook, CoreParams, Variant};
+use rust_hdl::prelude::*;
+
+/// [`FrontEnd`] (integer Q, K to codes) feeding [`AttnV`] (codes x V), with the head sequencing
+/// that keeps heads apart: per head, K (n rows) and V (n rows) are loaded, in either order or
+/// at once, then the Q rows; the last Q row carries `tlast`.
+///
+/// Const parameters: those of [`AttnV`] (`KW = 8 D` is its `VW`) and of [`FrontEnd`].
+///
+/// Inputs: `clock`; `reset` (synchronous, active high); weights `s_axis_w_tdata` (16),
+/// `s_axis_w_tuser` (3), `s_axis_w_tvalid`; keys `s_axis_k_tdata` (`KW`), `s_axis_k_tuser`
+/// (16, `mk`), `s_axis_k_tvalid`, `s_axis_k_tlast`; values `s_axis_v_tdata` (`KW`),
+/// `s_axis_v_tvalid`, `s_axis_v_tlast`; queries `s_axis_q_tdata` (`KW`), `s_axis_q_tuser` (40:
+/// `mq` `[15:0]`, shift `[21:16]`, valid length `[39:24]`), `s_axis_q_tvalid`,
+/// `s_axis_q_tlast` (the head's last row); `m_axis_tready`.
+/// Outputs: the `tready` of each input stream; results `m_axis_tdata` (`OW`, D accumulators),
+/// `m_axis_tuser` (`RS`, the row sum), `m_axis_tvalid`, one beat per query row, as [`AttnV`].
+///
+/// Sequencing: a head's K is accepted until its `tlast` (and only while the front end's S1 is
+/// free); its V and weights only once the front end has no row left (the previous head's
+/// codes have all gone to AttnV, which then waits for its own rows to drain); its Q rows only
+/// once its K and V are both in. The Q row with `tlast` ends the head, and the next head's K
+/// may load while the last rows are still in flight.
+#[derive(LogicBlock)]
+pub struct AttnHead<
+    const KW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+    const SB: usize,
+    const SUMB: usize,
+> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub s_axis_w_tdata: Signal<In, Bits<16>>,
+    pub s_axis_w_tuser: Signal<In, Bits<3>>,
+    pub s_axis_w_tvalid: Signal<In, Bit>,
+    pub s_axis_w_tready: Signal<Out, Bit>,
+    pub s_axis_k_tdata: Signal<In, Bits<KW>>,
+    pub s_axis_k_tuser: Signal<In, Bits<16>>,
+    pub s_axis_k_tvalid: Signal<In, Bit>,
+    pub s_axis_k_tready: Signal<Out, Bit>,
+    pub s_axis_k_tlast: Signal<In, Bit>,
+    pub s_axis_v_tdata: Signal<In, Bits<KW>>,
+    pub s_axis_v_tvalid: Signal<In, Bit>,
+    pub s_axis_v_tready: Signal<Out, Bit>,
+    pub s_axis_v_tlast: Signal<In, Bit>,
+    pub s_axis_q_tdata: Signal<In, Bits<KW>>,
+    pub s_axis_q_tuser: Signal<In, Bits<40>>,
+    pub s_axis_q_tvalid: Signal<In, Bit>,
+    pub s_axis_q_tready: Signal<Out, Bit>,
+    pub s_axis_q_tlast: Signal<In, Bit>,
+    pub m_axis_tdata: Signal<Out, Bits<OW>>,
+    pub m_axis_tuser: Signal<Out, Bits<RS>>,
+    pub m_axis_tvalid: Signal<Out, Bit>,
+    pub m_axis_tready: Signal<In, Bit>,
+    fe: FrontEnd<KW, A, SB, SUMB>,
+    core: AttnV<KW, OW, A, ACC, RS>,
+    k_done: DFF<Bit>,
+    v_done: DFF<Bit>,
+    kv_gate: Signal<Local, Bit>,
+    q_gate: Signal<Local, Bit>,
+}
+
+impl<
+        const KW: usize,
+        const OW: usize,
+        const A: usize,
+        const ACC: usize,
+        const RS: usize,
+        const SB: usize,
+        const SUMB: usize,
+    > AttnHead<KW, OW, A, ACC, RS, SB, SUMB>
+{
+    /// The head for `core` parameters, `variant`, front-end parameters `fe` and `codebook`
+    /// (whose edges the front end compares against; the weights are loaded at run time).
+    /// Panics with a clear message if D or N_MAX differ between `core` and `fe`, or either
+    /// block rejects its parameters.
+    pub fn new(
+        core: &CoreParams,
+        variant: Variant,
+        fe: &FrontEndParams,
+        codebook: &Codebook,
+    ) -> Self {
+        assert_eq!(
+            core.d, fe.d,
+            "AttnHead: the core and the front end disagree on D"
+        );
+        assert_eq!(
+            core.n_max, fe.n_max,
+            "AttnHead: the core and the front end disagree on N_MAX"
+        );
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            s_axis_w_tdata: Default::default(),
+            s_axis_w_tuser: Default::default(),
+            s_axis_w_tvalid: Default::default(),
+            s_axis_w_tready: Default::default(),
+            s_axis_k_tdata: Default::default(),
+            s_axis_k_tuser: Default::default(),
+            s_axis_k_tvalid: Default::default(),
+            s_axis_k_tready: Default::default(),
+            s_axis_k_tlast: Default::default(),
+            s_axis_v_tdata: Default::default(),
+            s_axis_v_tvalid: Default::default(),
+            s_axis_v_tready: Default::default(),
+            s_axis_v_tlast: Default::default(),
+            s_axis_q_tdata: Default::default(),
+            s_axis_q_tuser: Default::default(),
+            s_axis_q_tvalid: Default::default(),
+            s_axis_q_tready: Default::default(),
+            s_axis_q_tlast: Default::default(),
+            m_axis_tdata: Default::default(),
+            m_axis_tuser: Default::default(),
+            m_axis_tvalid: Default::default(),
+            m_axis_tready: Default::default(),
+            fe: FrontEnd::new(fe, codebook),
+            core: AttnV::new(core, variant),
+            k_done: Default::default(),
+            v_done: Default::default(),
+            kv_gate: Default::default(),
+            q_gate: Default::default(),
+        }
+    }
+}
+
+impl<
+        const KW: usize,
+        const OW: usize,
+        const A: usize,
+        const ACC: usize,
+        const RS: usize,
+        const SB: usize,
+        const SUMB: usize,
+    > Logic for AttnHead<KW, OW, A, ACC, RS, SB, SUMB>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, k_done, v_done);
+        self.fe.clock.next = self.clock.val();
+        self.core.clock.next = self.clock.val();
+        self.fe.reset.next = self.reset.val();
+        self.core.reset.next = self.reset.val();
+        // V and weights wait until the front end holds no row; Q until K and V are in.
+        self.kv_gate.next = !self.v_done.q.val() & !self.fe.busy.val();
+        self.q_gate.next = self.k_done.q.val() & self.v_done.q.val();
+        // Keys.
+        self.fe.s_axis_k_tdata.next = self.s_axis_k_tdata.val();
+        self.fe.s_axis_k_tuser.next = self.s_axis_k_tuser.val();
+        self.fe.s_axis_k_tlast.next = self.s_axis_k_tlast.val();
+        self.fe.s_axis_k_tvalid.next = self.s_axis_k_tvalid.val() & !self.k_done.q.val();
+        self.s_axis_k_tready.next = self.fe.s_axis_k_tready.val() & !self.k_done.q.val();
+        if self.s_axis_k_tvalid.val() & self.s_axis_k_tready.val() & self.s_axis_k_tlast.val() {
+            self.k_done.d.next = true;
+        }
+        // Values and weights.
+        self.core.s_axis_v_tdata.next = self.s_axis_v_tdata.val();
+        self.core.s_axis_v_tlast.next = self.s_axis_v_tlast.val();
+        self.core.s_axis_v_tvalid.next = self.s_axis_v_tvalid.val() & self.kv_gate.val();
+        self.s_axis_v_tready.next = self.core.s_axis_v_tready.val() & self.kv_gate.val();
+        if self.s_axis_v_tvalid.val() & self.s_axis_v_tready.val() & self.s_axis_v_tlast.val() {
+            self.v_done.d.next = true;
+        }
+        self.core.s_axis_w_tdata.next = self.s_axis_w_tdata.val();
+        self.core.s_axis_w_tuser.next = self.s_axis_w_tuser.val();
+        self.core.s_axis_w_tvalid.next = self.s_axis_w_tvalid.val() & self.kv_gate.val();
+        self.s_axis_w_tready.next = self.core.s_axis_w_tready.val() & self.kv_gate.val();
+        // Queries; the last one ends the head.
+        self.fe.s_axis_q_tdata.next = self.s_axis_q_tdata.val();
+        self.fe.s_axis_q_tuser.next = self.s_axis_q_tuser.val();
+        self.fe.s_axis_q_tvalid.next = self.s_axis_q_tvalid.val() & self.q_gate.val();
+        self.s_axis_q_tready.next = self.fe.s_axis_q_tready.val() & self.q_gate.val();
+        if self.s_axis_q_tvalid.val() & self.s_axis_q_tready.val() & self.s_axis_q_tlast.val() {
+            self.k_done.d.next = false;
+            self.v_done.d.next = false;
+        }
+        // Codes into the core; results out.
+        self.core.s_axis_c_tdata.next = self.fe.m_axis_c_tdata.val();
+        self.core.s_axis_c_tvalid.next = self.fe.m_axis_c_tvalid.val();
+        self.core.s_axis_c_tlast.next = self.fe.m_axis_c_tlast.val();
+        self.fe.m_axis_c_tready.next = self.core.s_axis_c_tready.val();
+        self.m_axis_tdata.next = self.core.m_axis_tdata.val();
+        self.m_axis_tuser.next = self.core.m_axis_tuser.val();
+        self.m_axis_tvalid.next = self.core.m_axis_tvalid.val();
+        self.core.m_axis_tready.next = self.m_axis_tready.val();
+        if self.reset.val() {
+            self.k_done.d.next = false;
+            self.v_done.d.next = false;
+        }
+    }
+}

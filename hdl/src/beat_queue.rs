@@ -1,0 +1,124 @@
+//! `BeatQueue`: a small first-word-fall-through queue of code beats.
+
+use rust_hdl::prelude::*;
+use std::collections::VecDeque;
+
+/// Depth of the queue.
+pub const QUEUE_DEPTH: usize = 4;
+
+/// A 4-deep FIFO of 48-bit code beats with their `last` flags; the head is visible while
+/// `valid` (first word fall through).
+///
+/// Hand-written Verilog leaf (register file with read and write pointers; rust-hdl's
+/// `SynchronousFIFO` has no reset and a one-cycle-late empty flag), with a Rust `update` twin.
+/// Pushing into a full queue is the caller's error (the front end's credits prevent it);
+/// popping an empty queue does nothing.
+///
+/// Inputs: `clock`; `reset` (synchronous, empties the queue); `push`, `push_data` (48),
+/// `push_last`; `pop`.
+/// Outputs: `head_data` (48), `head_last`, `valid` (not empty), `count` (3 bits, 0..=4).
+#[derive(LogicBlock)]
+pub struct BeatQueue {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset.
+    pub reset: Signal<In, Bit>,
+    /// Appends `push_data`, `push_last`.
+    pub push: Signal<In, Bit>,
+    /// The beat to append.
+    pub push_data: Signal<In, Bits<48>>,
+    /// Its row-end flag.
+    pub push_last: Signal<In, Bit>,
+    /// Removes the head.
+    pub pop: Signal<In, Bit>,
+    /// The head beat.
+    pub head_data: Signal<Out, Bits<48>>,
+    /// The head's row-end flag.
+    pub head_last: Signal<Out, Bit>,
+    /// The queue is not empty.
+    pub valid: Signal<Out, Bit>,
+    /// Beats held.
+    pub count: Signal<Out, Bits<3>>,
+    _q: VecDeque<(u64, bool)>,
+}
+
+impl Default for BeatQueue {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            push: Default::default(),
+            push_data: Default::default(),
+            push_last: Default::default(),
+            pop: Default::default(),
+            head_data: Default::default(),
+            head_last: Default::default(),
+            valid: Default::default(),
+            count: Default::default(),
+            _q: VecDeque::new(),
+        }
+    }
+}
+
+impl Logic for BeatQueue {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            if self.reset.val() {
+                self._q.clear();
+            } else {
+                let popped = self.pop.val() && !self._q.is_empty();
+                if popped {
+                    self._q.pop_front();
+                }
+                if self.push.val() && self._q.len() < QUEUE_DEPTH + usize::from(popped) {
+                    self._q
+                        .push_back((self.push_data.val().to_u64(), self.push_last.val()));
+                }
+            }
+        }
+        let (d, l) = self._q.front().copied().unwrap_or((0, false));
+        self.head_data.next = d.into();
+        self.head_last.next = l;
+        self.valid.next = !self._q.is_empty();
+        self.count.next = (self._q.len() as u64).into();
+    }
+    fn connect(&mut self) {
+        self.head_data.connect();
+        self.head_last.connect();
+        self.valid.connect();
+        self.count.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "reg [48:0] mem [0:3];
+reg [1:0] wp, rp;
+reg [2:0] cnt;
+wire do_pop = pop && (cnt != 3'd0);
+initial begin
+    wp = 2'd0;
+    rp = 2'd0;
+    cnt = 3'd0;
+end
+always @(posedge clock) begin
+    if (push) mem[wp] <= {push_last, push_data};
+    if (reset) begin
+        wp <= 2'd0;
+        rp <= 2'd0;
+        cnt <= 3'd0;
+    end else begin
+        if (push) wp <= wp + 2'd1;
+        if (do_pop) rp <= rp + 2'd1;
+        cnt <= cnt + {2'd0, push} - {2'd0, do_pop};
+    end
+end
+always @(*) begin
+    head_data = mem[rp][47:0];
+    head_last = mem[rp][48];
+    valid = cnt != 3'd0;
+    count = cnt;
+end
+"
+            .to_string(),
+        )
+    }
+}

@@ -1,0 +1,152 @@
+//! `ScaleShift`: a score times the key and query multipliers, rounded, shifted and saturated to x.
+
+use crate::pipe::Pipe;
+use rust_hdl::prelude::*;
+
+/// Width of x (`model::frontend::FrontEndParams::x_bits` at F = 10).
+pub const XB: usize = 25;
+
+/// `x = sat(round_half_up(s * mk * mq / 2^shift))` as in `model::frontend`, 4 edges after `s`,
+/// emitted in offset binary (`x + 2^24`, the sign bit inverted) so that maxima are unsigned
+/// comparisons.
+///
+/// Hand-written Verilog leaf with a Rust `update` twin: `s * mk` (registered), `* mq`
+/// (registered), add `2^(shift-1)` and shift right arithmetically in 64 bits (registered), clamp
+/// to `+-(2^24 - 1)` (registered). `shift` is 0..=63; the host clamps larger shifts to 63 (the
+/// same result: the product is below 2^56 in magnitude) and rejects negative ones.
+///
+/// Inputs: `clock`; `reset` (synchronous, clears `valid`); `s` (`SB` bits, two's complement);
+/// `mk`, `mq` (16 bits, unsigned); `shift` (6 bits); `valid_in`.
+/// Outputs: `x` (25 bits, offset binary); `valid_out`.
+#[derive(LogicBlock)]
+pub struct ScaleShift<const SB: usize> {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset of the valid pipeline.
+    pub reset: Signal<In, Bit>,
+    /// The score.
+    pub s: Signal<In, Bits<SB>>,
+    /// Key multiplier (with `s`).
+    pub mk: Signal<In, Bits<16>>,
+    /// Query multiplier (constant over a row).
+    pub mq: Signal<In, Bits<16>>,
+    /// Right shift (constant over a row).
+    pub shift: Signal<In, Bits<6>>,
+    /// Valid bit with `s`.
+    pub valid_in: Signal<In, Bit>,
+    /// x in offset binary.
+    pub x: Signal<Out, Bits<XB>>,
+    /// `valid_in`, delayed.
+    pub valid_out: Signal<Out, Bit>,
+    _pipe: Pipe<(u64, bool)>,
+}
+
+impl<const SB: usize> ScaleShift<SB> {
+    /// Edges from `s` to `x`.
+    pub const LATENCY: usize = 4;
+    /// Largest |x| (`model::frontend::FrontEndParams::x_limit` at F = 10).
+    pub const LIMIT: i64 = (1 << (XB - 1)) - 1;
+}
+
+impl<const SB: usize> Default for ScaleShift<SB> {
+    fn default() -> Self {
+        assert!(
+            (8..=30).contains(&SB),
+            "ScaleShift: SB must be in 8..=30, got {SB}"
+        );
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            s: Default::default(),
+            mk: Default::default(),
+            mq: Default::default(),
+            shift: Default::default(),
+            valid_in: Default::default(),
+            x: Default::default(),
+            valid_out: Default::default(),
+            _pipe: Pipe::new(Self::LATENCY),
+        }
+    }
+}
+
+/// Offset binary of a saturated x: `clamp(v, -LIMIT, LIMIT) + 2^24`.
+pub fn offset_binary(v: i128) -> u64 {
+    let lim = ((1i64 << (XB - 1)) - 1) as i128;
+    (v.clamp(-lim, lim) + (1i128 << (XB - 1))) as u64
+}
+
+impl<const SB: usize> Logic for ScaleShift<SB> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            let raw = self.s.val().to_u64();
+            let s = ((raw << (64 - SB)) as i64 >> (64 - SB)) as i128;
+            let p = s * self.mk.val().to_u64() as i128 * self.mq.val().to_u64() as i128;
+            let sh = self.shift.val().to_u64() as u32;
+            let r = if sh == 0 {
+                p
+            } else {
+                (p + (1i128 << (sh - 1))) >> sh
+            };
+            let (x, v) = self._pipe.edge((offset_binary(r), self.valid_in.val()));
+            self.x.next = x.into();
+            self.valid_out.next = v;
+            if self.reset.val() {
+                self._pipe.clear();
+                self.valid_out.next = false;
+            }
+        }
+    }
+    fn connect(&mut self) {
+        self.x.connect();
+        self.valid_out.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let p1 = SB + 17;
+        let p2 = SB + 34;
+        Verilog::Custom(format!(
+            "reg signed [{p1m}:0] p1;
+reg signed [{p2m}:0] p2;
+reg signed [63:0] r;
+reg [15:0] mq1;
+reg [5:0] sh1, sh2;
+reg v1, v2, v3;
+wire signed [63:0] p2x = p2;
+wire signed [63:0] half = (sh2 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh2 - 6'd1));
+always @(posedge clock) begin
+    p1 <= $signed(s) * $signed({{1'b0, mk}});
+    mq1 <= mq;
+    sh1 <= shift;
+    p2 <= p1 * $signed({{1'b0, mq1}});
+    sh2 <= sh1;
+    r <= (p2x + half) >>> sh2;
+    if (r > 64'sd{lim})
+        x <= {xb}'d{hi};
+    else if (r < -64'sd{lim})
+        x <= {xb}'d1;
+    else
+        x <= {{~r[{top}], r[{top1}:0]}};
+end
+always @(posedge clock) begin
+    if (reset) begin
+        v1 <= 1'b0;
+        v2 <= 1'b0;
+        v3 <= 1'b0;
+        valid_out <= 1'b0;
+    end else begin
+        v1 <= valid_in;
+        v2 <= v1;
+        v3 <= v2;
+        valid_out <= v3;
+    end
+end
+",
+            p1m = p1 - 1,
+            p2m = p2 - 1,
+            lim = Self::LIMIT,
+            xb = XB,
+            hi = (1u64 << XB) - 1,
+            top = XB - 1,
+            top1 = XB - 2,
+        ))
+    }
+}
