@@ -537,6 +537,71 @@ pub fn codes_float(
     Ok(y.mapv(|v| cb.code(v.exp2() as f32)))
 }
 
+/// Float attention output `softmax(q k^T / sqrt(d)) v` over the first `valid_len` keys, in
+/// f64, `[rows, d_v]` (a row with no valid key is 0).
+pub fn attention_float(
+    q: ArrayView2<f32>,
+    k: ArrayView2<f32>,
+    v: ArrayView2<f32>,
+    valid_len: usize,
+) -> Result<Array2<f32>, ModelError> {
+    weighted_v(q, k, v, valid_len, |y| y.exp2())
+}
+
+/// The float pruned-and-quantized output: `sum_j level(code_ij) v_j` with the float codes of
+/// [`codes_float`] and the codebook's float levels (no int8 V, no fixed point), `[rows, d_v]`.
+/// Its error against [`attention_float`] is the cost of the quantization method itself.
+pub fn attention_float_quantized(
+    cb: &Codebook,
+    q: ArrayView2<f32>,
+    k: ArrayView2<f32>,
+    v: ArrayView2<f32>,
+    valid_len: usize,
+) -> Result<Array2<f32>, ModelError> {
+    weighted_v(q, k, v, valid_len, |y| cb.level(cb.code(y.exp2() as f32)))
+}
+
+fn weighted_v(
+    q: ArrayView2<f32>,
+    k: ArrayView2<f32>,
+    v: ArrayView2<f32>,
+    valid_len: usize,
+    weight: impl Fn(f64) -> f64,
+) -> Result<Array2<f32>, ModelError> {
+    if v.nrows() != k.nrows() {
+        return Err(ModelError::Shape(format!(
+            "K has {} rows but V has {}",
+            k.nrows(),
+            v.nrows()
+        )));
+    }
+    if let Some(&bad) = q
+        .iter()
+        .chain(k.iter())
+        .chain(v.iter())
+        .find(|x| !x.is_finite())
+    {
+        return Err(ModelError::NonFinite(bad));
+    }
+    let y = log2_probs_float(q, k, valid_len)?;
+    let mut out = Array2::<f32>::zeros((q.nrows(), v.ncols()));
+    for (i, yr) in y.rows().into_iter().enumerate() {
+        let mut acc = vec![0f64; v.ncols()];
+        for (j, &yy) in yr.iter().enumerate().take(valid_len) {
+            let a = weight(yy);
+            if a != 0.0 {
+                for (o, &x) in acc.iter_mut().zip(v.row(j)) {
+                    *o += a * x as f64;
+                }
+            }
+        }
+        for (o, a) in out.row_mut(i).iter_mut().zip(acc) {
+            *o = a as f32;
+        }
+    }
+    Ok(out)
+}
+
 /// Agreement of two code arrays: the fraction of equal entries (1 for empty arrays).
 pub fn agreement(a: ArrayView2<u8>, b: ArrayView2<u8>) -> f64 {
     let n = a.len();

@@ -3,7 +3,10 @@
 //! - `sim`: the regression table (synthetic densities, edge cases, stalls, reset, the golden
 //!   vectors, every head of the real-attention fixture), zero-skipping core vs dense baseline.
 //! - `sim --probs P.npy --v V.npy [--threshold T | --octave] [--json r.json] [--vcd t.vcd]`:
-//!   real attention, head by head.
+//!   real attention, head by head, codes from the host (the AttnV core alone).
+//! - `sim --q Q.npy --k K.npy --v V.npy [--valid-len L] [--threshold T | --octave] [--json r.json]`:
+//!   the whole head on chip (front end + AttnV): bit-exactness, cycles, code agreement with the
+//!   float path, and the output's error against float attention.
 //! - `sim attnv ...`: random jobs for one configuration; `sim stress`: many random jobs over
 //!   every variant and width.
 //! - `sim speed [--json s.json]`: rust-hdl's native simulator against Verilator, same core and
@@ -38,11 +41,20 @@ struct Cli {
 #[derive(clap::Args)]
 struct DataArgs {
     /// Attention probabilities [..., rows, n] (float32); runs every head through the core.
-    #[arg(long, requires = "v")]
+    #[arg(long, requires = "v", conflicts_with_all = ["q", "k"])]
     probs: Option<PathBuf>,
-    /// Values [..., n, d] (float32), P's leading axes; d must be a configured core width.
-    #[arg(long, requires = "probs")]
+    /// Queries [..., rows, d] (float32): runs every head through the on-chip front end + core.
+    #[arg(long, requires_all = ["k", "v"])]
+    q: Option<PathBuf>,
+    /// Keys [..., n, d] (float32), Q's leading axes.
+    #[arg(long, requires_all = ["q", "v"])]
+    k: Option<PathBuf>,
+    /// Values [..., n, d] (float32), the leading axes of P (or Q); d must be a configured width.
+    #[arg(long)]
     v: Option<PathBuf>,
+    /// With --q: keys j >= L are masked (key padding); default n.
+    #[arg(long, requires = "q")]
+    valid_len: Option<usize>,
     /// Code width: the core is built for k = 3.
     #[arg(long, default_value_t = 3)]
     bits: u32,
@@ -177,9 +189,12 @@ enum Cmd {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let Some(cmd) = cli.cmd else {
-        return match &cli.data.probs {
-            Some(_) => real_data(&cli.data),
-            None => regression(cli.data.seed),
+        let d = &cli.data;
+        return match (&d.probs, &d.q, &d.v) {
+            (Some(_), _, _) => real_data(d),
+            (None, Some(_), _) => qkv_data(d),
+            (None, None, Some(_)) => bail!("--v needs --probs, or --q and --k"),
+            (None, None, None) => regression(d.seed),
         };
     };
     match cmd {
@@ -342,6 +357,25 @@ fn regression(seed: u64) -> Result<()> {
     let t = Instant::now();
     let outcomes = sim::regression::run(&mut cores, seed, &fixture)?;
     println!("{}", sim::regression::table(&outcomes));
+    let mut heads = sim::qkv::HeadCores::default();
+    let on_chip = sim::regression::on_chip(&mut heads, seed, &fixture)?;
+    println!("The whole head on chip (front end + AttnV), from float Q, K, V:");
+    let on_chip_total = sim::qkv::QkvHead::total(&on_chip);
+    print!("{}", sim::qkv::table(&on_chip, &on_chip_total));
+    println!(
+        "agree: codes equal to the float path's; err/fq, err/f: output error against the float \
+         pruned-and-quantized output and float attention; fq/f: the quantization method's own error\n"
+    );
+    let on_chip_failed: Vec<&sim::qkv::QkvHead> = on_chip.iter().filter(|h| !h.ok()).collect();
+    for h in &on_chip_failed {
+        println!(
+            "FAIL {}: {}",
+            h.name,
+            h.error
+                .as_deref()
+                .unwrap_or("cycles differ from model::timing")
+        );
+    }
     let all: Vec<Measured> = outcomes.iter().map(|o| o.measured.clone()).collect();
     let total = Measured::total("all", &all);
     let failed: Vec<&Measured> = all.iter().filter(|m| !m.ok()).collect();
@@ -358,13 +392,13 @@ fn regression(seed: u64) -> Result<()> {
         total.sim_cycles_per_second() / 1e6,
         t.elapsed().as_secs_f64()
     );
-    println!(
-        "{} passed, {} failed",
-        all.len() - failed.len(),
-        failed.len()
+    let (cases, bad) = (
+        all.len() + on_chip.len(),
+        failed.len() + on_chip_failed.len(),
     );
-    if !failed.is_empty() {
-        bail!("{} of {} regression cases failed", failed.len(), all.len());
+    println!("{} passed, {} failed", cases - bad, bad);
+    if bad > 0 {
+        bail!("{bad} of {cases} regression cases failed");
     }
     Ok(())
 }
@@ -454,6 +488,80 @@ fn real_data(a: &DataArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--q Q --k K --v V`: every head through the whole on-chip path.
+fn qkv_data(a: &DataArgs) -> Result<()> {
+    let (qp, kp, vp) = (
+        a.q.as_ref().expect("checked"),
+        a.k.as_ref().expect("checked"),
+        a.v.as_ref().expect("checked"),
+    );
+    let cb = codebook(a)?;
+    let q = model::npy::read_finite_f32(qp)?;
+    let k = model::npy::read_finite_f32(kp)?;
+    let v = model::npy::read_finite_f32(vp)?;
+    let mut cores = sim::qkv::HeadCores::default();
+    let heads = sim::qkv::run_all(&mut cores, &cb, &q, &k, &v, a.valid_len)
+        .with_context(|| format!("{}, {} and {}", qp.display(), kp.display(), vp.display()))?;
+    let total = sim::qkv::QkvHead::total(&heads);
+    println!(
+        "{} on {} heads of {} (D = {}, n = {}, valid length {}), front end + {:?} core",
+        cb.describe(),
+        heads.len(),
+        qp.display(),
+        total.d,
+        total.n,
+        total.valid_len,
+        sim::bench::variant_for(&cb)
+    );
+    print!("{}", sim::qkv::table(&heads, &total));
+    println!(
+        "err/fq: against the float pruned-and-quantized output; err/f: against float attention; \
+         fq/f: the quantization method's own error (ratio err/f : fq/f = {:.4})",
+        total.rel_err_vs_float / total.rel_err_float_quantized_vs_float
+    );
+    if let Some(path) = &a.json {
+        let report = serde_json::json!({
+            "codebook": cb.describe(),
+            "variant": format!("{:?}", sim::bench::variant_for(&cb)).to_lowercase(),
+            "q": qp.display().to_string(),
+            "k": kp.display().to_string(),
+            "v": vp.display().to_string(),
+            "total": total,
+            "heads": heads,
+        });
+        model::npy::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
+    }
+    let bad: Vec<_> = heads.iter().filter(|h| !h.ok()).collect();
+    if let Some(h) = bad.first() {
+        bail!(
+            "{} of {} heads failed; first: {}: {}",
+            bad.len(),
+            heads.len(),
+            h.name,
+            h.error.clone().unwrap_or_else(|| format!(
+                "{} cycles, model::timing predicts {:?}",
+                h.cycles, h.cycles_model
+            ))
+        );
+    }
+    Ok(())
+}
+
+fn codebook(a: &DataArgs) -> Result<Codebook> {
+    if a.bits != model::HW_CODE_BITS {
+        bail!(
+            "--bits {}: the core is built for k = {} bit codes",
+            a.bits,
+            model::HW_CODE_BITS
+        );
+    }
+    Ok(if a.octave {
+        Codebook::octave(a.bits)?
+    } else {
+        Codebook::log(a.bits, a.threshold.unwrap_or(1e-3))?
+    })
 }
 
 /// See [`Cmd::Stress`].

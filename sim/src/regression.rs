@@ -1,9 +1,11 @@
 //! The default regression of `cargo run -p sim`: every case through a zero-skipping core and the
 //! dense baseline, each output integer checked against the model (and the golden files), each
-//! stall-free cycle count checked against `model::timing`.
+//! stall-free cycle count checked against `model::timing`; then the whole head on chip
+//! ([`on_chip`]: front end + AttnV from float Q, K, V).
 
 use crate::attnv::{AttnvJob, DriveConfig};
 use crate::bench::{heads_of, measure, params_for, run_heads, Cores, Measured, Stimulus};
+use crate::qkv::{run_all, run_head, HeadCores, QkvHead};
 use anyhow::{Context, Result};
 use model::golden::{golden_dir, load_attnv_cases};
 use model::{accumulate, params::max_weight, Codebook, Variant};
@@ -293,4 +295,84 @@ pub fn table(outcomes: &[CaseOutcome]) -> String {
         );
     }
     s
+}
+
+/// The whole head on chip (front end + AttnV): synthetic heads of every supported size, a key
+/// mask, idle inputs and back-pressure, and every MiniLM head (Q, K, V of `fixture`) with both
+/// codebooks and with a key-padding mask; one row per case (the MiniLM rows are totals).
+pub fn on_chip(cores: &mut HeadCores, seed: u64, fixture: &Path) -> Result<Vec<QkvHead>> {
+    use rand::{Rng, SeedableRng};
+    let log3 = Codebook::log(3, 1e-3)?;
+    let oct3 = Codebook::octave(3)?;
+    let mut out = Vec::new();
+    let stall = DriveConfig {
+        seed,
+        idle_prob: 0.3,
+        backpressure_prob: 0.5,
+        ..Default::default()
+    };
+    // (d, n, rows, valid length, spread, codebook, stalls)
+    let cases = [
+        (64, 512, 12, 512, 3.0f32, &log3, false),
+        (64, 128, 24, 128, 3.0, &log3, false),
+        (32, 512, 12, 512, 4.0, &oct3, false),
+        (32, 128, 24, 90, 3.0, &log3, false),
+        (64, 300, 10, 200, 3.0, &log3, true),
+        (32, 37, 9, 37, 2.0, &oct3, true),
+        (64, 1, 3, 1, 1.0, &log3, false),
+    ];
+    for (c, &(d, n, rows, vlen, spread, cb, stalls)) in cases.iter().enumerate() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed + 100 + c as u64);
+        let mut gen = |r: usize, s: f32| {
+            ndarray::Array2::from_shape_fn((r, d), |_| rng.gen_range(-1.0f32..1.0) * s)
+        };
+        let (q, k, v) = (gen(rows, spread), gen(n, spread), gen(n, 2.0));
+        let name = format!(
+            "{} n={n} D={d}{}{}",
+            if cb.kind() == model::CodebookKind::Octave {
+                "octave"
+            } else {
+                "log"
+            },
+            if vlen < n {
+                format!(" valid {vlen}")
+            } else {
+                String::new()
+            },
+            if stalls { " + stalls" } else { "" }
+        );
+        let cfg = if stalls {
+            stall.clone()
+        } else {
+            DriveConfig::default()
+        };
+        out.push(run_head(
+            cores,
+            &name,
+            cb,
+            q.view(),
+            k.view(),
+            v.view(),
+            vlen,
+            &cfg,
+        )?);
+    }
+    let q = model::npy::read_finite_f32(&fixture.join("q.npy"))?;
+    let k = model::npy::read_finite_f32(&fixture.join("k.npy"))?;
+    let v = model::npy::read_finite_f32(&fixture.join("v.npy"))?;
+    for (cb, vlen) in [(&log3, None), (&oct3, None), (&log3, Some(100))] {
+        let heads = run_all(cores, cb, &q, &k, &v, vlen)?;
+        let mut t = QkvHead::total(&heads);
+        t.name = format!(
+            "MiniLM {} {}heads",
+            if cb.kind() == model::CodebookKind::Octave {
+                "octave"
+            } else {
+                "log"
+            },
+            vlen.map_or(String::new(), |l| format!("valid {l} ")),
+        );
+        out.push(t);
+    }
+    Ok(out)
 }

@@ -1,0 +1,350 @@
+//! Real Q, K, V through the whole on-chip path (front end + AttnV): bit-exactness against the
+//! model, cycles against `model::timing::head_cycles`, and accuracy against float attention.
+
+use crate::attnv::DriveConfig;
+use crate::head::{HeadJob, HeadSim};
+use crate::verilator::BuildOptions;
+use anyhow::{bail, Context, Result};
+use model::frontend::{
+    agreement, attention_float, attention_float_quantized, codes_float, front_end, FrontEndParams,
+};
+use model::{accumulate, dequantize, quantize_v, Codebook, CoreParams, Variant};
+use ndarray::{Array3, ArrayD, ArrayView2, Axis};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// N_MAX of the heads built for real data at D = 32 and 64.
+pub const N_MAX: usize = 512;
+
+/// The (D, N_MAX) head configuration for head dimension `d`, or an error naming the supported
+/// ones.
+pub fn head_params(d: usize) -> Result<(CoreParams, FrontEndParams)> {
+    let n_max = match d {
+        32 | 64 => N_MAX,
+        4 | 8 => 64,
+        _ => bail!(
+            "d = {d}: the on-chip head is built for D in {:?}",
+            hdl::HEAD_SUPPORTED.iter().map(|c| c.0).collect::<Vec<_>>()
+        ),
+    };
+    Ok((
+        CoreParams::new(d, n_max, 16, model::HW_CODE_BITS)?,
+        FrontEndParams {
+            d,
+            n_max,
+            ..Default::default()
+        },
+    ))
+}
+
+/// Built heads, one per (D, variant, codebook).
+#[derive(Default)]
+pub struct HeadCores {
+    sims: HashMap<(usize, Variant, String), HeadSim>,
+}
+
+impl HeadCores {
+    /// The head for `d`, `variant` and the edges of `cb`, built on first use.
+    pub fn get(&mut self, d: usize, variant: Variant, cb: &Codebook) -> Result<&mut HeadSim> {
+        let key = (d, variant, cb.describe());
+        if !self.sims.contains_key(&key) {
+            let (p, fe) = head_params(d)?;
+            let sim = HeadSim::new(
+                &hdl::head_verilog(&p, variant, &fe, cb),
+                p,
+                &BuildOptions::default(),
+            )
+            .with_context(|| format!("building the D = {d} {variant:?} head"))?;
+            self.sims.insert(key.clone(), sim);
+        }
+        Ok(self.sims.get_mut(&key).expect("inserted"))
+    }
+}
+
+/// One head's figures (JSON keys as the fields).
+#[derive(Clone, Debug, Serialize)]
+pub struct QkvHead {
+    pub name: String,
+    pub rows: usize,
+    pub n: usize,
+    pub d: usize,
+    pub valid_len: usize,
+    /// Every output integer equals `model::frontend` + `model::accumulate`.
+    pub bit_exact: bool,
+    /// Cycles from the first K/V beat to the last output row.
+    pub cycles: u64,
+    /// `model::timing::head_cycles` (`None` when the run had idle inputs or back-pressure,
+    /// which the model does not cover).
+    pub cycles_model: Option<u64>,
+    /// Fraction of codes equal to the float path's (f64 softmax, float quantizer).
+    pub code_agreement: f64,
+    /// `||out - out_fq|| / ||out_fq||`: against the float pruned-and-quantized output.
+    pub rel_err_vs_float_quantized: f64,
+    /// `||out - out_f|| / ||out_f||`: against float attention.
+    pub rel_err_vs_float: f64,
+    /// `||out_fq - out_f|| / ||out_f||`: the quantization method's own error.
+    pub rel_err_float_quantized_vs_float: f64,
+    /// Non-zero codes.
+    pub nnz: usize,
+    /// Saturated x values (should be 0).
+    pub saturated: usize,
+    /// First problem found, if any.
+    pub error: Option<String>,
+    #[serde(skip)]
+    sums: ErrSums,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct ErrSums {
+    agree: usize,
+    codes: usize,
+    /// (||a - b||^2, ||b||^2) for out vs fq, out vs f, fq vs f.
+    q: (f64, f64),
+    f: (f64, f64),
+    m: (f64, f64),
+}
+
+fn sq(a: ArrayView2<f32>, b: ArrayView2<f32>) -> (f64, f64) {
+    a.iter().zip(b.iter()).fold((0.0, 0.0), |(n, d), (&x, &y)| {
+        (n + (x as f64 - y as f64).powi(2), d + (y as f64).powi(2))
+    })
+}
+
+fn ratio((n, d): (f64, f64)) -> f64 {
+    if d == 0.0 {
+        if n == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        (n / d).sqrt()
+    }
+}
+
+impl QkvHead {
+    /// The run's totals: codes and errors pooled over every head (Frobenius over all outputs).
+    pub fn total(heads: &[QkvHead]) -> QkvHead {
+        let mut s = ErrSums::default();
+        let add = |a: (f64, f64), b: (f64, f64)| (a.0 + b.0, a.1 + b.1);
+        for h in heads {
+            s.agree += h.sums.agree;
+            s.codes += h.sums.codes;
+            s.q = add(s.q, h.sums.q);
+            s.f = add(s.f, h.sums.f);
+            s.m = add(s.m, h.sums.m);
+        }
+        let first = &heads[0];
+        QkvHead {
+            name: "total".into(),
+            rows: heads.iter().map(|h| h.rows).sum(),
+            n: first.n,
+            d: first.d,
+            valid_len: first.valid_len,
+            bit_exact: heads.iter().all(|h| h.bit_exact),
+            cycles: heads.iter().map(|h| h.cycles).sum(),
+            cycles_model: heads.iter().map(|h| h.cycles_model).sum(),
+            code_agreement: s.agree as f64 / s.codes.max(1) as f64,
+            rel_err_vs_float_quantized: ratio(s.q),
+            rel_err_vs_float: ratio(s.f),
+            rel_err_float_quantized_vs_float: ratio(s.m),
+            nnz: heads.iter().map(|h| h.nnz).sum(),
+            saturated: heads.iter().map(|h| h.saturated).sum(),
+            error: heads.iter().find_map(|h| h.error.clone()),
+            sums: s,
+        }
+    }
+
+    /// Bit-exact, on the predicted cycle count, no error.
+    pub fn ok(&self) -> bool {
+        self.bit_exact && self.cycles_model.is_none_or(|c| c == self.cycles) && self.error.is_none()
+    }
+}
+
+/// Splits Q `[..., rows, d]`, K `[..., n, d]`, V `[..., n, d]` (same leading axes) into per-head
+/// arrays; the error names the shapes and what is wrong.
+pub fn split_qkv(
+    q: &ArrayD<f32>,
+    k: &ArrayD<f32>,
+    v: &ArrayD<f32>,
+) -> Result<(Array3<f32>, Array3<f32>, Array3<f32>)> {
+    let (qs, ks, vs) = (q.shape(), k.shape(), v.shape());
+    let r = qs.len();
+    if r < 2 || ks.len() != r || vs.len() != r {
+        bail!("Q {qs:?}, K {ks:?} and V {vs:?} must all be [..., rows|n, d] of the same rank >= 2");
+    }
+    if qs[..r - 2] != ks[..r - 2] || ks[..r - 2] != vs[..r - 2] {
+        bail!("Q {qs:?}, K {ks:?} and V {vs:?} must share their leading (head) axes");
+    }
+    if qs[r - 1] != ks[r - 1] {
+        bail!("Q {qs:?} and K {ks:?} must have the same d");
+    }
+    if ks[r - 2] != vs[r - 2] {
+        bail!("K {ks:?} and V {vs:?} must have the same number of keys n");
+    }
+    if vs[r - 1] != ks[r - 1] {
+        bail!(
+            "V {vs:?} must have the d of Q and K ({}): the core has one lane per column",
+            ks[r - 1]
+        );
+    }
+    let heads: usize = qs[..r - 2].iter().product();
+    let to3 = |a: &ArrayD<f32>| -> Array3<f32> {
+        let s = a.shape();
+        a.to_shape([heads, s[r - 2], s[r - 1]])
+            .expect("same number of elements")
+            .into_owned()
+    };
+    Ok((to3(q), to3(k), to3(v)))
+}
+
+/// Runs one head of float Q `[rows, d]`, K `[n, d]`, V `[n, d]` through the on-chip path.
+#[allow(clippy::too_many_arguments)]
+pub fn run_head(
+    cores: &mut HeadCores,
+    name: &str,
+    cb: &Codebook,
+    q: ArrayView2<f32>,
+    k: ArrayView2<f32>,
+    v: ArrayView2<f32>,
+    valid_len: usize,
+    cfg: &DriveConfig,
+) -> Result<QkvHead> {
+    let d = q.ncols();
+    let (p, fe) = head_params(d)?;
+    let variant = crate::bench::variant_for(cb);
+    let t = front_end(&fe, cb, q, k, valid_len).with_context(|| name.to_string())?;
+    let qv = quantize_v(v)?;
+    let weights = cb.weights();
+    let want = accumulate(t.codes.view(), qv.vq.view(), &weights.w);
+    let job =
+        HeadJob::from_trace(&t, qv.vq.clone(), valid_len).with_context(|| name.to_string())?;
+    let sim = cores.get(d, variant, cb)?;
+    let run = sim.run(&weights.w, std::slice::from_ref(&job), cfg)?;
+    let got = &run.out[0];
+    let error = (got != &want).then(|| {
+        let bad = got
+            .acc
+            .indexed_iter()
+            .find(|(ix, &a)| a != want.acc[*ix])
+            .map(|((i, l), &a)| format!("acc[{i}][{l}] = {a}, model {}", want.acc[[i, l]]))
+            .unwrap_or_else(|| "row sums differ".into());
+        format!("{name}: {bad}")
+    });
+    let out = dequantize(got, &qv.scales, weights.scale);
+    let out_f = attention_float(q, k, v, valid_len)?;
+    let out_fq = attention_float_quantized(cb, q, k, v, valid_len)?;
+    let cf = codes_float(cb, q, k, valid_len)?;
+    let agree = (agreement(t.codes.view(), cf.view()) * cf.len() as f64).round() as usize;
+    let sums = ErrSums {
+        agree,
+        codes: cf.len(),
+        q: sq(out.view(), out_fq.view()),
+        f: sq(out.view(), out_f.view()),
+        m: sq(out_fq.view(), out_f.view()),
+    };
+    let stalled = cfg.idle_prob > 0.0 || cfg.backpressure_prob > 0.0;
+    let predicted =
+        (!stalled).then(|| model::timing::head_cycles(&p, variant, t.codes.view()) as u64);
+    Ok(QkvHead {
+        name: name.into(),
+        rows: q.nrows(),
+        n: k.nrows(),
+        d,
+        valid_len,
+        bit_exact: error.is_none(),
+        cycles: run.cycles,
+        cycles_model: predicted,
+        code_agreement: sums.agree as f64 / sums.codes.max(1) as f64,
+        rel_err_vs_float_quantized: ratio(sums.q),
+        rel_err_vs_float: ratio(sums.f),
+        rel_err_float_quantized_vs_float: ratio(sums.m),
+        nnz: t.codes.iter().filter(|&&c| c != 0).count(),
+        saturated: t.saturated,
+        error,
+        sums,
+    })
+}
+
+/// Every head of Q, K, V (`[..., rows|n, d]`) through the on-chip path; `valid_len` masks keys
+/// (default: all n). Errors on bad shapes, n > N_MAX, an unsupported d or a bad valid length.
+pub fn run_all(
+    cores: &mut HeadCores,
+    cb: &Codebook,
+    q: &ArrayD<f32>,
+    k: &ArrayD<f32>,
+    v: &ArrayD<f32>,
+    valid_len: Option<usize>,
+) -> Result<Vec<QkvHead>> {
+    let (q3, k3, v3) = split_qkv(q, k, v)?;
+    let (n, d) = (k3.len_of(Axis(1)), k3.len_of(Axis(2)));
+    let (p, _) = head_params(d)?;
+    if n == 0 || n > p.n_max {
+        bail!(
+            "n = {n} keys: the D = {d} head takes 1..={} (N_MAX)",
+            p.n_max
+        );
+    }
+    if q3.len_of(Axis(1)) == 0 {
+        bail!("Q has no rows");
+    }
+    let vlen = valid_len.unwrap_or(n);
+    if vlen > n {
+        bail!("valid length {vlen} exceeds n = {n}");
+    }
+    let mut out = Vec::with_capacity(q3.len_of(Axis(0)));
+    for h in 0..q3.len_of(Axis(0)) {
+        out.push(run_head(
+            cores,
+            &format!("head {h}"),
+            cb,
+            q3.index_axis(Axis(0), h),
+            k3.index_axis(Axis(0), h),
+            v3.index_axis(Axis(0), h),
+            vlen,
+            &DriveConfig::default(),
+        )?);
+    }
+    Ok(out)
+}
+
+/// Per-head table rows (and the total).
+pub fn table(heads: &[QkvHead], total: &QkvHead) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<34} {:>5} {:>4} {:>3} {:>6} {:>9} {:>9} {:>6} {:>8} {:>9} {:>9} {:>9}",
+        "head",
+        "rows",
+        "n",
+        "d",
+        "valid",
+        "cycles",
+        "model",
+        "exact",
+        "agree",
+        "err/fq",
+        "err/f",
+        "fq/f"
+    );
+    for h in heads.iter().chain(std::iter::once(total)) {
+        let _ = writeln!(
+            s,
+            "{:<34} {:>5} {:>4} {:>3} {:>6} {:>9} {:>9} {:>6} {:>7.3}% {:>9.4} {:>9.4} {:>9.4}",
+            h.name,
+            h.rows,
+            h.n,
+            h.d,
+            h.valid_len,
+            h.cycles,
+            h.cycles_model.map_or("-".to_string(), |c| c.to_string()),
+            if h.bit_exact { "yes" } else { "NO" },
+            100.0 * h.code_agreement,
+            h.rel_err_vs_float_quantized,
+            h.rel_err_vs_float,
+            h.rel_err_float_quantized_vs_float
+        );
+    }
+    s
+}
