@@ -1,8 +1,13 @@
-//! Writes the Verilog of one AttnV configuration (module `top`) to stdout or a file.
+//! Writes the Verilog of one AttnV core, or with `--head` of one whole head (front end + AttnV),
+//! as module `top`, to stdout or a file.
 //!
-//! `cargo run --release -p hdl --example emit_verilog -- [--d 64] [--n-max 512] [--variant general|octave|dense] [--out FILE]`
+//! `cargo run --release -p hdl --example emit_verilog -- [--head] [--d 64] [--n-max 512] [--variant general|octave|dense] [--threshold 1e-3] [--out FILE]`
+//!
+//! The head's front end compares against the octave codebook's edges for `--variant octave`
+//! and against the log codebook's (k = 3, `--threshold`) otherwise.
 
-use model::{CoreParams, Variant};
+use model::frontend::FrontEndParams;
+use model::{Codebook, CoreParams, Variant};
 
 fn main() {
     if let Err(e) = run() {
@@ -13,6 +18,7 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let (mut d, mut n_max, mut variant, mut out) = (64usize, 512usize, Variant::General, None);
+    let (mut head, mut threshold) = (false, 1e-3f64);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -32,17 +38,36 @@ fn run() -> Result<(), String> {
                 }
             }
             "--out" => out = Some(val()?),
+            "--head" => head = true,
+            "--threshold" => {
+                threshold = val()?.parse().map_err(|e| format!("--threshold: {e}"))?
+            }
             _ => return Err(format!("unknown argument {a}")),
         }
     }
     let p = CoreParams::new(d, n_max, 16, 3).map_err(|e| e.to_string())?;
-    if !hdl::SUPPORTED.contains(&(d, n_max)) {
-        return Err(format!(
-            "no compiled configuration for D = {d}, N_MAX = {n_max}; supported (D, N_MAX): {:?}",
-            hdl::SUPPORTED
-        ));
-    }
-    let v = hdl::attnv_verilog(&p, variant);
+    let v = if head {
+        if !hdl::HEAD_SUPPORTED.contains(&(d, n_max)) {
+            return Err(format!(
+                "no compiled head for D = {d}, N_MAX = {n_max}; supported (D, N_MAX): {:?}",
+                hdl::HEAD_SUPPORTED
+            ));
+        }
+        let cb = if variant == Variant::Octave {
+            Codebook::octave(3)
+        } else {
+            Codebook::log(3, threshold)
+        }
+        .map_err(|e| e.to_string())?;
+        let fe = FrontEndParams {
+            d,
+            n_max,
+            ..Default::default()
+        };
+        hdl::head_verilog(&p, variant, &fe, &cb)
+    } else {
+        core_verilog(&p, variant)?
+    };
     match out {
         Some(f) => std::fs::write(&f, v).map_err(|e| format!("{f}: {e}")),
         None => {
@@ -50,4 +75,15 @@ fn run() -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn core_verilog(p: &CoreParams, variant: Variant) -> Result<String, String> {
+    let (d, n_max) = (p.d, p.n_max);
+    if !hdl::SUPPORTED.contains(&(d, n_max)) {
+        return Err(format!(
+            "no compiled configuration for D = {d}, N_MAX = {n_max}; supported (D, N_MAX): {:?}",
+            hdl::SUPPORTED
+        ));
+    }
+    Ok(hdl::attnv_verilog(p, variant))
 }
