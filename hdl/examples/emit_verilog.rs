@@ -39,9 +39,7 @@ fn run() -> Result<(), String> {
             }
             "--out" => out = Some(val()?),
             "--head" => head = true,
-            "--threshold" => {
-                threshold = val()?.parse().map_err(|e| format!("--threshold: {e}"))?
-            }
+            "--threshold" => threshold = val()?.parse().map_err(|e| format!("--threshold: {e}"))?,
             _ => return Err(format!("unknown argument {a}")),
         }
     }

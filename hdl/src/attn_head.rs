@@ -196,3 +196,33 @@ impl<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "AttnHead: the core and the front end disagree on N_MAX")]
+    fn rejects_mismatched_n_max() {
+        let core = CoreParams::new(4, 64, 16, 3).unwrap();
+        let fe = FrontEndParams {
+            d: 4,
+            n_max: 128,
+            ..Default::default()
+        };
+        let cb = Codebook::log(3, 1e-3).unwrap();
+        let _ = AttnHead::<32, 120, 6, 30, 22, 18, 22>::new(&core, Variant::General, &fe, &cb);
+    }
+
+    #[test]
+    #[should_panic(expected = "head: no compiled configuration for D = 16 and N_MAX = 64")]
+    fn uncompiled_head_panics() {
+        let core = CoreParams::new(16, 64, 16, 3).unwrap();
+        let fe = FrontEndParams {
+            d: 16,
+            n_max: 64,
+            ..Default::default()
+        };
+        let _ = crate::head_verilog(&core, Variant::General, &fe, &Codebook::octave(3).unwrap());
+    }
+}

@@ -43,6 +43,7 @@ pub struct BeatQueue {
 }
 
 impl Default for BeatQueue {
+    // (Not derived: the fields are ports.)
     fn default() -> Self {
         Self {
             clock: Default::default(),

@@ -502,3 +502,99 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::beat_queue::QUEUE_DEPTH;
+
+    type Fe64 = FrontEnd<512, 9, 22, 25>;
+
+    fn fe(d: usize, n_max: usize) -> FrontEndParams {
+        FrontEndParams {
+            d,
+            n_max,
+            ..Default::default()
+        }
+    }
+
+    fn log3() -> Codebook {
+        Codebook::log(3, 1e-3).unwrap()
+    }
+
+    #[test]
+    fn latencies_are_the_ones_model_timing_uses() {
+        use model::timing as t;
+        assert_eq!(DotProduct::<512, 22>::latency(), t::score_latency(64));
+        assert_eq!(DotProduct::<256, 21>::latency(), t::score_latency(32));
+        assert_eq!(DotProduct::<32, 18>::latency(), t::score_latency(4));
+        assert_eq!(ScaleShift::<22>::LATENCY, t::SCALE_LATENCY);
+        assert_eq!(Exp2Neg::LATENCY, t::EXP_LATENCY);
+        assert_eq!(Log2Sum::<25>::LATENCY, t::LOG_LATENCY);
+        assert_eq!(CodeOf::LATENCY, t::CODE_LATENCY);
+        assert_eq!(QUEUE_DEPTH, t::BEAT_QUEUE_DEPTH);
+        assert_eq!(Fe64::s1_latency(), 1 + 4 + 4);
+    }
+
+    #[test]
+    fn builds_for_matching_parameters() {
+        let _ = Fe64::new(&fe(64, 512), &log3());
+        let _ = Fe64::new(&fe(64, 512), &Codebook::octave(3).unwrap());
+    }
+
+    #[test]
+    #[should_panic(expected = "FrontEnd: KW must be 8 * D")]
+    fn rejects_other_d() {
+        let _ = Fe64::new(&fe(32, 512), &log3());
+    }
+
+    #[test]
+    #[should_panic(expected = "FrontEnd: A must be log2(N_MAX)")]
+    fn rejects_other_n_max() {
+        let _ = Fe64::new(&fe(64, 1024), &log3());
+    }
+
+    #[test]
+    #[should_panic(expected = "FrontEnd: N_MAX must be a power of two in 16..=32768, got 500")]
+    fn rejects_n_max_not_a_power_of_two() {
+        let _ = Fe64::new(&fe(64, 500), &log3());
+    }
+
+    #[test]
+    #[should_panic(expected = "FrontEnd: SB must be log2(D) + 16")]
+    fn rejects_wrong_score_width() {
+        let _ = FrontEnd::<512, 9, 21, 25>::new(&fe(64, 512), &log3());
+    }
+
+    #[test]
+    #[should_panic(expected = "FrontEnd: the codebook must have k = 3")]
+    fn rejects_other_k() {
+        let _ = Fe64::new(&fe(64, 512), &Codebook::log(4, 1e-3).unwrap());
+    }
+
+    #[test]
+    #[should_panic(expected = "FrontEnd: the multipliers must be 16 bits")]
+    fn rejects_other_scale_bits() {
+        let p = FrontEndParams {
+            scale_bits: 12,
+            ..fe(64, 512)
+        };
+        let _ = Fe64::new(&p, &log3());
+    }
+
+    #[test]
+    #[should_panic(expected = "Exp2Neg: built for F = 10 and a 64-entry table")]
+    fn rejects_other_fraction_bits() {
+        let p = FrontEndParams {
+            frac_bits: 12,
+            ..fe(64, 512)
+        };
+        let _ = Fe64::new(&p, &log3());
+    }
+
+    #[test]
+    #[should_panic(expected = "DotProduct: KW must be 8 * D with D a power of two, got 96")]
+    fn dot_product_rejects_non_power_of_two_d() {
+        let _ = DotProduct::<96, 20>::default();
+    }
+}

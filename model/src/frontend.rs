@@ -442,7 +442,15 @@ pub fn front_end(
     })
 }
 
-/// `x_ij = sat(round_half_up(s_ij * mk[j] * mq[i] / 2^shift))` for valid keys, 0 for masked.
+/// One x: `sat(round_half_up(s * mk * mq / 2^shift))` in F-fractional log2 units, saturated to
+/// `+-x_limit`; also whether it saturated.
+pub fn x_value(p: &FrontEndParams, s: i64, mk: u32, mq: u32, shift: i32) -> (i64, bool) {
+    let lim = p.x_limit() as i128;
+    let v = round_shift_i(s as i128 * mk as i128 * mq as i128, shift);
+    (v.clamp(-lim, lim) as i64, v.abs() > lim)
+}
+
+/// `x_ij` ([`x_value`]) for valid keys, 0 for masked; and how many saturated.
 fn fixed_x(
     p: &FrontEndParams,
     sc: &Array2<i32>,
@@ -451,18 +459,15 @@ fn fixed_x(
     shift: i32,
     valid_len: usize,
 ) -> (Array2<i64>, usize) {
-    let lim = p.x_limit() as i128;
     let mut x = Array2::<i64>::zeros(sc.raw_dim());
     let mut sat = 0;
     for ((i, j), &s) in sc.indexed_iter() {
         if j >= valid_len {
             continue;
         }
-        let v = round_shift_i(s as i128 * mk.m[j] as i128 * mq.m[i] as i128, shift);
-        if v.abs() > lim {
-            sat += 1;
-        }
-        x[[i, j]] = v.clamp(-lim, lim) as i64;
+        let (v, saturated) = x_value(p, s as i64, mk.m[j], mq.m[i], shift);
+        sat += usize::from(saturated);
+        x[[i, j]] = v;
     }
     (x, sat)
 }
