@@ -2,7 +2,7 @@
 //!
 //! `cargo run -p model --example gen_golden`
 
-use model::golden::{golden_dir, AttnVCase};
+use model::golden::{golden_dir, AttnVCase, HeadCase};
 use model::{accumulate, params::max_weight, Codebook};
 use ndarray::Array2;
 use ndarray_npy::write_npy;
@@ -166,4 +166,77 @@ fn main() {
         write_npy(q.join(file), &codes).unwrap();
     }
     println!("quantize: {} probabilities", probs.len());
+
+    // Whole heads from float Q, K, V: real MiniLM rows (both codebooks), a key mask, D = 64,
+    // the small D = 4 configuration, and n = N_MAX.
+    let fixture = root.join("../fixtures/minilm");
+    let read4 = |n: &str| -> ndarray::Array4<f32> {
+        ndarray_npy::read_npy(fixture.join(n)).expect("the MiniLM fixture")
+    };
+    let (fq, fk, fv) = (read4("q.npy"), read4("k.npy"), read4("v.npy"));
+    let mut gauss = |rows: usize, d: usize, spread: f64| {
+        Array2::from_shape_fn((rows, d), |_| ((rng.unit() * 2.0 - 1.0) * spread) as f32)
+    };
+    use ndarray::s;
+    let heads = vec![
+        HeadCase::compute(
+            "minilm_l2h5_rows16_log3",
+            fq.slice(s![2, 5, ..16, ..]).to_owned(),
+            fk.slice(s![2, 5, .., ..]).to_owned(),
+            fv.slice(s![2, 5, .., ..]).to_owned(),
+            128,
+            1e-3,
+            512,
+        ),
+        HeadCase::compute(
+            "minilm_l4h1_rows16_octave3",
+            fq.slice(s![4, 1, 40..56, ..]).to_owned(),
+            fk.slice(s![4, 1, .., ..]).to_owned(),
+            fv.slice(s![4, 1, .., ..]).to_owned(),
+            128,
+            0.0,
+            512,
+        ),
+        HeadCase::compute(
+            "d64_n77_valid60_log3",
+            gauss(9, 64, 3.0),
+            gauss(77, 64, 3.0),
+            gauss(77, 64, 2.0),
+            60,
+            1e-3,
+            512,
+        ),
+        HeadCase::compute(
+            "d4_n20_log3",
+            gauss(5, 4, 6.0),
+            gauss(20, 4, 6.0),
+            gauss(20, 4, 2.0),
+            20,
+            1e-3,
+            64,
+        ),
+        HeadCase::compute(
+            "d32_n512_octave3",
+            gauss(4, 32, 4.0),
+            gauss(512, 32, 4.0),
+            gauss(512, 32, 2.0),
+            512,
+            0.0,
+            512,
+        ),
+    ];
+    for h in heads {
+        let h = h.unwrap();
+        h.save(&root.join("head").join(&h.name)).unwrap();
+        println!(
+            "head/{}: rows {} n {} d {} valid {} shift {} nnz {}",
+            h.name,
+            h.q.nrows(),
+            h.k.nrows(),
+            h.q.ncols(),
+            h.valid_len,
+            h.shift,
+            h.codes.iter().filter(|&&c| c != 0).count()
+        );
+    }
 }

@@ -6,6 +6,43 @@ use ndarray::Array2;
 use ndarray_npy::read_npy;
 
 #[test]
+fn head_cases_reproduce() {
+    let cases = model::golden::load_head_cases(&golden_dir().join("head")).unwrap();
+    assert!(
+        cases.len() >= 5,
+        "expected the five committed head cases, found {}",
+        cases.len()
+    );
+    for c in &cases {
+        let n_max = if c.q.ncols() <= 8 { 64 } else { 512 };
+        let again = model::golden::HeadCase::compute(
+            &c.name,
+            c.q.clone(),
+            c.k.clone(),
+            c.v.clone(),
+            c.valid_len,
+            c.threshold,
+            n_max,
+        )
+        .unwrap();
+        assert_eq!(&again, c, "head case {}", c.name);
+        assert!(
+            c.codes.iter().any(|&x| x != 0),
+            "head case {}: no non-zero code",
+            c.name
+        );
+        assert!(
+            c.codes
+                .slice(ndarray::s![.., c.valid_len..])
+                .iter()
+                .all(|&x| x == 0),
+            "head case {}: masked keys must have code 0",
+            c.name
+        );
+    }
+}
+
+#[test]
 fn attnv_cases_reproduce() {
     let cases = load_attnv_cases(&golden_dir().join("attnv")).unwrap();
     assert!(

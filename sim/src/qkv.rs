@@ -210,6 +210,23 @@ pub fn run_head(
     valid_len: usize,
     cfg: &DriveConfig,
 ) -> Result<QkvHead> {
+    run_head_checked(cores, name, cb, q, k, v, valid_len, cfg, None)
+}
+
+/// [`run_head`], also checking the front end's integers, the codes and the hardware's output
+/// against a golden case's files (`tests/golden/head`).
+#[allow(clippy::too_many_arguments)]
+pub fn run_head_checked(
+    cores: &mut HeadCores,
+    name: &str,
+    cb: &Codebook,
+    q: ArrayView2<f32>,
+    k: ArrayView2<f32>,
+    v: ArrayView2<f32>,
+    valid_len: usize,
+    cfg: &DriveConfig,
+    golden: Option<&model::golden::HeadCase>,
+) -> Result<QkvHead> {
     let d = q.ncols();
     let (p, fe) = head_params(d)?;
     let variant = crate::bench::variant_for(cb);
@@ -222,7 +239,7 @@ pub fn run_head(
     let sim = cores.get(d, variant, cb)?;
     let run = sim.run(&weights.w, std::slice::from_ref(&job), cfg)?;
     let got = &run.out[0];
-    let error = (got != &want).then(|| {
+    let mut error = (got != &want).then(|| {
         let bad = got
             .acc
             .indexed_iter()
@@ -231,6 +248,24 @@ pub fn run_head(
             .unwrap_or_else(|| "row sums differ".into());
         format!("{name}: {bad}")
     });
+    if let Some(g) = golden {
+        let files = [
+            ("qq", g.qq == t.qq),
+            ("kq", g.kq == t.kq),
+            ("mq", g.mq == t.mq.m.to_vec()),
+            ("mk", g.mk == t.mk.m.to_vec()),
+            ("shift", g.shift == t.shift),
+            ("codes", g.codes == t.codes),
+            ("vq", g.vq == qv.vq),
+            ("acc/rsum (hardware)", &g.expected == got),
+        ];
+        if let Some((what, _)) = files.iter().find(|(_, ok)| !ok) {
+            error.get_or_insert(format!(
+                "{name}: {what} differs from tests/golden/head/{}",
+                g.name
+            ));
+        }
+    }
     let out = dequantize(got, &qv.scales, weights.scale);
     let out_f = attention_float(q, k, v, valid_len)?;
     let out_fq = attention_float_quantized(cb, q, k, v, valid_len)?;

@@ -5,7 +5,7 @@
 
 use crate::attnv::{AttnvJob, DriveConfig};
 use crate::bench::{heads_of, measure, params_for, run_heads, Cores, Measured, Stimulus};
-use crate::qkv::{run_all, run_head, HeadCores, QkvHead};
+use crate::qkv::{run_all, run_head, run_head_checked, HeadCores, QkvHead};
 use anyhow::{Context, Result};
 use model::golden::{golden_dir, load_attnv_cases};
 use model::{accumulate, params::max_weight, Codebook, Variant};
@@ -357,6 +357,7 @@ pub fn on_chip(cores: &mut HeadCores, seed: u64, fixture: &Path) -> Result<Vec<Q
             &cfg,
         )?);
     }
+    out.extend(golden_heads(cores)?);
     let q = model::npy::read_finite_f32(&fixture.join("q.npy"))?;
     let k = model::npy::read_finite_f32(&fixture.join("k.npy"))?;
     let v = model::npy::read_finite_f32(&fixture.join("v.npy"))?;
@@ -375,4 +376,28 @@ pub fn on_chip(cores: &mut HeadCores, seed: u64, fixture: &Path) -> Result<Vec<Q
         out.push(t);
     }
     Ok(out)
+}
+
+/// The shared whole-head golden vectors (`tests/golden/head`) through the on-chip head: the
+/// front end's integers, the codes and the output must equal the files.
+pub fn golden_heads(cores: &mut HeadCores) -> Result<Vec<QkvHead>> {
+    let cases = model::golden::load_head_cases(&golden_dir().join("head"))
+        .context("loading tests/golden/head")?;
+    cases
+        .iter()
+        .map(|c| {
+            let cb = c.codebook()?;
+            run_head_checked(
+                cores,
+                &format!("golden {}", c.name),
+                &cb,
+                c.q.view(),
+                c.k.view(),
+                c.v.view(),
+                c.valid_len,
+                &DriveConfig::default(),
+                Some(c),
+            )
+        })
+        .collect()
 }

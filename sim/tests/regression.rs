@@ -114,3 +114,14 @@ fn whole_head_on_chip_meets_the_accuracy_targets() {
         );
     }
 }
+
+#[test]
+fn head_golden_vectors_replay_bit_exactly() {
+    let mut cores = sim::qkv::HeadCores::default();
+    let rows = sim::regression::golden_heads(&mut cores).unwrap();
+    assert!(rows.len() >= 5);
+    for r in &rows {
+        assert!(r.ok(), "{}: {:?}", r.name, r.error);
+        assert_eq!(r.cycles_model, Some(r.cycles), "{}", r.name);
+    }
+}
