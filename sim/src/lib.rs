@@ -35,6 +35,7 @@ pub mod bench;
 pub mod bits;
 pub mod check;
 pub mod head;
+pub mod headbench;
 pub mod qkv;
 pub mod regression;
 pub mod speed;

@@ -7,6 +7,7 @@
 //! - `sim --q Q.npy --k K.npy --v V.npy [--valid-len L] [--threshold T | --octave] [--json r.json]`:
 //!   the whole head on chip (front end + AttnV): bit-exactness, cycles, code agreement with the
 //!   float path, and the output's error against float attention.
+//! - `sim heads [--json h.json]`: cycles per whole head for n = 128, 512 and D = 32, 64.
 //! - `sim attnv ...`: random jobs for one configuration; `sim stress`: many random jobs over
 //!   every variant and width.
 //! - `sim speed [--json s.json]`: rust-hdl's native simulator against Verilator, same core and
@@ -94,6 +95,16 @@ impl From<VariantArg> for Variant {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Cycles per head of the whole on-chip head (front end + AttnV) for n = 128 and 512 at
+    /// D = 32 and 64, n query rows, and where the time goes.
+    Heads {
+        /// RNG seed of the random Q, K, V.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write the figures as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Many random jobs: every variant at D = 32 and D = 64 (N_MAX = 512), several shapes and
     /// densities, with and without idle cycles and back-pressure; every output checked against
     /// model::accumulate and, without stalls, every cycle count against model::timing.
@@ -199,6 +210,23 @@ fn main() -> Result<()> {
     };
     match cmd {
         Cmd::Stress { jobs, seed } => regress(jobs, seed),
+        Cmd::Heads { seed, json } => {
+            let mut cores = sim::qkv::HeadCores::default();
+            let rows = sim::headbench::run(&mut cores, seed)?;
+            println!("One head, n query rows, t = 1e-3, random Q, K, V (seed {seed}); general core:");
+            print!("{}", sim::headbench::table(&rows));
+            println!(
+                "load: K and V in parallel; phase: the slowest row stage + 1; phases: (n + 2) x phase; \
+                 util: rows*n (one score per cycle) / cycles"
+            );
+            if let Some(p) = &json {
+                model::npy::write_text_atomic(p, &serde_json::to_string_pretty(&rows)?)?;
+            }
+            if let Some(r) = rows.iter().find(|r| !r.bit_exact || r.cycles_model != Some(r.cycles)) {
+                bail!("D = {} n = {}: not bit-exact or not on the predicted cycle count", r.d, r.n);
+            }
+            Ok(())
+        }
         Cmd::Speed {
             variant,
             n,
