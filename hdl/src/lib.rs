@@ -36,6 +36,8 @@ pub mod row_sum;
 pub mod scale_shift;
 pub mod weight_table;
 
+#[cfg(test)]
+mod head_native;
 #[cfg(any(test, feature = "native-bench"))]
 pub mod testbench;
 #[cfg(test)]

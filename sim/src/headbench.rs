@@ -49,7 +49,16 @@ pub fn run(cores: &mut HeadCores, seed: u64) -> Result<Vec<HeadCycles>> {
         };
         let (q, k, v) = (gen(n, 3.0), gen(n, 3.0), gen(n, 2.0));
         let name = format!("D={d} n={n}");
-        let h = run_head(cores, &name, &cb, q.view(), k.view(), v.view(), n, &DriveConfig::default())?;
+        let h = run_head(
+            cores,
+            &name,
+            &cb,
+            q.view(),
+            k.view(),
+            v.view(),
+            n,
+            &DriveConfig::default(),
+        )?;
         let p = CoreParams::new(d, crate::qkv::N_MAX, 16, 3)?;
         let phase = phase_cycles(&p, n);
         let phases = (n + 2) * phase;
@@ -79,7 +88,18 @@ pub fn table(rows: &[HeadCycles]) -> String {
     let _ = writeln!(
         s,
         "{:>3} {:>4} {:>9} {:>9} {:>6} {:>5} {:>6} {:>9} {:>6} {:>10} {:>6} {:>9}",
-        "D", "n", "cycles", "model", "exact", "load", "phase", "phases", "drain", "rows*n", "util", "us@100MHz"
+        "D",
+        "n",
+        "cycles",
+        "model",
+        "exact",
+        "load",
+        "phase",
+        "phases",
+        "drain",
+        "rows*n",
+        "util",
+        "us@100MHz"
     );
     for r in rows {
         let _ = writeln!(

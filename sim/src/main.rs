@@ -213,7 +213,9 @@ fn main() -> Result<()> {
         Cmd::Heads { seed, json } => {
             let mut cores = sim::qkv::HeadCores::default();
             let rows = sim::headbench::run(&mut cores, seed)?;
-            println!("One head, n query rows, t = 1e-3, random Q, K, V (seed {seed}); general core:");
+            println!(
+                "One head, n query rows, t = 1e-3, random Q, K, V (seed {seed}); general core:"
+            );
             print!("{}", sim::headbench::table(&rows));
             println!(
                 "load: K and V in parallel; phase: the slowest row stage + 1; phases: (n + 2) x phase; \
@@ -222,8 +224,15 @@ fn main() -> Result<()> {
             if let Some(p) = &json {
                 model::npy::write_text_atomic(p, &serde_json::to_string_pretty(&rows)?)?;
             }
-            if let Some(r) = rows.iter().find(|r| !r.bit_exact || r.cycles_model != Some(r.cycles)) {
-                bail!("D = {} n = {}: not bit-exact or not on the predicted cycle count", r.d, r.n);
+            if let Some(r) = rows
+                .iter()
+                .find(|r| !r.bit_exact || r.cycles_model != Some(r.cycles))
+            {
+                bail!(
+                    "D = {} n = {}: not bit-exact or not on the predicted cycle count",
+                    r.d,
+                    r.n
+                );
             }
             Ok(())
         }
