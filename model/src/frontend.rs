@@ -399,10 +399,87 @@ pub fn front_end(
     let mq = row_multipliers(&a, p.scale_bits)?;
     let mk = row_multipliers(&s_k, p.scale_bits)?;
     let shift = mq.e + mk.e - p.frac_bits as i32;
-    let sc = scores(qq.view(), kq.view());
-    let (x, saturated) = fixed_x(p, &sc, &mq, &mk, shift, valid_len);
+    let ints = front_end_ints(p, cb, qq.view(), kq.view(), &mq.m, &mk.m, shift, valid_len);
+    let IntTrace {
+        scores: sc,
+        x,
+        saturated,
+        m,
+        sum,
+        l,
+        y,
+        codes,
+    } = ints;
+    Ok(FrontEndTrace {
+        qq,
+        s_q,
+        kq,
+        s_k,
+        mq,
+        mk,
+        shift,
+        scores: sc,
+        x,
+        saturated,
+        m,
+        sum,
+        l,
+        y,
+        codes,
+    })
+}
+
+/// The integer half of the front end (steps 2-5 of `docs/numerics.md` §6): what the hardware
+/// computes from what crosses the link.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntTrace {
+    /// Integer scores `[rows, n]`.
+    pub scores: Array2<i32>,
+    /// x (masked keys 0).
+    pub x: Array2<i64>,
+    /// Saturated valid x.
+    pub saturated: usize,
+    /// Row maxima.
+    pub m: Array1<i64>,
+    /// Exp2 sums.
+    pub sum: Array1<u64>,
+    /// Row log-sums L.
+    pub l: Array1<i64>,
+    /// y (masked keys `i64::MIN`).
+    pub y: Array2<i64>,
+    /// Codes `[rows, n]`.
+    pub codes: Array2<u8>,
+}
+
+/// Steps 2-5 from integer inputs: `qq [rows, d]`, `kq [n, d]`, multipliers `mq` (rows), `mk`
+/// (n), the head's `shift` and valid length (keys at or past it are masked; lengths past n mask
+/// nothing). The caller guarantees the shapes (panics otherwise).
+#[allow(clippy::too_many_arguments)]
+pub fn front_end_ints(
+    p: &FrontEndParams,
+    cb: &Codebook,
+    qq: ArrayView2<i8>,
+    kq: ArrayView2<i8>,
+    mq: &Array1<u32>,
+    mk: &Array1<u32>,
+    shift: i32,
+    valid_len: usize,
+) -> IntTrace {
+    assert_eq!(mq.len(), qq.nrows(), "one query multiplier per row");
+    assert_eq!(mk.len(), kq.nrows(), "one key multiplier per key");
+    let valid_len = valid_len.min(kq.nrows());
+    let sc = scores(qq, kq);
+    let qm = RowMultipliers {
+        m: mq.clone(),
+        e: 0,
+    };
+    let km = RowMultipliers {
+        m: mk.clone(),
+        e: 0,
+    };
+    let (x, saturated) = fixed_x(p, &sc, &qm, &km, shift, valid_len);
     let t = Tables::new(p, cb);
-    let rows = q.nrows();
+    let rows = qq.nrows();
     let (mut m, mut sum, mut l) = (
         Array1::<i64>::zeros(rows),
         Array1::<u64>::zeros(rows),
@@ -423,14 +500,7 @@ pub fn front_end(
             }
         }
     }
-    Ok(FrontEndTrace {
-        qq,
-        s_q,
-        kq,
-        s_k,
-        mq,
-        mk,
-        shift,
+    IntTrace {
         scores: sc,
         x,
         saturated,
@@ -439,7 +509,7 @@ pub fn front_end(
         l,
         y,
         codes,
-    })
+    }
 }
 
 /// One x: `sat(round_half_up(s * mk * mq / 2^shift))` in F-fractional log2 units, saturated to

@@ -24,6 +24,7 @@ pub mod codebook;
 pub mod contract;
 pub mod frontend;
 pub mod golden;
+pub mod link;
 pub mod npy;
 pub mod params;
 pub mod timing;
