@@ -56,6 +56,9 @@ struct DataArgs {
     /// With --q: keys j >= L are masked (key padding); default n.
     #[arg(long, requires = "q")]
     valid_len: Option<usize>,
+    /// With --q: quantize Q and K to this many bits (2..=8) per row.
+    #[arg(long, requires = "q", default_value_t = 8)]
+    qk_bits: u32,
     /// Code width: the core is built for k = 3.
     #[arg(long, default_value_t = 3)]
     bits: u32,
@@ -538,18 +541,19 @@ fn qkv_data(a: &DataArgs) -> Result<()> {
     let q = model::npy::read_finite_f32(qp)?;
     let k = model::npy::read_finite_f32(kp)?;
     let v = model::npy::read_finite_f32(vp)?;
-    let mut cores = sim::qkv::HeadCores::default();
+    let mut cores = sim::qkv::HeadCores::default().with_qk_bits(a.qk_bits)?;
     let heads = sim::qkv::run_all(&mut cores, &cb, &q, &k, &v, a.valid_len)
         .with_context(|| format!("{}, {} and {}", qp.display(), kp.display(), vp.display()))?;
     let total = sim::qkv::QkvHead::total(&heads);
     println!(
-        "{} on {} heads of {} (D = {}, n = {}, valid length {}), front end + {:?} core",
+        "{} on {} heads of {} (D = {}, n = {}, valid length {}, int{} Q/K), front end + {:?} core",
         cb.describe(),
         heads.len(),
         qp.display(),
         total.d,
         total.n,
         total.valid_len,
+        a.qk_bits,
         sim::bench::variant_for(&cb)
     );
     print!("{}", sim::qkv::table(&heads, &total));
@@ -562,6 +566,7 @@ fn qkv_data(a: &DataArgs) -> Result<()> {
         let report = serde_json::json!({
             "codebook": cb.describe(),
             "variant": format!("{:?}", sim::bench::variant_for(&cb)).to_lowercase(),
+            "qk_bits": a.qk_bits,
             "q": qp.display().to_string(),
             "k": kp.display().to_string(),
             "v": vp.display().to_string(),

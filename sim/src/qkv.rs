@@ -37,13 +37,32 @@ pub fn head_params(d: usize) -> Result<(CoreParams, FrontEndParams)> {
     ))
 }
 
-/// Built heads, one per (D, variant, codebook).
-#[derive(Default)]
+/// Built heads, one per (D, variant, codebook), and the Q/K precision the model quantizes to.
 pub struct HeadCores {
     sims: HashMap<(usize, Variant, String), HeadSim>,
+    qk_bits: u32,
+}
+
+impl Default for HeadCores {
+    fn default() -> Self {
+        Self {
+            sims: HashMap::new(),
+            qk_bits: 8,
+        }
+    }
 }
 
 impl HeadCores {
+    /// Quantize Q and K to `bits` (2..=8) instead of int8; the hardware is the same (its lanes
+    /// take any width up to 8).
+    pub fn with_qk_bits(mut self, bits: u32) -> Result<Self> {
+        if !(2..=8).contains(&bits) {
+            bail!("Q/K bits must be in 2..=8, got {bits}");
+        }
+        self.qk_bits = bits;
+        Ok(self)
+    }
+
     /// The head for `d`, `variant` and the edges of `cb`, built on first use.
     pub fn get(&mut self, d: usize, variant: Variant, cb: &Codebook) -> Result<&mut HeadSim> {
         let key = (d, variant, cb.describe());
@@ -228,7 +247,8 @@ pub fn run_head_checked(
     golden: Option<&model::golden::HeadCase>,
 ) -> Result<QkvHead> {
     let d = q.ncols();
-    let (p, fe) = head_params(d)?;
+    let (p, mut fe) = head_params(d)?;
+    fe.bits_qk = cores.qk_bits;
     let variant = crate::bench::variant_for(cb);
     let t = front_end(&fe, cb, q, k, valid_len).with_context(|| name.to_string())?;
     let qv = quantize_v(v)?;
