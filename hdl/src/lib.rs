@@ -23,6 +23,7 @@ pub mod bus_split;
 pub mod code_mask;
 pub mod code_of;
 pub mod code_scanner;
+pub mod crc32;
 pub mod dot_product;
 pub mod exp2_neg;
 pub mod front_end;

@@ -218,7 +218,10 @@ fn bad_qkv_input_is_rejected_with_a_clear_error() {
     std::fs::write(&tr, &bytes[..bytes.len() / 2]).unwrap();
     fails_with(&run(&tr, &k, &v, &[]), &["btrunc.npy"]);
     // Precision out of range; a float64 file.
-    fails_with(&run(&q, &k, &v, &["--qk-bits", "9"]), &["Q/K bits must be in 2..=8, got 9"]);
+    fails_with(
+        &run(&q, &k, &v, &["--qk-bits", "9"]),
+        &["Q/K bits must be in 2..=8, got 9"],
+    );
     let f64p = tmp("bq64.npy");
     write_npy(&f64p, &Array3::<f64>::zeros((2, 8, 32))).unwrap();
     fails_with(&run(&f64p, &k, &v, &[]), &["bq64.npy"]);
