@@ -32,8 +32,9 @@ use rust_hdl::prelude::*;
 /// `N_MAX x 25` bits) that rotate at each phase advance:
 /// - S1 (scores): one key per cycle from the key RAM through [`DotProduct`] (D multipliers)
 ///   and [`ScaleShift`] into the row's x bank; the running maximum is kept on the way;
-/// - S2 (sum): one x per cycle through [`Exp2Neg`] into the exp2 sum; then [`Log2Sum`];
-/// - S3 (codes): one x per cycle through [`CodeOf`], 16 codes packed per beat into a
+/// - S2 (sum): one x per cycle (bank read and a register) through [`Exp2Neg`] into the exp2
+///   sum; then [`Log2Sum`];
+/// - S3 (codes): one x per cycle (bank read and a register) through [`CodeOf`], 16 codes packed per beat into a
 ///   4-deep [`BeatQueue`]; a beat's 16 positions are issued only when the queue is sure to
 ///   have room for it (credits: queued beats plus beats in flight below 4).
 ///
@@ -91,6 +92,8 @@ pub struct FrontEnd<const KW: usize, const A: usize, const SB: usize, const SUMB
     s2_done: DFF<Bit>,
     s2_j: DFF<Bits<16>>,
     s2_rd: DFF<Bit>,
+    s2_rd2: DFF<Bit>,
+    s2_xr: DFF<Bits<XB>>,
     s2_out: DFF<Bits<16>>,
     s2_n: DFF<Bits<16>>,
     s2_vlen: DFF<Bits<16>>,
@@ -102,7 +105,10 @@ pub struct FrontEnd<const KW: usize, const A: usize, const SB: usize, const SUMB
     s3_done: DFF<Bit>,
     s3_p: DFF<Bits<16>>,
     s3_rd: DFF<Bit>,
+    s3_rd2: DFF<Bit>,
+    s3_xr: DFF<Bits<XB>>,
     s3_mask: DFF<Bit>,
+    s3_mask2: DFF<Bit>,
     s3_out: DFF<Bits<16>>,
     s3_n: DFF<Bits<16>>,
     s3_vlen: DFF<Bits<16>>,
@@ -211,6 +217,8 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize>
             s2_done: Default::default(),
             s2_j: Default::default(),
             s2_rd: Default::default(),
+            s2_rd2: Default::default(),
+            s2_xr: Default::default(),
             s2_out: Default::default(),
             s2_n: Default::default(),
             s2_vlen: Default::default(),
@@ -222,7 +230,10 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize>
             s3_done: Default::default(),
             s3_p: Default::default(),
             s3_rd: Default::default(),
+            s3_rd2: Default::default(),
+            s3_xr: Default::default(),
             s3_mask: Default::default(),
+            s3_mask2: Default::default(),
             s3_out: Default::default(),
             s3_n: Default::default(),
             s3_vlen: Default::default(),
@@ -255,9 +266,10 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
     fn update(&mut self) {
         dff_setup!(
             self, clock, k_addr, k_loading, k_n, ph, s1_occ, s1_done, s1_j, s1_rd, s1_out, s1_n,
-            s1_vlen, q_reg, mq, shift, s1_max, s1_any, s2_occ, s2_done, s2_j, s2_rd, s2_out, s2_n,
-            s2_vlen, s2_m, s2_sum, s2_lgo, s2_l, s3_occ, s3_done, s3_p, s3_rd, s3_mask, s3_out,
-            s3_n, s3_vlen, s3_end, s3_m, s3_l, pack, inflight
+            s1_vlen, q_reg, mq, shift, s1_max, s1_any, s2_occ, s2_done, s2_j, s2_rd, s2_rd2,
+            s2_xr, s2_out, s2_n, s2_vlen, s2_m, s2_sum, s2_lgo, s2_l, s3_occ, s3_done, s3_p, s3_rd,
+            s3_rd2, s3_xr, s3_mask, s3_mask2, s3_out, s3_n, s3_vlen, s3_end, s3_m, s3_l, pack,
+            inflight
         );
         self.dot.clock.next = self.clock.val();
         self.scale.clock.next = self.clock.val();
@@ -387,9 +399,12 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             self.s2_j.d.next = self.s2_j.q.val() + 1;
         }
         self.s2_rd.d.next = self.s2_issue.val();
+        // A register after the bank (a block RAM's clock-to-out is 5.8 ns on ECP5).
+        self.s2_rd2.d.next = self.s2_rd.q.val();
+        self.s2_xr.d.next = self.s2_x.val();
         self.exp.m.next = self.s2_m.q.val();
-        self.exp.x.next = self.s2_x.val();
-        self.exp.valid_in.next = self.s2_rd.q.val();
+        self.exp.x.next = self.s2_xr.q.val();
+        self.exp.valid_in.next = self.s2_rd2.q.val();
         self.s2_lgo.d.next = false;
         if self.exp.valid_out.val() {
             self.s2_out.d.next = self.s2_out.q.val() + 1;
@@ -419,11 +434,14 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         self.s3_rd.d.next = self.s3_issue.val();
         self.s3_mask.d.next =
             (self.s3_p.q.val() >= self.s3_vlen.q.val()) | (self.s3_p.q.val() >= self.s3_n.q.val());
-        self.codeof.x.next = self.s3_x.val();
+        self.s3_rd2.d.next = self.s3_rd.q.val();
+        self.s3_xr.d.next = self.s3_x.val();
+        self.s3_mask2.d.next = self.s3_mask.q.val();
+        self.codeof.x.next = self.s3_xr.q.val();
         self.codeof.m.next = self.s3_m.q.val();
         self.codeof.l.next = self.s3_l.q.val();
-        self.codeof.mask.next = self.s3_mask.q.val();
-        self.codeof.valid_in.next = self.s3_rd.q.val();
+        self.codeof.mask.next = self.s3_mask2.q.val();
+        self.codeof.valid_in.next = self.s3_rd2.q.val();
         self.pack_next.next =
             (self.pack.q.val() >> 3) | (bit_cast::<48, 3>(self.codeof.code.val()) << 45);
         self.push.next = self.codeof.valid_out.val() & (self.s3_out.q.val().get_bits::<4>(0) == 15);
@@ -497,6 +515,8 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             self.s1_rd.d.next = false;
             self.s2_rd.d.next = false;
             self.s3_rd.d.next = false;
+            self.s2_rd2.d.next = false;
+            self.s3_rd2.d.next = false;
             self.s2_lgo.d.next = false;
             self.inflight.d.next = 0.into();
         }
@@ -533,7 +553,8 @@ mod tests {
         assert_eq!(Log2Sum::<25>::LATENCY, t::LOG_LATENCY);
         assert_eq!(CodeOf::LATENCY, t::CODE_LATENCY);
         assert_eq!(QUEUE_DEPTH, t::BEAT_QUEUE_DEPTH);
-        assert_eq!(Fe64::s1_latency(), 1 + 4 + 4);
+        assert_eq!(Fe64::s1_latency(), 1 + 5 + 5);
+        assert_eq!(t::BANK_READ_LATENCY, 2);
     }
 
     #[test]

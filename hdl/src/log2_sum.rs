@@ -5,11 +5,11 @@ use crate::scale_shift::XB;
 use model::frontend::{FrontEndParams, Tables};
 use rust_hdl::prelude::*;
 
-/// `l = Tables::log2_sum(sum)` (F = 10 fractional bits, two's complement), 2 edges after `sum`.
+/// `l = Tables::log2_sum(sum)` (F = 10 fractional bits, two's complement), 3 edges after `sum`.
 ///
 /// Hand-written Verilog leaf with a Rust `update` twin: the first register holds the position
-/// of the leading one and the `log_table_bits` bits after it (the sum shifted so that its
-/// leading one is the top bit); the second `(lead - 16) * 2^F + log[idx]`. For `sum = 0` (a row
+/// of the leading one (and the sum), the second the `log_table_bits` bits after it (the sum
+/// shifted so that its leading one is the top bit), the third `(lead - 16) * 2^F + log[idx]`. For `sum = 0` (a row
 /// with every key masked) `l` is `-16 * 2^F + log[0]`, which no code depends on. Built for
 /// F = 10 and a 256-entry table (`FrontEndParams::default`).
 ///
@@ -36,7 +36,7 @@ pub struct Log2Sum<const SUMB: usize> {
 
 impl<const SUMB: usize> Log2Sum<SUMB> {
     /// Edges from `sum` to `l`.
-    pub const LATENCY: usize = 2;
+    pub const LATENCY: usize = 3;
 
     /// The leaf for `tables` (built with `params`); panics unless F = 10, the log2 table has
     /// 256 entries and `SUMB` is `params.sum_bits()`.
@@ -107,10 +107,11 @@ always @(*) begin
     for (i = 0; i < {SUMB}; i = i + 1)
         if (sum[i]) lead = i[4:0];
 end
-wire [{top}:0] norm = sum << (5'd{top} - lead);
-reg [4:0] lead1;
+reg [4:0] lead0, lead1;
+reg [{top}:0] sum0;
+wire [{top}:0] norm = sum0 << (5'd{top} - lead0);
 reg [7:0] idx1;
-reg v1;
+reg v0, v1;
 reg [10:0] lv;
 always @(*) begin
     case (idx1)
@@ -118,16 +119,20 @@ always @(*) begin
     endcase
 end
 always @(posedge clock) begin
-    lead1 <= lead;
+    lead0 <= lead;
+    sum0 <= sum;
+    lead1 <= lead0;
     idx1 <= norm[{a}:{b}];
     l <= (({{20'd0, lead1}} - 25'd16) << 10) + {{14'd0, lv}};
 end
 always @(posedge clock) begin
     if (reset) begin
+        v0 <= 1'b0;
         v1 <= 1'b0;
         valid_out <= 1'b0;
     end else begin
-        v1 <= valid_in;
+        v0 <= valid_in;
+        v1 <= v0;
         valid_out <= v1;
     end
 end

@@ -6,13 +6,13 @@ use rust_hdl::prelude::*;
 /// Width of x (`model::frontend::FrontEndParams::x_bits` at F = 10).
 pub const XB: usize = 25;
 
-/// `x = sat(round_half_up(s * mk * mq / 2^shift))` as in `model::frontend`, 4 edges after `s`,
+/// `x = sat(round_half_up(s * mk * mq / 2^shift))` as in `model::frontend`, 5 edges after `s`,
 /// emitted in offset binary (`x + 2^24`, the sign bit inverted) so that maxima are unsigned
 /// comparisons.
 ///
 /// Hand-written Verilog leaf with a Rust `update` twin: `s * mk` (registered), `* mq`
-/// (registered), add `2^(shift-1)` and shift right arithmetically in 64 bits (registered), clamp
-/// to `+-(2^24 - 1)` (registered). `shift` is 0..=63; the host clamps larger shifts to 63 (the
+/// (registered), add `2^(shift-1)` in 64 bits (registered), shift right arithmetically
+/// (registered), clamp to `+-(2^24 - 1)` (registered). `shift` is 0..=63; the host clamps larger shifts to 63 (the
 /// same result: the product is below 2^56 in magnitude) and rejects negative ones.
 ///
 /// Inputs: `clock`; `reset` (synchronous, clears `valid`); `s` (`SB` bits, two's complement);
@@ -43,7 +43,7 @@ pub struct ScaleShift<const SB: usize> {
 
 impl<const SB: usize> ScaleShift<SB> {
     /// Edges from `s` to `x`.
-    pub const LATENCY: usize = 4;
+    pub const LATENCY: usize = 5;
     /// Largest |x| (`model::frontend::FrontEndParams::x_limit` at F = 10).
     pub const LIMIT: i64 = (1 << (XB - 1)) - 1;
 }
@@ -106,10 +106,10 @@ impl<const SB: usize> Logic for ScaleShift<SB> {
         Verilog::Custom(format!(
             "reg signed [{p1m}:0] p1;
 reg signed [{p2m}:0] p2;
-reg signed [63:0] r;
+reg signed [63:0] a3, r;
 reg [15:0] mq1;
-reg [5:0] sh1, sh2;
-reg v1, v2, v3;
+reg [5:0] sh1, sh2, sh3;
+reg v1, v2, v3, v4;
 wire signed [63:0] p2x = p2;
 wire signed [63:0] half = (sh2 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh2 - 6'd1));
 always @(posedge clock) begin
@@ -118,7 +118,9 @@ always @(posedge clock) begin
     sh1 <= shift;
     p2 <= p1 * $signed({{1'b0, mq1}});
     sh2 <= sh1;
-    r <= (p2x + half) >>> sh2;
+    a3 <= p2x + half;
+    sh3 <= sh2;
+    r <= a3 >>> sh3;
     if (r > 64'sd{lim})
         x <= {xb}'d{hi};
     else if (r < -64'sd{lim})
@@ -131,12 +133,14 @@ always @(posedge clock) begin
         v1 <= 1'b0;
         v2 <= 1'b0;
         v3 <= 1'b0;
+        v4 <= 1'b0;
         valid_out <= 1'b0;
     end else begin
         v1 <= valid_in;
         v2 <= v1;
         v3 <= v2;
-        valid_out <= v3;
+        v4 <= v3;
+        valid_out <= v4;
     end
 end
 ",

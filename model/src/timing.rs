@@ -189,25 +189,29 @@ pub fn job_cycles_bound(params: &CoreParams, variant: Variant, codes: ArrayView2
 // ---------------------------------------------------------------------------------------
 // The whole head: front end (hdl/src/front_end.rs) + sequencing (hdl/src/attn_head.rs) + core.
 
-/// Edges through `ScaleShift` (score times multipliers, shift, saturate).
-pub const SCALE_LATENCY: usize = 4;
+/// Edges through `ScaleShift` (score times multipliers, round, shift, saturate).
+pub const SCALE_LATENCY: usize = 5;
+/// Edges from an x bank's read address to its registered data (the block RAM, then a
+/// register).
+pub const BANK_READ_LATENCY: usize = 2;
 /// Edges through `Exp2Neg`.
 pub const EXP_LATENCY: usize = 2;
 /// Edges through `Log2Sum`.
-pub const LOG_LATENCY: usize = 2;
+pub const LOG_LATENCY: usize = 3;
 /// Edges through `CodeOf`.
 pub const CODE_LATENCY: usize = 2;
 /// Depth of the front end's output queue of code beats.
 pub const BEAT_QUEUE_DEPTH: usize = 4;
 
 /// Edges through the score unit `DotProduct` for head dimension `d` (a power of two): one for
-/// the products, one per two adder-tree levels: `1 + ceil(log2(d) / 2)`.
+/// the input registers, one for the products, one per two adder-tree levels:
+/// `2 + ceil(log2(d) / 2)`.
 pub fn score_latency(d: usize) -> usize {
     assert!(
         d.is_power_of_two(),
         "timing: D must be a power of two, got {d}"
     );
-    1 + (d.trailing_zeros() as usize).div_ceil(2)
+    2 + (d.trailing_zeros() as usize).div_ceil(2)
 }
 
 /// A delay line of valid bits (a leaf's pipeline).
@@ -234,6 +238,7 @@ struct Stage {
     done: bool,
     j: usize,
     rd: bool,
+    rd2: bool,
     out: usize,
 }
 
@@ -307,12 +312,14 @@ pub fn head_cycles(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>)
             next_beat += 1;
         }
         inflight = inflight + usize::from(s3_issue && group) - usize::from(push);
-        let (dot_out, s1_rd, s2_rd, s3_rd, lgo_q) = (dot.out(), s1.rd, s2.rd, s3.rd, lgo);
+        let (dot_out, s1_rd, lgo_q) = (dot.out(), s1.rd, lgo);
         dot.edge(s1_rd);
         scale.edge(dot_out);
-        exp.edge(s2_rd);
+        exp.edge(s2.rd2);
         logs.edge(lgo_q);
-        codeof.edge(s3_rd);
+        codeof.edge(s3.rd2);
+        s2.rd2 = s2.rd;
+        s3.rd2 = s3.rd;
         s1.j += usize::from(s1_issue);
         s1.rd = s1_issue;
         if x_valid {
@@ -333,14 +340,15 @@ pub fn head_cycles(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>)
             s3.out += 1;
         }
         if adv {
-            let fresh = |occ: bool, rd: bool| Stage {
+            let fresh = |occ: bool, old: &Stage| Stage {
                 occ,
-                rd,
+                rd: old.rd,
+                rd2: old.rd2,
                 ..Stage::default()
             };
-            s3 = fresh(s2.occ, s3.rd);
-            s2 = fresh(s1.occ, s2.rd);
-            s1 = fresh(q_fire, s1.rd);
+            s3 = fresh(s2.occ, &s3);
+            s2 = fresh(s1.occ, &s2);
+            s1 = fresh(q_fire, &s1);
             q_left -= usize::from(q_fire);
         }
     }
@@ -354,8 +362,9 @@ pub struct HeadBreakdown {
     /// Cycles before the first Q row is accepted (K and V load in parallel: n).
     pub load: usize,
     /// Stall-free cycles of one phase for rows of length n: the slowest of S1
-    /// (`n + 1 + score_latency + SCALE_LATENCY`), S2 (`n + 1 + EXP_LATENCY + 1 + LOG_LATENCY`)
-    /// and S3 (`16 ceil(n/16) + 1 + CODE_LATENCY`), plus the advance cycle.
+    /// (`n + 1 + score_latency + SCALE_LATENCY`), S2
+    /// (`n + BANK_READ_LATENCY + EXP_LATENCY + 1 + LOG_LATENCY`) and S3
+    /// (`16 ceil(n/16) + BANK_READ_LATENCY + CODE_LATENCY`), plus the advance cycle.
     pub phase: usize,
     /// All cycles ([`head_cycles`]).
     pub total: usize,
@@ -364,8 +373,8 @@ pub struct HeadBreakdown {
 /// The stall-free phase length for rows of `n` keys at head dimension `d`.
 pub fn phase_cycles(params: &CoreParams, n: usize) -> usize {
     let s1 = n + 1 + score_latency(params.d) + SCALE_LATENCY;
-    let s2 = n + 1 + EXP_LATENCY + 1 + LOG_LATENCY;
-    let s3 = params.codes_per_cycle * params.words_per_row(n) + 1 + CODE_LATENCY;
+    let s2 = n + BANK_READ_LATENCY + EXP_LATENCY + 1 + LOG_LATENCY;
+    let s3 = params.codes_per_cycle * params.words_per_row(n) + BANK_READ_LATENCY + CODE_LATENCY;
     s1.max(s2).max(s3) + 1
 }
 
@@ -518,8 +527,8 @@ mod tests {
                 b.phase
             );
         }
-        assert_eq!(score_latency(64), 4);
-        assert_eq!(score_latency(32), 4);
-        assert_eq!(score_latency(4), 2);
+        assert_eq!(score_latency(64), 5);
+        assert_eq!(score_latency(32), 5);
+        assert_eq!(score_latency(4), 3);
     }
 }
