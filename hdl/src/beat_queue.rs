@@ -91,30 +91,38 @@ impl Logic for BeatQueue {
     }
     fn hdl(&self) -> Verilog {
         Verilog::Custom(
-            "reg [48:0] mem [0:3];
+            "// The head, valid and count are registers holding the state after each edge (the
+// same cycle behaviour as reading the register file combinationally, without its delay).
+reg [48:0] mem [0:3];
 reg [1:0] wp, rp;
 reg [2:0] cnt;
+reg [48:0] head;
 wire do_pop = pop && (cnt != 3'd0);
+wire [1:0] rp_n = do_pop ? rp + 2'd1 : rp;
+wire [2:0] cnt_n = cnt + {2'd0, push} - {2'd0, do_pop};
+wire [48:0] head_n = (push && wp == rp_n) ? {push_last, push_data} : mem[rp_n];
 initial begin
     wp = 2'd0;
     rp = 2'd0;
     cnt = 3'd0;
+    head = 49'd0;
 end
 always @(posedge clock) begin
     if (push) mem[wp] <= {push_last, push_data};
+    head <= head_n;
     if (reset) begin
         wp <= 2'd0;
         rp <= 2'd0;
         cnt <= 3'd0;
     end else begin
         if (push) wp <= wp + 2'd1;
-        if (do_pop) rp <= rp + 2'd1;
-        cnt <= cnt + {2'd0, push} - {2'd0, do_pop};
+        rp <= rp_n;
+        cnt <= cnt_n;
     end
 end
 always @(*) begin
-    head_data = mem[rp][47:0];
-    head_last = mem[rp][48];
+    head_data = head[47:0];
+    head_last = head[48];
     valid = cnt != 3'd0;
     count = cnt;
 end

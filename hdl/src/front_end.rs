@@ -266,8 +266,8 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
     fn update(&mut self) {
         dff_setup!(
             self, clock, k_addr, k_loading, k_n, ph, s1_occ, s1_done, s1_j, s1_rd, s1_out, s1_n,
-            s1_vlen, q_reg, mq, shift, s1_max, s1_any, s2_occ, s2_done, s2_j, s2_rd, s2_rd2,
-            s2_xr, s2_out, s2_n, s2_vlen, s2_m, s2_sum, s2_lgo, s2_l, s3_occ, s3_done, s3_p, s3_rd,
+            s1_vlen, q_reg, mq, shift, s1_max, s1_any, s2_occ, s2_done, s2_j, s2_rd, s2_rd2, s2_xr,
+            s2_out, s2_n, s2_vlen, s2_m, s2_sum, s2_lgo, s2_l, s3_occ, s3_done, s3_p, s3_rd,
             s3_rd2, s3_xr, s3_mask, s3_mask2, s3_out, s3_n, s3_vlen, s3_end, s3_m, s3_l, pack,
             inflight
         );
@@ -553,7 +553,7 @@ mod tests {
         assert_eq!(Log2Sum::<25>::LATENCY, t::LOG_LATENCY);
         assert_eq!(CodeOf::LATENCY, t::CODE_LATENCY);
         assert_eq!(QUEUE_DEPTH, t::BEAT_QUEUE_DEPTH);
-        assert_eq!(Fe64::s1_latency(), 1 + 5 + 5);
+        assert_eq!(Fe64::s1_latency(), 1 + 5 + 8);
         assert_eq!(t::BANK_READ_LATENCY, 2);
     }
 

@@ -6,13 +6,15 @@ use rust_hdl::prelude::*;
 /// Width of x (`model::frontend::FrontEndParams::x_bits` at F = 10).
 pub const XB: usize = 25;
 
-/// `x = sat(round_half_up(s * mk * mq / 2^shift))` as in `model::frontend`, 5 edges after `s`,
+/// `x = sat(round_half_up(s * mk * mq / 2^shift))` as in `model::frontend`, 8 edges after `s`,
 /// emitted in offset binary (`x + 2^24`, the sign bit inverted) so that maxima are unsigned
 /// comparisons.
 ///
-/// Hand-written Verilog leaf with a Rust `update` twin: `s * mk` (registered), `* mq`
-/// (registered), add `2^(shift-1)` in 64 bits (registered), shift right arithmetically
-/// (registered), clamp to `+-(2^24 - 1)` (registered). `shift` is 0..=63; the host clamps larger shifts to 63 (the
+/// Hand-written Verilog leaf with a Rust `update` twin: registered inputs; `s * mk` as two
+/// registered partial products, then their sum; `* mq` as three registered partial products,
+/// then their sum (every multiplier at most 18 x 18, so each maps to one MULT18X18D or DSP48);
+/// add `2^(shift-1)` in 64 bits (registered); shift right arithmetically (registered); clamp to
+/// `+-(2^24 - 1)` (registered). `shift` is 0..=63; the host clamps larger shifts to 63 (the
 /// same result: the product is below 2^56 in magnitude) and rejects negative ones.
 ///
 /// Inputs: `clock`; `reset` (synchronous, clears `valid`); `s` (`SB` bits, two's complement);
@@ -43,7 +45,7 @@ pub struct ScaleShift<const SB: usize> {
 
 impl<const SB: usize> ScaleShift<SB> {
     /// Edges from `s` to `x`.
-    pub const LATENCY: usize = 5;
+    pub const LATENCY: usize = 8;
     /// Largest |x| (`model::frontend::FrontEndParams::x_limit` at F = 10).
     pub const LIMIT: i64 = (1 << (XB - 1)) - 1;
 }
@@ -51,8 +53,8 @@ impl<const SB: usize> ScaleShift<SB> {
 impl<const SB: usize> Default for ScaleShift<SB> {
     fn default() -> Self {
         assert!(
-            (8..=30).contains(&SB),
-            "ScaleShift: SB must be in 8..=30, got {SB}"
+            (18..=30).contains(&SB),
+            "ScaleShift: SB must be in 18..=30, got {SB}"
         );
         Self {
             clock: Default::default(),
@@ -104,23 +106,43 @@ impl<const SB: usize> Logic for ScaleShift<SB> {
         let p1 = SB + 17;
         let p2 = SB + 34;
         Verilog::Custom(format!(
-            "reg signed [{p1m}:0] p1;
+            "// E1: inputs registered. E2: s * mk as two partial products (low 17 bits of s, and
+// the rest). E3: p1. E4: p1 * mq as three partial products. E5: p2. E6: + 2^(shift-1).
+// E7: >>> shift. E8: saturate, offset binary. Every multiplier is at most 18 x 18.
+reg [{sbm}:0] sr;
+reg [15:0] mkr, mq1, mq2, mq3;
+reg [5:0] sh1, sh2, sh3, sh4, sh5, sh6;
+reg signed [35:0] pa_lo;
+reg signed [{sb}:0] pa_hi;
+reg signed [{p1m}:0] p1;
+reg signed [35:0] pb_l, pb_m;
+reg signed [{sb}:0] pb_h;
 reg signed [{p2m}:0] p2;
 reg signed [63:0] a3, r;
-reg [15:0] mq1;
-reg [5:0] sh1, sh2, sh3;
-reg v1, v2, v3, v4;
+reg v1, v2, v3, v4, v5, v6, v7;
 wire signed [63:0] p2x = p2;
-wire signed [63:0] half = (sh2 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh2 - 6'd1));
+wire signed [63:0] half = (sh5 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh5 - 6'd1));
 always @(posedge clock) begin
-    p1 <= $signed(s) * $signed({{1'b0, mk}});
+    sr <= s;
+    mkr <= mk;
     mq1 <= mq;
     sh1 <= shift;
-    p2 <= p1 * $signed({{1'b0, mq1}});
+    pa_lo <= $signed({{1'b0, sr[16:0]}}) * $signed({{2'b0, mkr}});
+    pa_hi <= $signed(sr[{sbm}:17]) * $signed({{2'b0, mkr}});
+    mq2 <= mq1;
     sh2 <= sh1;
-    a3 <= p2x + half;
+    p1 <= (pa_hi <<< 17) + pa_lo;
+    mq3 <= mq2;
     sh3 <= sh2;
-    r <= a3 >>> sh3;
+    pb_l <= $signed({{1'b0, p1[16:0]}}) * $signed({{2'b0, mq3}});
+    pb_m <= $signed({{1'b0, p1[33:17]}}) * $signed({{2'b0, mq3}});
+    pb_h <= $signed(p1[{p1m}:34]) * $signed({{2'b0, mq3}});
+    sh4 <= sh3;
+    p2 <= (pb_h <<< 34) + (pb_m <<< 17) + pb_l;
+    sh5 <= sh4;
+    a3 <= p2x + half;
+    sh6 <= sh5;
+    r <= a3 >>> sh6;
     if (r > 64'sd{lim})
         x <= {xb}'d{hi};
     else if (r < -64'sd{lim})
@@ -134,16 +156,24 @@ always @(posedge clock) begin
         v2 <= 1'b0;
         v3 <= 1'b0;
         v4 <= 1'b0;
+        v5 <= 1'b0;
+        v6 <= 1'b0;
+        v7 <= 1'b0;
         valid_out <= 1'b0;
     end else begin
         v1 <= valid_in;
         v2 <= v1;
         v3 <= v2;
         v4 <= v3;
-        valid_out <= v4;
+        v5 <= v4;
+        v6 <= v5;
+        v7 <= v6;
+        valid_out <= v7;
     end
 end
 ",
+            sb = SB,
+            sbm = SB - 1,
             p1m = p1 - 1,
             p2m = p2 - 1,
             lim = Self::LIMIT,

@@ -190,7 +190,7 @@ pub fn job_cycles_bound(params: &CoreParams, variant: Variant, codes: ArrayView2
 // The whole head: front end (hdl/src/front_end.rs) + sequencing (hdl/src/attn_head.rs) + core.
 
 /// Edges through `ScaleShift` (score times multipliers, round, shift, saturate).
-pub const SCALE_LATENCY: usize = 5;
+pub const SCALE_LATENCY: usize = 8;
 /// Edges from an x bank's read address to its registered data (the block RAM, then a
 /// register).
 pub const BANK_READ_LATENCY: usize = 2;
