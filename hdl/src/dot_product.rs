@@ -7,8 +7,9 @@ use rust_hdl::prelude::*;
 /// `k`, with a 16-bit side band (`side_in` -> `side_out`) and `valid` carried alongside.
 ///
 /// Hand-written Verilog leaf (rust-hdl 0.46 has no signed 8 x 8 multiply and no way to build a
-/// tree of generic depth), with a Rust `update` twin for rust-hdl's own simulator: registered
-/// inputs (the key row comes straight from a block RAM, whose clock-to-out is 5.8 ns on ECP5),
+/// tree of generic depth), with a Rust `update` twin for rust-hdl's own simulator: inputs
+/// registered twice (the key row comes from block RAMs, whose clock-to-out is 5.8 ns on ECP5,
+/// far across the die from the multipliers),
 /// D registered products (one ECP5 MULT18X18D or DSP48 each, or LUTs), then an adder tree
 /// registered after every second level and after the last. D must be a power of two.
 ///
@@ -43,9 +44,9 @@ impl<const KW: usize, const SB: usize> DotProduct<KW, SB> {
     pub fn levels() -> usize {
         (KW / 8).trailing_zeros() as usize
     }
-    /// Edges from `k` to `s`: `2 + ceil(log2(D) / 2)`.
+    /// Edges from `k` to `s`: `3 + ceil(log2(D) / 2)`.
     pub fn latency() -> usize {
-        2 + Self::levels().div_ceil(2)
+        3 + Self::levels().div_ceil(2)
     }
     /// Smallest legal `SB` for D lanes: `log2(D) + 16` (the sum of D products of -128).
     pub fn min_score_bits(d: usize) -> usize {
@@ -116,8 +117,11 @@ impl<const KW: usize, const SB: usize> Logic for DotProduct<KW, SB> {
         let d = KW / 8;
         let levels = Self::levels();
         let lat = Self::latency();
-        let mut decl = format!("reg [{m}:0] qr, kr;\n", m = KW - 1);
-        let mut seq = String::from("    qr <= q;\n    kr <= k;\n");
+        // Two input registers: the key row crosses the die from the block RAMs to the
+        // multipliers, so the distance is split over two cycles.
+        let mut decl = format!("reg [{m}:0] qr0, kr0, qr, kr;\n", m = KW - 1);
+        let mut seq =
+            String::from("    qr0 <= q;\n    kr0 <= k;\n    qr <= qr0;\n    kr <= kr0;\n");
         let mut comb = String::new();
         for l in 0..d {
             decl += &format!("reg signed [15:0] t0_{l};\n");

@@ -5,13 +5,14 @@ use crate::scale_shift::XB;
 use model::frontend::{FrontEndParams, Tables};
 use rust_hdl::prelude::*;
 
-/// `e = Tables::exp2_neg(m - x)` (16 fractional bits), 2 edges after `m`, `x`; `m >= x`
+/// `e = Tables::exp2_neg(m - x)` (16 fractional bits), 3 edges after `m`, `x`; `m >= x`
 /// (otherwise `e` is unspecified).
 ///
 /// Hand-written Verilog leaf with a Rust `update` twin: the first register holds the table
 /// entry indexed by the top `exp_table_bits` fraction bits of `u = m - x` and `floor(u)`
-/// clamped to 17 (from 17 on the result is 0); the second holds the entry shifted right by it
-/// with round half up. Built for F = 10 and a 64-entry table (`FrontEndParams::default`).
+/// clamped to 17 (from 17 on the result is 0); the second the entry plus the rounding half;
+/// the third the sum shifted right by `floor(u)` (round half up). Built for F = 10 and a
+/// 64-entry table (`FrontEndParams::default`).
 ///
 /// Inputs: `clock`; `reset` (synchronous, clears `valid`); `m`, `x` (25 bits, offset binary);
 /// `valid_in`.
@@ -39,7 +40,7 @@ pub struct Exp2Neg {
 
 impl Exp2Neg {
     /// Edges from `x` to `e`.
-    pub const LATENCY: usize = 2;
+    pub const LATENCY: usize = 3;
 
     /// The leaf for `tables` (built with `params`); panics unless `params` has F = 10 and a
     /// 64-entry exp2 table.
@@ -101,22 +102,26 @@ always @(*) begin
     endcase
 end
 reg [15:0] t1;
-reg [4:0] i1;
-reg v1;
-wire [16:0] rounded = {{1'b0, t1}} + ((i1 == 5'd0) ? 17'd0 : (17'd1 << (i1 - 5'd1)));
-wire [16:0] shifted = rounded >> i1;
+reg [4:0] i1, i2;
+reg [16:0] r2;
+reg v1, v2;
+wire [16:0] shifted = r2 >> i2;
 always @(posedge clock) begin
     t1 <= tv;
     i1 <= (u[25:10] >= 16'd17) ? 5'd17 : u[14:10];
-    e <= (i1 >= 5'd17) ? 16'd0 : shifted[15:0];
+    r2 <= {{1'b0, t1}} + ((i1 == 5'd0 || i1 >= 5'd17) ? 17'd0 : (17'd1 << (i1 - 5'd1)));
+    i2 <= i1;
+    e <= (i2 >= 5'd17) ? 16'd0 : shifted[15:0];
 end
 always @(posedge clock) begin
     if (reset) begin
         v1 <= 1'b0;
+        v2 <= 1'b0;
         valid_out <= 1'b0;
     end else begin
         v1 <= valid_in;
-        valid_out <= v1;
+        v2 <= v1;
+        valid_out <= v2;
     end
 end
 "

@@ -553,7 +553,7 @@ mod tests {
         assert_eq!(Log2Sum::<25>::LATENCY, t::LOG_LATENCY);
         assert_eq!(CodeOf::LATENCY, t::CODE_LATENCY);
         assert_eq!(QUEUE_DEPTH, t::BEAT_QUEUE_DEPTH);
-        assert_eq!(Fe64::s1_latency(), 1 + 5 + 8);
+        assert_eq!(Fe64::s1_latency(), 1 + 6 + 8);
         assert_eq!(t::BANK_READ_LATENCY, 2);
     }
 

@@ -195,7 +195,7 @@ pub const SCALE_LATENCY: usize = 8;
 /// register).
 pub const BANK_READ_LATENCY: usize = 2;
 /// Edges through `Exp2Neg`.
-pub const EXP_LATENCY: usize = 2;
+pub const EXP_LATENCY: usize = 3;
 /// Edges through `Log2Sum`.
 pub const LOG_LATENCY: usize = 3;
 /// Edges through `CodeOf`.
@@ -203,15 +203,15 @@ pub const CODE_LATENCY: usize = 2;
 /// Depth of the front end's output queue of code beats.
 pub const BEAT_QUEUE_DEPTH: usize = 4;
 
-/// Edges through the score unit `DotProduct` for head dimension `d` (a power of two): one for
+/// Edges through the score unit `DotProduct` for head dimension `d` (a power of two): two for
 /// the input registers, one for the products, one per two adder-tree levels:
-/// `2 + ceil(log2(d) / 2)`.
+/// `3 + ceil(log2(d) / 2)`.
 pub fn score_latency(d: usize) -> usize {
     assert!(
         d.is_power_of_two(),
         "timing: D must be a power of two, got {d}"
     );
-    2 + (d.trailing_zeros() as usize).div_ceil(2)
+    3 + (d.trailing_zeros() as usize).div_ceil(2)
 }
 
 /// A delay line of valid bits (a leaf's pipeline).
@@ -527,8 +527,8 @@ mod tests {
                 b.phase
             );
         }
-        assert_eq!(score_latency(64), 5);
-        assert_eq!(score_latency(32), 5);
-        assert_eq!(score_latency(4), 3);
+        assert_eq!(score_latency(64), 6);
+        assert_eq!(score_latency(32), 6);
+        assert_eq!(score_latency(4), 4);
     }
 }
