@@ -118,15 +118,16 @@ impl<const KW: usize, const SB: usize> Logic for DotProduct<KW, SB> {
         let levels = Self::levels();
         let lat = Self::latency();
         // Two input registers: the key row crosses the die from the block RAMs to the
-        // multipliers, so the distance is split over two cycles.
-        let mut decl = format!("reg [{m}:0] qr0, kr0, qr, kr;\n", m = KW - 1);
-        let mut seq =
-            String::from("    qr0 <= q;\n    kr0 <= k;\n    qr <= qr0;\n    kr <= kr0;\n");
+        // multipliers, so the distance is split over two cycles. The second, and the product
+        // register, sit in a small `keep_hierarchy` module per lane, which keeps each
+        // multiplier's registers beside it in placement.
+        let mut decl = format!("reg [{m}:0] qr0, kr0;\n", m = KW - 1);
+        let mut seq = String::from("    qr0 <= q;\n    kr0 <= k;\n");
         let mut comb = String::new();
         for l in 0..d {
-            decl += &format!("reg signed [15:0] t0_{l};\n");
-            seq += &format!(
-                "    t0_{l} <= $signed(qr[{h}:{lo}]) * $signed(kr[{h}:{lo}]);\n",
+            decl += &format!("wire signed [15:0] t0_{l};\n");
+            comb += &format!(
+                "logattn_mul8x8 mul_{l}(.clock(clock), .a(qr0[{h}:{lo}]), .b(kr0[{h}:{lo}]), .p(t0_{l}));\n",
                 h = 8 * l + 7,
                 lo = 8 * l
             );
@@ -165,20 +166,38 @@ impl<const KW: usize, const SB: usize> Logic for DotProduct<KW, SB> {
         for st in 1..lat {
             rst += &format!("        valid_{st} <= 1'b0;\n");
         }
-        Verilog::Custom(format!(
+        let cores = "
+(* keep_hierarchy *)
+module logattn_mul8x8(input wire clock, input wire [7:0] a, input wire [7:0] b,
+                      output reg signed [15:0] p);
+    reg [7:0] ar, br;
+    always @(posedge clock) begin
+        ar <= a;
+        br <= b;
+        p <= $signed(ar) * $signed(br);
+    end
+endmodule
+"
+        .to_string();
+        let code = format!(
             "{decl}{comb}
 always @(posedge clock) begin
 {seq}end
+reg [15:0] side_r;
+reg valid_r;
 always @(posedge clock) begin
-    side_out <= {s_last};
+    side_r <= {s_last};
     if (reset) begin
-{rst}        valid_out <= 1'b0;
+{rst}        valid_r <= 1'b0;
     end else begin
-{ctl}        valid_out <= {v_last};
+{ctl}        valid_r <= {v_last};
     end
 end
-always @(*) s = t{levels}_0;
+assign side_out = side_r;
+assign valid_out = valid_r;
+assign s = t{levels}_0;
 "
-        ))
+        );
+        Verilog::Wrapper(Wrapper { code, cores })
     }
 }

@@ -83,6 +83,9 @@ pub struct FrontEnd<const KW: usize, const A: usize, const SB: usize, const SUMB
     s1_out: DFF<Bits<16>>,
     s1_n: DFF<Bits<16>>,
     s1_vlen: DFF<Bits<16>>,
+    s1_nm1: DFF<Bits<16>>,
+    s1_vlm1: DFF<Bits<16>>,
+    s1_vok: DFF<Bit>,
     q_reg: DFF<Bits<KW>>,
     mq: DFF<Bits<16>>,
     shift: DFF<Bits<6>>,
@@ -97,6 +100,9 @@ pub struct FrontEnd<const KW: usize, const A: usize, const SB: usize, const SUMB
     s2_out: DFF<Bits<16>>,
     s2_n: DFF<Bits<16>>,
     s2_vlen: DFF<Bits<16>>,
+    s2_nm1: DFF<Bits<16>>,
+    s2_vlm1: DFF<Bits<16>>,
+    s2_vok: DFF<Bit>,
     s2_m: DFF<Bits<XB>>,
     s2_sum: DFF<Bits<SUMB>>,
     s2_lgo: DFF<Bit>,
@@ -113,6 +119,7 @@ pub struct FrontEnd<const KW: usize, const A: usize, const SB: usize, const SUMB
     s3_n: DFF<Bits<16>>,
     s3_vlen: DFF<Bits<16>>,
     s3_end: DFF<Bits<16>>,
+    s3_endm1: DFF<Bits<16>>,
     s3_m: DFF<Bits<XB>>,
     s3_l: DFF<Bits<XB>>,
     pack: DFF<Bits<48>>,
@@ -208,6 +215,9 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize>
             s1_out: Default::default(),
             s1_n: Default::default(),
             s1_vlen: Default::default(),
+            s1_nm1: Default::default(),
+            s1_vlm1: Default::default(),
+            s1_vok: Default::default(),
             q_reg: Default::default(),
             mq: Default::default(),
             shift: Default::default(),
@@ -222,6 +232,9 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize>
             s2_out: Default::default(),
             s2_n: Default::default(),
             s2_vlen: Default::default(),
+            s2_nm1: Default::default(),
+            s2_vlm1: Default::default(),
+            s2_vok: Default::default(),
             s2_m: Default::default(),
             s2_sum: Default::default(),
             s2_lgo: Default::default(),
@@ -238,6 +251,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize>
             s3_n: Default::default(),
             s3_vlen: Default::default(),
             s3_end: Default::default(),
+            s3_endm1: Default::default(),
             s3_m: Default::default(),
             s3_l: Default::default(),
             pack: Default::default(),
@@ -269,7 +283,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             s1_vlen, q_reg, mq, shift, s1_max, s1_any, s2_occ, s2_done, s2_j, s2_rd, s2_rd2, s2_xr,
             s2_out, s2_n, s2_vlen, s2_m, s2_sum, s2_lgo, s2_l, s3_occ, s3_done, s3_p, s3_rd,
             s3_rd2, s3_xr, s3_mask, s3_mask2, s3_out, s3_n, s3_vlen, s3_end, s3_m, s3_l, pack,
-            inflight
+            inflight, s1_nm1, s1_vlm1, s1_vok, s2_nm1, s2_vlm1, s2_vok, s3_endm1
         );
         self.dot.clock.next = self.clock.val();
         self.scale.clock.next = self.clock.val();
@@ -359,10 +373,13 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         self.xram2.write_enable.next = self.scale.valid_out.val() & (self.ph.q.val() == 2);
         if self.scale.valid_out.val() {
             self.s1_out.d.next = self.s1_out.q.val() + 1;
-            if self.s1_out.q.val() + 1 == self.s1_n.q.val() {
+            if self.s1_out.q.val() == self.s1_nm1.q.val() {
                 self.s1_done.d.next = true;
             }
-            if (self.s1_out.q.val() < self.s1_vlen.q.val())
+            if self.s1_out.q.val() == self.s1_vlm1.q.val() {
+                self.s1_vok.d.next = false;
+            }
+            if self.s1_vok.q.val()
                 & (!self.s1_any.q.val() | (self.scale.x.val() > self.s1_max.q.val()))
             {
                 self.s1_max.d.next = self.scale.x.val();
@@ -408,10 +425,13 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         self.s2_lgo.d.next = false;
         if self.exp.valid_out.val() {
             self.s2_out.d.next = self.s2_out.q.val() + 1;
-            if self.s2_out.q.val() < self.s2_vlen.q.val() {
+            if self.s2_out.q.val() == self.s2_vlm1.q.val() {
+                self.s2_vok.d.next = false;
+            }
+            if self.s2_vok.q.val() {
                 self.s2_sum.d.next = self.s2_sum.q.val() + bit_cast::<SUMB, 16>(self.exp.e.val());
             }
-            if self.s2_out.q.val() + 1 == self.s2_n.q.val() {
+            if self.s2_out.q.val() == self.s2_nm1.q.val() {
                 self.s2_lgo.d.next = true;
             }
         }
@@ -448,13 +468,13 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         if self.codeof.valid_out.val() {
             self.pack.d.next = self.pack_next.val();
             self.s3_out.d.next = self.s3_out.q.val() + 1;
-            if self.s3_out.q.val() + 1 == self.s3_end.q.val() {
+            if self.s3_out.q.val() == self.s3_endm1.q.val() {
                 self.s3_done.d.next = true;
             }
         }
         self.queue.push.next = self.push.val();
         self.queue.push_data.next = self.pack_next.val();
-        self.queue.push_last.next = self.s3_out.q.val() + 1 == self.s3_end.q.val();
+        self.queue.push_last.next = self.s3_out.q.val() == self.s3_endm1.q.val();
         if (self.s3_issue.val() & self.s3_group.val()) & !self.push.val() {
             self.inflight.d.next = self.inflight.q.val() + 1;
         } else if !(self.s3_issue.val() & self.s3_group.val()) & self.push.val() {
@@ -483,6 +503,9 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             self.mq.d.next = self.s_axis_q_tuser.val().get_bits::<16>(0);
             self.shift.d.next = self.s_axis_q_tuser.val().get_bits::<6>(16);
             self.s1_vlen.d.next = self.s_axis_q_tuser.val().get_bits::<16>(24);
+            self.s1_nm1.d.next = self.k_n.q.val() - 1;
+            self.s1_vlm1.d.next = self.s_axis_q_tuser.val().get_bits::<16>(24) - 1;
+            self.s1_vok.d.next = self.s_axis_q_tuser.val().get_bits::<16>(24) != 0;
             self.s2_occ.d.next = self.s1_occ.q.val();
             self.s2_done.d.next = false;
             self.s2_j.d.next = 0.into();
@@ -490,6 +513,9 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             self.s2_sum.d.next = 0.into();
             self.s2_n.d.next = self.s1_n.q.val();
             self.s2_vlen.d.next = self.s1_vlen.q.val();
+            self.s2_nm1.d.next = self.s1_nm1.q.val();
+            self.s2_vlm1.d.next = self.s1_vlm1.q.val();
+            self.s2_vok.d.next = self.s1_vlen.q.val() != 0;
             self.s2_m.d.next = self.s1_max.q.val();
             self.s3_occ.d.next = self.s2_occ.q.val();
             self.s3_done.d.next = false;
@@ -498,6 +524,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             self.s3_n.d.next = self.s2_n.q.val();
             self.s3_vlen.d.next = self.s2_vlen.q.val();
             self.s3_end.d.next = ((self.s2_n.q.val() + 15) >> 4) << 4;
+            self.s3_endm1.d.next = (((self.s2_n.q.val() + 15) >> 4) << 4) - 1;
             self.s3_m.d.next = self.s2_m.q.val();
             self.s3_l.d.next = self.s2_l.q.val();
         }
