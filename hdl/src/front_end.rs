@@ -38,10 +38,11 @@ use rust_hdl::prelude::*;
 ///   4-deep [`BeatQueue`]; a beat's 16 positions are issued only when the queue is sure to
 ///   have room for it (credits: queued beats plus beats in flight below 4).
 ///
-/// A phase advances when every occupied stage is done: S3 takes the row of S2, S2 that of S1,
-/// and S1 the next query row if one is offered (else S1 stays empty and the pipe drains).
-/// The key RAM is loaded (addresses 0, 1, ...) only while S1 is empty; a key beat offered
-/// with S1 empty has priority over a query beat. `model::timing::head_cycles` models all of
+/// A query row is accepted into a hold register (when it is empty); a phase advances when every
+/// occupied stage is done: S3 takes the row of S2, S2 that of S1, and S1 the held row if there
+/// is one (else S1 stays empty and the pipe drains). The key RAM is loaded (addresses 0, 1,
+/// ...) only while S1 and the hold are empty; a key beat offered then has priority over a
+/// query beat. `model::timing::head_cycles` models all of
 /// this cycle by cycle.
 #[derive(LogicBlock)]
 pub struct FrontEnd<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> {
@@ -86,6 +87,9 @@ pub struct FrontEnd<const KW: usize, const A: usize, const SB: usize, const SUMB
     s1_nm1: DFF<Bits<16>>,
     s1_vlm1: DFF<Bits<16>>,
     s1_vok: DFF<Bit>,
+    q_hold: DFF<Bit>,
+    q_hold_data: DFF<Bits<KW>>,
+    q_hold_user: DFF<Bits<40>>,
     q_reg: DFF<Bits<KW>>,
     mq: DFF<Bits<16>>,
     shift: DFF<Bits<6>>,
@@ -218,6 +222,9 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize>
             s1_nm1: Default::default(),
             s1_vlm1: Default::default(),
             s1_vok: Default::default(),
+            q_hold: Default::default(),
+            q_hold_data: Default::default(),
+            q_hold_user: Default::default(),
             q_reg: Default::default(),
             mq: Default::default(),
             shift: Default::default(),
@@ -279,11 +286,63 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, k_addr, k_loading, k_n, ph, s1_occ, s1_done, s1_j, s1_rd, s1_out, s1_n,
-            s1_vlen, q_reg, mq, shift, s1_max, s1_any, s2_occ, s2_done, s2_j, s2_rd, s2_rd2, s2_xr,
-            s2_out, s2_n, s2_vlen, s2_m, s2_sum, s2_lgo, s2_l, s3_occ, s3_done, s3_p, s3_rd,
-            s3_rd2, s3_xr, s3_mask, s3_mask2, s3_out, s3_n, s3_vlen, s3_end, s3_m, s3_l, pack,
-            inflight, s1_nm1, s1_vlm1, s1_vok, s2_nm1, s2_vlm1, s2_vok, s3_endm1
+            self,
+            clock,
+            k_addr,
+            k_loading,
+            k_n,
+            ph,
+            s1_occ,
+            s1_done,
+            s1_j,
+            s1_rd,
+            s1_out,
+            s1_n,
+            s1_vlen,
+            q_reg,
+            mq,
+            shift,
+            s1_max,
+            s1_any,
+            s2_occ,
+            s2_done,
+            s2_j,
+            s2_rd,
+            s2_rd2,
+            s2_xr,
+            s2_out,
+            s2_n,
+            s2_vlen,
+            s2_m,
+            s2_sum,
+            s2_lgo,
+            s2_l,
+            s3_occ,
+            s3_done,
+            s3_p,
+            s3_rd,
+            s3_rd2,
+            s3_xr,
+            s3_mask,
+            s3_mask2,
+            s3_out,
+            s3_n,
+            s3_vlen,
+            s3_end,
+            s3_m,
+            s3_l,
+            pack,
+            inflight,
+            s1_nm1,
+            s1_vlm1,
+            s1_vok,
+            s2_nm1,
+            s2_vlm1,
+            s2_vok,
+            s3_endm1,
+            q_hold,
+            q_hold_data,
+            q_hold_user
         );
         self.dot.clock.next = self.clock.val();
         self.scale.clock.next = self.clock.val();
@@ -312,20 +371,31 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         self.all_done.next = (!self.s1_occ.q.val() | self.s1_done.q.val())
             & (!self.s2_occ.q.val() | self.s2_done.q.val())
             & (!self.s3_occ.q.val() | self.s3_done.q.val());
-        self.s_axis_k_tready.next =
-            !self.reset.val() & (self.k_loading.q.val() | !self.s1_occ.q.val());
+        self.s_axis_k_tready.next = !self.reset.val()
+            & (self.k_loading.q.val() | (!self.s1_occ.q.val() & !self.q_hold.q.val()));
+        // A query row waits in the hold register for the next phase, so the advance (which
+        // fans out to every stage register) depends on registers only.
         self.s_axis_q_tready.next = !self.reset.val()
-            & self.all_done.val()
+            & !self.q_hold.q.val()
             & !self.k_loading.q.val()
             & !self.s_axis_k_tvalid.val();
         self.k_fire.next = self.s_axis_k_tvalid.val() & self.s_axis_k_tready.val();
         self.q_fire.next = self.s_axis_q_tvalid.val() & self.s_axis_q_tready.val();
         self.adv.next = self.all_done.val()
-            & (self.s1_occ.q.val() | self.s2_occ.q.val() | self.s3_occ.q.val() | self.q_fire.val());
+            & (self.s1_occ.q.val()
+                | self.s2_occ.q.val()
+                | self.s3_occ.q.val()
+                | self.q_hold.q.val());
         self.busy.next = self.s1_occ.q.val()
             | self.s2_occ.q.val()
             | self.s3_occ.q.val()
+            | self.q_hold.q.val()
             | self.queue.valid.val();
+        if self.q_fire.val() {
+            self.q_hold.d.next = true;
+            self.q_hold_data.d.next = self.s_axis_q_tdata.val();
+            self.q_hold_user.d.next = self.s_axis_q_tuser.val();
+        }
 
         // Key load.
         self.kram.write_enable.next = self.k_fire.val();
@@ -492,20 +562,21 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             } else {
                 self.ph.d.next = self.ph.q.val() + 1;
             }
-            self.s1_occ.d.next = self.q_fire.val();
+            self.s1_occ.d.next = self.q_hold.q.val();
+            self.q_hold.d.next = false;
             self.s1_done.d.next = false;
             self.s1_j.d.next = 0.into();
             self.s1_out.d.next = 0.into();
             self.s1_any.d.next = false;
             self.s1_max.d.next = 0.into();
             self.s1_n.d.next = self.k_n.q.val();
-            self.q_reg.d.next = self.s_axis_q_tdata.val();
-            self.mq.d.next = self.s_axis_q_tuser.val().get_bits::<16>(0);
-            self.shift.d.next = self.s_axis_q_tuser.val().get_bits::<6>(16);
-            self.s1_vlen.d.next = self.s_axis_q_tuser.val().get_bits::<16>(24);
+            self.q_reg.d.next = self.q_hold_data.q.val();
+            self.mq.d.next = self.q_hold_user.q.val().get_bits::<16>(0);
+            self.shift.d.next = self.q_hold_user.q.val().get_bits::<6>(16);
+            self.s1_vlen.d.next = self.q_hold_user.q.val().get_bits::<16>(24);
             self.s1_nm1.d.next = self.k_n.q.val() - 1;
-            self.s1_vlm1.d.next = self.s_axis_q_tuser.val().get_bits::<16>(24) - 1;
-            self.s1_vok.d.next = self.s_axis_q_tuser.val().get_bits::<16>(24) != 0;
+            self.s1_vlm1.d.next = self.q_hold_user.q.val().get_bits::<16>(24) - 1;
+            self.s1_vok.d.next = self.q_hold_user.q.val().get_bits::<16>(24) != 0;
             self.s2_occ.d.next = self.s1_occ.q.val();
             self.s2_done.d.next = false;
             self.s2_j.d.next = 0.into();
@@ -533,6 +604,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             self.k_loading.d.next = false;
             self.k_n.d.next = 0.into();
             self.ph.d.next = 0.into();
+            self.q_hold.d.next = false;
             self.s1_occ.d.next = false;
             self.s2_occ.d.next = false;
             self.s3_occ.d.next = false;

@@ -250,8 +250,9 @@ struct Stage {
 /// and `m_axis_tready` is high. Counted from cycle 0 to the last output handshake, inclusive.
 ///
 /// What it mirrors, cycle by cycle: K and V load in parallel (cycles `0..n`); the first Q row
-/// is accepted in cycle n; the three row stages run in lock step and a phase advances when
-/// every occupied stage is done: S1 issues n keys and is done when the last x is written
+/// is accepted into the hold register in cycle n and each next one as soon as the hold is
+/// empty; the three row stages run in lock step and a phase advances (taking the held row)
+/// when every occupied stage is done: S1 issues n keys and is done when the last x is written
 /// (`1 + score_latency + SCALE_LATENCY` edges later); S2 issues n, sums them
 /// (`EXP_LATENCY`) and computes L (`LOG_LATENCY`); S3 issues `16 ceil(n/16)` positions in
 /// groups of 16, a group starting only while queued plus in-flight beats are below
@@ -275,7 +276,7 @@ pub fn head_cycles(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>)
     let mut queue: VecDeque<Beat> = VecDeque::with_capacity(BEAT_QUEUE_DEPTH);
     let (mut next_beat, mut inflight, mut outputs, mut q_left) = (0usize, 0usize, 0usize, rows);
     let (mut s1, mut s2, mut s3) = (Stage::default(), Stage::default(), Stage::default());
-    let mut lgo = false;
+    let (mut lgo, mut hold) = (false, false);
     let mut dot = Line::new(score_latency(params.d));
     let mut scale = Line::new(SCALE_LATENCY);
     let mut exp = Line::new(EXP_LATENCY);
@@ -285,8 +286,8 @@ pub fn head_cycles(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>)
         // Combinational decisions of cycle t.
         let kv_loaded = t >= n;
         let all_done = (!s1.occ || s1.done) && (!s2.occ || s2.done) && (!s3.occ || s3.done);
-        let q_fire = q_left > 0 && kv_loaded && all_done;
-        let adv = all_done && (s1.occ || s2.occ || s3.occ || q_fire);
+        let q_fire = q_left > 0 && kv_loaded && !hold;
+        let adv = all_done && (s1.occ || s2.occ || s3.occ || hold);
         let s1_issue = s1.occ && s1.j < n;
         let x_valid = scale.out();
         let s2_issue = s2.occ && s2.j < n;
@@ -348,8 +349,12 @@ pub fn head_cycles(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>)
             };
             s3 = fresh(s2.occ, &s3);
             s2 = fresh(s1.occ, &s2);
-            s1 = fresh(q_fire, &s1);
-            q_left -= usize::from(q_fire);
+            s1 = fresh(hold, &s1);
+            hold = false;
+        }
+        if q_fire {
+            hold = true;
+            q_left -= 1;
         }
     }
     unreachable!()
