@@ -332,22 +332,9 @@ pub struct FrontEndTrace {
     pub mk: RowMultipliers,
     /// The per-head right shift `eq + ek - F` (negative: left shift).
     pub shift: i32,
-    /// Integer scores `[rows, n]`.
-    pub scores: Array2<i32>,
-    /// `x_ij`, F fractional bits, saturated to `+-x_limit` (masked keys: 0, unused).
-    pub x: Array2<i64>,
-    /// How many valid `x_ij` saturated.
-    pub saturated: usize,
-    /// Row maxima `m_i` over valid keys (0 when `valid_len = 0`).
-    pub m: Array1<i64>,
-    /// Exp2 sums (16 fractional bits) per row.
-    pub sum: Array1<u64>,
-    /// `L_i`, F fractional bits.
-    pub l: Array1<i64>,
-    /// `y_ij = x_ij - m_i - L_i`, F fractional bits (masked keys: `i64::MIN`).
-    pub y: Array2<i64>,
-    /// The codes `[rows, n]`; masked keys are 0.
-    pub codes: Array2<u8>,
+    /// Everything after the quantized inputs (scores to codes); its fields read through
+    /// `Deref` (`trace.codes`, `trace.x`, ...).
+    pub ints: IntTrace,
 }
 
 fn check_inputs(
@@ -400,16 +387,6 @@ pub fn front_end(
     let mk = row_multipliers(&s_k, p.scale_bits)?;
     let shift = mq.e + mk.e - p.frac_bits as i32;
     let ints = front_end_ints(p, cb, qq.view(), kq.view(), &mq.m, &mk.m, shift, valid_len);
-    let IntTrace {
-        scores: sc,
-        x,
-        saturated,
-        m,
-        sum,
-        l,
-        y,
-        codes,
-    } = ints;
     Ok(FrontEndTrace {
         qq,
         s_q,
@@ -418,15 +395,15 @@ pub fn front_end(
         mq,
         mk,
         shift,
-        scores: sc,
-        x,
-        saturated,
-        m,
-        sum,
-        l,
-        y,
-        codes,
+        ints,
     })
+}
+
+impl std::ops::Deref for FrontEndTrace {
+    type Target = IntTrace;
+    fn deref(&self) -> &IntTrace {
+        &self.ints
+    }
 }
 
 /// The integer half of the front end (steps 2-5 of `docs/numerics.md` §6): what the hardware
@@ -550,7 +527,7 @@ pub fn codes_fixed(
     k: ArrayView2<f32>,
     valid_len: usize,
 ) -> Result<Array2<u8>, ModelError> {
-    Ok(front_end(p, cb, q, k, valid_len)?.codes)
+    Ok(front_end(p, cb, q, k, valid_len)?.ints.codes)
 }
 
 /// Float reference: `log2 alpha_ij` of the f64 softmax of `q k^T / sqrt(d)` over the first

@@ -239,7 +239,7 @@ impl HeadCase {
         c.mq = t.mq.m.to_vec();
         c.mk = t.mk.m.to_vec();
         c.shift = t.shift;
-        c.codes = t.codes;
+        c.codes = t.ints.codes;
         c.vq = qv.vq;
         Ok(c)
     }

@@ -35,7 +35,7 @@ fn case(
     let vq = quantize_v(v.view()).unwrap().vq;
     Case {
         job: HeadJob::from_trace(&t, vq, vlen).unwrap(),
-        codes: t.codes,
+        codes: t.ints.codes,
     }
 }
 
