@@ -36,10 +36,13 @@ fixture:
 	  --text tests/fixtures/minilm/source.txt --max-tokens 128 --out tests/fixtures/minilm \
 	  --source-origin "/usr/share/common-licenses/GPL-3 (lines 10-69, Preamble; Debian base-files)"
 
-## synth: ECP5-85F synthesis + place and route of the D = 64 core, both variants (pinned open tools).
+## synth: ECP5-85F synthesis + place and route (pinned open tools): the D = 64 core, both variants,
+## and the whole head (front end + core) at D = 32 general and D = 64 octave (~15 min in all).
 synth:
 	scripts/synth_core.sh general 64 100
 	scripts/synth_core.sh octave 64 100
+	scripts/synth_core.sh general 32 100 head
+	scripts/synth_core.sh octave 64 100 head
 
 clean:
 	$(CARGO) clean
