@@ -17,7 +17,7 @@ pub const QUEUE_DEPTH: usize = 4;
 /// Inputs: `clock`; `reset` (synchronous, empties the queue); `push`, `push_data` (48),
 /// `push_last`; `pop`.
 /// Outputs: `head_data` (48), `head_last`, `valid` (not empty), `count` (3 bits, 0..=4).
-#[derive(LogicBlock)]
+#[derive(LogicBlock, Default)]
 pub struct BeatQueue {
     /// Clock.
     pub clock: Signal<In, Clock>,
@@ -40,25 +40,6 @@ pub struct BeatQueue {
     /// Beats held.
     pub count: Signal<Out, Bits<3>>,
     _q: VecDeque<(u64, bool)>,
-}
-
-impl Default for BeatQueue {
-    // (Not derived: the fields are ports.)
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            push: Default::default(),
-            push_data: Default::default(),
-            push_last: Default::default(),
-            pop: Default::default(),
-            head_data: Default::default(),
-            head_last: Default::default(),
-            valid: Default::default(),
-            count: Default::default(),
-            _q: VecDeque::new(),
-        }
-    }
 }
 
 impl Logic for BeatQueue {

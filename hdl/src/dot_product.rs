@@ -55,10 +55,11 @@ impl<const KW: usize, const SB: usize> DotProduct<KW, SB> {
 }
 
 impl<const KW: usize, const SB: usize> Default for DotProduct<KW, SB> {
+    #[allow(clippy::manual_is_multiple_of)]
     fn default() -> Self {
         let d = KW / 8;
         assert!(
-            KW % 8 == 0 && d.is_power_of_two(),
+            KW % 8 == 0 && d.is_power_of_two(), // (is_multiple_of needs Rust 1.87)
             "DotProduct: KW must be 8 * D with D a power of two, got {KW}"
         );
         assert!(

@@ -43,8 +43,8 @@ fn run(variant: Variant, cb: &Codebook, n: usize, rows: usize, vlen: usize, seed
     }
     uut.reset.next = false;
     // Weights.
-    for c in 0..8 {
-        uut.s_axis_w_tdata.next = (w[c] as u64).into();
+    for (c, &wc) in w.iter().enumerate() {
+        uut.s_axis_w_tdata.next = (wc as u64).into();
         uut.s_axis_w_tuser.next = (c as u64).into();
         uut.s_axis_w_tvalid.next = true;
         settle(&mut uut);

@@ -52,6 +52,7 @@ fn case(name: &str, codes: Array2<u8>, vq: Array2<i8>, weights: Vec<u32>) -> Att
     }
 }
 
+#[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the MSRV is 1.85
 fn main() {
     let root = golden_dir();
     let mut rng = Rng(0x10_6A77);
@@ -83,7 +84,7 @@ fn main() {
     // The accumulator's worst case: n = N_MAX = 512, every weight 2^16 - 1, |Vq| = 127.
     let wmax = vec![0]
         .into_iter()
-        .chain(std::iter::repeat(max_weight()).take(7))
+        .chain(std::iter::repeat_n(max_weight(), 7))
         .collect::<Vec<u32>>();
     let mut codes = Array2::<u8>::from_elem((4, 512), 7);
     codes.row_mut(1).fill(1);
