@@ -5,7 +5,7 @@
 use crate::attnv::DriveConfig;
 use crate::qkv::{run_head, HeadCores};
 use anyhow::Result;
-use model::timing::{phase_cycles, score_latency};
+use model::timing::phase_cycles;
 use model::{Codebook, CoreParams};
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -77,7 +77,6 @@ pub fn run(cores: &mut HeadCores, seed: u64) -> Result<Vec<HeadCycles>> {
             score_unit_utilization: (n * n) as f64 / h.cycles as f64,
             us_at_100mhz: h.cycles as f64 / 100.0,
         });
-        let _ = score_latency(d);
     }
     Ok(out)
 }

@@ -449,18 +449,7 @@ fn real_data(a: &DataArgs) -> Result<()> {
         a.probs.as_ref().expect("checked"),
         a.v.as_ref().expect("checked"),
     );
-    if a.bits != model::HW_CODE_BITS {
-        bail!(
-            "--bits {}: the core is built for k = {} bit codes",
-            a.bits,
-            model::HW_CODE_BITS
-        );
-    }
-    let cb = if a.octave {
-        Codebook::octave(a.bits)?
-    } else {
-        Codebook::log(a.bits, a.threshold.unwrap_or(1e-3))?
-    };
+    let cb = codebook(a)?;
     let p = model::npy::read_probs(pp)?;
     let v = model::npy::read_finite_f32(vp)?;
     let heads = sim::bench::heads_of(&p, &v, &cb)
