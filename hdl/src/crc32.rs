@@ -8,8 +8,9 @@ use rust_hdl::prelude::*;
 /// Hand-written Verilog leaf (eight unrolled shift-XOR steps a byte), with a Rust `update`
 /// twin. `crc` is the CRC of everything fed so far, valid the cycle after the last byte.
 ///
-/// Inputs: `clock`; `reset` and `clear` (synchronous: restart; `clear` wins over `en`); `en`;
-/// `data` (8 bits).
+/// Inputs: `clock`; `reset` (synchronous: restart); `clear` (restart: with `en`, `data` is the
+/// first byte of the new CRC, so a framer can restart on a candidate magic byte without losing
+/// it); `en`; `data` (8 bits).
 /// Outputs: `crc` (32 bits).
 #[derive(LogicBlock, Default)]
 pub struct Crc32 {
@@ -44,8 +45,14 @@ pub fn crc32_step(state: u32, byte: u8) -> u32 {
 impl Logic for Crc32 {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            if self.reset.val() || self.clear.val() {
+            if self.reset.val() {
                 self._state = u32::MAX;
+            } else if self.clear.val() {
+                self._state = if self.en.val() {
+                    crc32_step(u32::MAX, self.data.val().to_u64() as u8)
+                } else {
+                    u32::MAX
+                };
             } else if self.en.val() {
                 self._state = crc32_step(self._state, self.data.val().to_u64() as u8);
             }
@@ -62,12 +69,12 @@ reg [31:0] next;
 integer i;
 initial state = 32'hFFFFFFFF;
 always @(*) begin
-    next = state ^ {24'd0, data};
+    next = (clear ? 32'hFFFFFFFF : state) ^ {24'd0, data};
     for (i = 0; i < 8; i = i + 1)
         next = next[0] ? ((next >> 1) ^ 32'hEDB88320) : (next >> 1);
 end
 always @(posedge clock) begin
-    if (reset | clear)
+    if (reset | (clear & ~en))
         state <= 32'hFFFFFFFF;
     else if (en)
         state <= next;

@@ -28,13 +28,16 @@ pub mod dot_product;
 pub mod exp2_neg;
 pub mod front_end;
 pub mod lane;
+pub mod link_top;
 pub mod lint;
 pub mod log2_sum;
 pub mod mul16x8;
 pub mod onehot_select;
 mod pipe;
 pub mod row_sum;
+pub mod rx_framer;
 pub mod scale_shift;
+pub mod tx_framer;
 pub mod weight_table;
 
 #[cfg(test)]
@@ -170,6 +173,63 @@ pub fn head_verilog(
     );
     assert_eq!(params.code_bits, 3, "head: k (code bits) must be 3");
     head_dispatch!(params, variant, fe, codebook;
+        (4, 6, 2, 22),
+        (8, 6, 3, 22),
+        (32, 9, 5, 25),
+        (64, 7, 6, 23),
+        (64, 9, 6, 25),
+    )
+}
+
+fn link_verilog_of<
+    const KW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+    const SB: usize,
+    const SUMB: usize,
+    const QW: usize,
+    const OBW: usize,
+>(
+    cfg: &model::link::DeviceConfig,
+) -> String {
+    let mut uut = link_top::LinkTop::<KW, OW, A, ACC, RS, SB, SUMB, QW, OBW>::new(cfg);
+    uut.connect_all();
+    // As in `head_verilog_of`: loops at block granularity only.
+    format!(
+        "// Block-level wiring loops only (see head_verilog).\n/* verilator lint_off UNOPTFLAT */\n{}",
+        generate_verilog(&uut)
+    )
+}
+
+/// Calls `link_verilog_of::<..>` for the compiled configuration matching `$c`.
+macro_rules! link_dispatch {
+    ($c:expr; $( ($d:literal, $a:literal, $lg:literal, $sumb:literal) ),* $(,)?) => {
+        match ($c.core.d, $c.core.addr_bits()) {
+            $( ($d, $a) => link_verilog_of::<
+                { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 }, { $lg + 16 }, $sumb,
+                { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }
+            >($c), )*
+            _ => panic!(
+                "link: no compiled configuration for D = {} and N_MAX = {} (supported (D, N_MAX): {:?})",
+                $c.core.d, $c.core.n_max, HEAD_SUPPORTED
+            ),
+        }
+    };
+}
+
+/// The Verilog of a top-level [`link_top::LinkTop`] (module `top`): the board's design behind
+/// its byte streams, built as `cfg` (a front end, no codes path; (D, N_MAX) in
+/// [`HEAD_SUPPORTED`]). Panics otherwise, with a message naming what is wrong.
+pub fn link_verilog(cfg: &model::link::DeviceConfig) -> String {
+    let p = &cfg.core;
+    assert_eq!(
+        p.codes_per_cycle, 16,
+        "link: W (codes per cycle) must be 16"
+    );
+    assert_eq!(p.code_bits, 3, "link: k (code bits) must be 3");
+    link_dispatch!(cfg;
         (4, 6, 2, 22),
         (8, 6, 3, 22),
         (32, 9, 5, 25),

@@ -423,7 +423,15 @@ impl Request {
                 });
                 Payload::Codes(CodesPayload { vq, codes })
             }
-            Kind::Info => Payload::Info,
+            Kind::Info => {
+                if !payload.is_empty() {
+                    return Err(format!(
+                        "an info request has no payload, not {} bytes",
+                        payload.len()
+                    ));
+                }
+                Payload::Info
+            }
         };
         Ok(Self {
             seq: h.seq,
@@ -454,18 +462,21 @@ pub struct DeviceInfo {
     pub codebook: u32,
     /// 1 if the board has the Q/K front end (takes [`Kind::Head`]).
     pub front_end: u8,
+    /// 1 if the board takes codes jobs ([`Kind::Codes`]).
+    pub codes: u8,
     /// The design's version.
     pub version: u8,
 }
 
 impl DeviceInfo {
-    fn encode(&self) -> Vec<u8> {
+    /// The 16 bytes of an info response's payload.
+    pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(16);
         b.extend_from_slice(&self.d.to_le_bytes());
         b.extend_from_slice(&self.n_max.to_le_bytes());
         b.extend_from_slice(&[self.bits, self.variant, self.acc_bits, self.rsum_bits]);
         b.extend_from_slice(&self.codebook.to_le_bytes());
-        b.extend_from_slice(&[self.front_end, self.version, 0, 0]);
+        b.extend_from_slice(&[self.front_end, self.version, self.codes, 0]);
         b
     }
     fn decode(b: &[u8]) -> Option<Self> {
@@ -479,6 +490,7 @@ impl DeviceInfo {
             codebook: le32(&b[8..]),
             front_end: b[12],
             version: b[13],
+            codes: b[14],
         })
     }
 }
@@ -623,8 +635,14 @@ pub enum Event {
         kind: u8,
         payload_len: u32,
     },
-    /// A frame whose CRCs are good but whose payload does not match its header.
-    Malformed { seq: u16, kind: u8, why: String },
+    /// A frame whose CRCs are good but whose payload does not match its header (`header`: the
+    /// request header, when decoding requests).
+    Malformed {
+        seq: u16,
+        kind: u8,
+        why: String,
+        header: Option<RequestHeader>,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -764,11 +782,27 @@ impl Decoder {
         let ev = match self.dir {
             Direction::Requests => {
                 let h = RequestHeader::decode(&f[..hl]).expect("checked in header_done");
-                Request::from_frame(&h, payload).map(Event::Request)
+                Request::from_frame(&h, payload).map_or_else(
+                    |why| Event::Malformed {
+                        seq,
+                        kind,
+                        why,
+                        header: Some(h),
+                    },
+                    Event::Request,
+                )
             }
-            Direction::Responses => Response::from_frame(&f[..hl], payload).map(Event::Response),
+            Direction::Responses => Response::from_frame(&f[..hl], payload).map_or_else(
+                |why| Event::Malformed {
+                    seq,
+                    kind,
+                    why,
+                    header: None,
+                },
+                Event::Response,
+            ),
         };
-        events.push(ev.unwrap_or_else(|why| Event::Malformed { seq, kind, why }));
+        events.push(ev);
     }
 }
 
@@ -777,16 +811,23 @@ impl Decoder {
 pub struct DeviceConfig {
     pub core: CoreParams,
     pub variant: Variant,
-    /// The front end, if the board has one (`None`: codes jobs only).
+    /// The front end, if the board has one (takes [`Kind::Head`]).
     pub front_end: Option<(FrontEndParams, Codebook)>,
+    /// The board takes codes jobs ([`Kind::Codes`]: codes straight into the AttnV core).
+    pub codes: bool,
 }
 
 /// The behavioural reference of a board: request bytes in, response bytes out.
 ///
-/// Every complete request gets exactly one response: `Ok` with the model's result and the
-/// cycles `model::timing` predicts, or a status naming what was wrong. Nothing is computed for a
-/// frame whose CRC failed. Garbage between frames is skipped silently, except a magic followed
-/// by a bad header, which is answered with `BadHeader` and [`SEQ_UNKNOWN`].
+/// Every complete request gets exactly one response, in order: `Ok` with the model's result and
+/// the compute cycles `model::timing` predicts, or a status naming what was wrong
+/// ([`Device::verdict`]). Nothing is computed for a frame whose CRC failed. Garbage between
+/// frames is skipped silently, except a magic followed by a bad header, which is answered with
+/// `BadHeader` and [`SEQ_UNKNOWN`].
+///
+/// Cycles: a head job's are counted from its first Q row offered to its last result row, with
+/// its K and V already loaded (they load while the frame is still arriving):
+/// [`crate::timing::head_compute_cycles`]; a codes job's are [`crate::timing::job_cycles`].
 #[derive(Clone, Debug)]
 pub struct Device {
     cfg: DeviceConfig,
@@ -796,12 +837,17 @@ pub struct Device {
 impl Device {
     /// A device built as `cfg`.
     pub fn new(cfg: DeviceConfig) -> Self {
-        let (d, n) = (cfg.core.d, cfg.core.n_max);
-        let max = head_payload_len(n, n, d).max(codes_payload_len(n, n, d));
         Self {
-            decoder: Decoder::new(Direction::Requests, max),
+            decoder: Decoder::new(Direction::Requests, Self::max_payload(&cfg.core)),
             cfg,
         }
+    }
+
+    /// The longest payload a board built for `core` reads (longer ones are skipped as
+    /// `Overflow`): the larger of a head and a codes job of `n = rows = N_MAX`.
+    pub fn max_payload(core: &CoreParams) -> usize {
+        let (d, n) = (core.d, core.n_max);
+        head_payload_len(n, n, d).max(codes_payload_len(n, n, d))
     }
 
     /// What the device reports to an info request.
@@ -824,7 +870,45 @@ impl Device {
                 .as_ref()
                 .map_or(0, |(_, cb)| codebook_tag(cb)),
             front_end: u8::from(self.cfg.front_end.is_some()),
+            codes: u8::from(self.cfg.codes),
             version: VERSION,
+        }
+    }
+
+    /// The status of a request whose header and frame CRCs are good, from its header alone
+    /// (the on-chip framer decides the same way, in this order):
+    /// 1. info: `BadHeader` unless its payload is empty;
+    /// 2. head or codes: `Overflow` if n or rows is 0 or above N_MAX, d is not D, or k is not
+    ///    the board's;
+    /// 3. codes on a board without the codes path: `Unsupported`;
+    /// 4. a payload length other than the job's: `BadHeader`;
+    /// 5. head: `Unsupported` without a front end, for another codebook's tag, or a shift
+    ///    above 63;
+    /// 6. otherwise `Ok`.
+    pub fn verdict(&self, h: &RequestHeader) -> Status {
+        let c = &self.cfg.core;
+        let (n, rows, d) = (h.n as usize, h.rows as usize, h.d as usize);
+        let len = h.payload_len as usize;
+        match h.kind {
+            Kind::Info if len != 0 => return Status::BadHeader,
+            Kind::Info => return Status::Ok,
+            _ => {}
+        }
+        if n == 0 || n > c.n_max || rows == 0 || rows > c.n_max || d != c.d {
+            return Status::Overflow;
+        }
+        if h.bits as u32 != c.code_bits {
+            return Status::Overflow;
+        }
+        match h.kind {
+            Kind::Codes if !self.cfg.codes => Status::Unsupported,
+            Kind::Codes if len != codes_payload_len(n, rows, d) => Status::BadHeader,
+            Kind::Head if len != head_payload_len(n, rows, d) => Status::BadHeader,
+            Kind::Head => match &self.cfg.front_end {
+                Some((_, cb)) if h.codebook == codebook_tag(cb) && h.shift <= 63 => Status::Ok,
+                _ => Status::Unsupported,
+            },
+            _ => Status::Ok,
         }
     }
 
@@ -839,9 +923,13 @@ impl Device {
                 Event::Overflow { seq, kind, .. } => {
                     Response::status_only(seq, kind, Status::Overflow)
                 }
-                Event::Malformed { seq, kind, .. } => {
-                    Response::status_only(seq, kind, Status::BadHeader)
-                }
+                Event::Malformed {
+                    seq, kind, header, ..
+                } => Response::status_only(
+                    seq,
+                    kind,
+                    header.map_or(Status::BadHeader, |h| self.verdict(&h)),
+                ),
                 Event::Response(_) => continue,
             };
             out.extend(r.encode());
@@ -849,27 +937,17 @@ impl Device {
         out
     }
 
-    /// Serves one good request.
+    /// Serves one request whose CRCs are good.
     pub fn serve(&self, req: &Request) -> Response {
         let c = &self.cfg.core;
-        let kind = match &req.payload {
-            Payload::Head(_) => Kind::Head,
-            Payload::Codes(_) => Kind::Codes,
-            Payload::Info => Kind::Info,
-        } as u8;
-        let no = |s| Response::status_only(req.seq, kind, s);
-        let shape = match &req.payload {
-            Payload::Head(h) => Some((h.kq.nrows(), h.qq.nrows(), h.kq.ncols())),
-            Payload::Codes(j) => Some((j.vq.nrows(), j.codes.nrows(), j.vq.ncols())),
-            Payload::Info => None,
+        let header = match req.header() {
+            Ok(h) => h,
+            Err(_) => return Response::status_only(req.seq, 0, Status::Overflow),
         };
-        if let Some((n, rows, d)) = shape {
-            if n == 0 || n > c.n_max || rows == 0 || rows > c.n_max || d != c.d {
-                return no(Status::Overflow);
-            }
-            if req.bits as u32 != c.code_bits {
-                return no(Status::Overflow);
-            }
+        let no = |s| Response::status_only(req.seq, header.kind as u8, s);
+        match self.verdict(&header) {
+            Status::Ok => {}
+            s => return no(s),
         }
         let w: Vec<u32> = req.weights.iter().map(|&x| x as u32).collect();
         let mut w0 = w.clone();
@@ -889,12 +967,7 @@ impl Device {
                 }
             }
             Payload::Head(h) => {
-                let Some((fe, cb)) = &self.cfg.front_end else {
-                    return no(Status::Unsupported);
-                };
-                if req.codebook != codebook_tag(cb) || h.shift > 63 {
-                    return no(Status::Unsupported);
-                }
+                let (fe, cb) = self.cfg.front_end.as_ref().expect("checked by verdict");
                 let mq = Array1::from_iter(h.mq.iter().map(|&m| m as u32));
                 let mk = Array1::from_iter(h.mk.iter().map(|&m| m as u32));
                 let t = front_end_ints(
@@ -908,7 +981,8 @@ impl Device {
                     h.valid_len as usize,
                 );
                 let acc = accumulate(t.codes.view(), h.vq.view(), &w0);
-                let cycles = crate::timing::head_cycles(c, self.cfg.variant, t.codes.view());
+                let cycles =
+                    crate::timing::head_compute_cycles(c, self.cfg.variant, t.codes.view());
                 Response {
                     cycles: cycles as u32,
                     result: Some(acc),

@@ -360,6 +360,14 @@ pub fn head_cycles(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>)
     unreachable!()
 }
 
+/// Exact cycles of one head's compute on a board whose K and V are already loaded (the link
+/// framer streams them in while the frame arrives): from the first Q row offered (and accepted
+/// at once) to the last output handshake, inclusive, with the Q rows offered back to back and
+/// `m_axis_tready` high: [`head_cycles`] less its K/V load of n cycles.
+pub fn head_compute_cycles(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>) -> usize {
+    head_cycles(params, variant, codes) - codes.ncols()
+}
+
 /// Where a head's cycles go, from the same model: the K/V load, the front end's phases
 /// (`rows + 2` of them, each as long as its slowest stage) and the drain after the last phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,6 +23,7 @@ fn device(d: usize, n_max: usize, cb: &Codebook) -> Device {
             },
             cb.clone(),
         )),
+        codes: true,
     })
 }
 
@@ -129,7 +130,7 @@ fn device_serves_every_golden_head_bit_exactly() {
         };
         assert_eq!(
             r.cycles as usize,
-            model::timing::head_cycles(&p, v, c.codes.view()),
+            model::timing::head_compute_cycles(&p, v, c.codes.view()),
             "{}",
             c.name
         );

@@ -33,6 +33,7 @@
 pub mod attnv;
 pub mod bench;
 pub mod bits;
+pub mod board;
 pub mod check;
 pub mod head;
 pub mod headbench;

@@ -301,7 +301,8 @@ fn beat_queue_is_a_fifo_under_random_push_and_pop() {
 
 #[test]
 fn crc32_leaf_matches_the_link_crc() {
-    // The link's CRC (model::link::crc32), one byte a cycle, with clears and idle cycles.
+    // The link's CRC (model::link::crc32), one byte a cycle, with restarts (alone or taking the
+    // first byte) and idle cycles.
     let mut m = build(hdl::crc32::Crc32::default());
     let (clear, en, data, crc) = (
         m.port("clear").unwrap(),
@@ -314,13 +315,16 @@ fn crc32_leaf_matches_the_link_crc() {
     for len in [1usize, 2, 3, 44, 200, 1000] {
         msgs.push((0..len).map(|_| rng.gen()).collect());
     }
-    for msg in &msgs {
+    for (i, msg) in msgs.iter().enumerate() {
+        // A restart alone, or a restart that takes the first byte (every other message).
+        let first = i % 2 == 1 && !msg.is_empty();
         m.set(clear, 1);
-        m.set(en, 1);
+        m.set(en, u64::from(first));
+        m.set(data, if first { msg[0] as u64 } else { 0xA5 });
         m.eval();
         m.posedge();
         m.set(clear, 0);
-        for &b in msg {
+        for &b in &msg[usize::from(first)..] {
             // Idle cycles between bytes must not change the CRC.
             while rng.gen_bool(0.3) {
                 m.set(en, 0);

@@ -1,0 +1,194 @@
+//! The simulated board: `hdl::link_top::LinkTop` (framer, buffers and head: what a real board
+//! runs behind its UART or pipes) in Verilator, driven through its two byte streams exactly as
+//! a host drives a board.
+//!
+//! [`SimBoard::exchange`] pushes request bytes in (honouring `s_axis_tready`, with seeded idle
+//! cycles) and collects response bytes (with seeded back-pressure) until every frame received
+//! is answered. Its output is compared byte for byte with `model::link::Device`.
+
+use crate::verilator::{BuildOptions, Direction, Port, VerilatedModel};
+use anyhow::{bail, Context, Result};
+use model::link::DeviceConfig;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// How the host side drives the simulated link.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinkDrive {
+    /// Probability that no request byte is offered in a cycle.
+    pub idle: f64,
+    /// Probability that a response byte is not taken in a cycle.
+    pub stall: f64,
+    /// Seed of both.
+    pub seed: u64,
+}
+
+impl LinkDrive {
+    /// Bytes offered and taken every cycle.
+    pub const FULL_SPEED: LinkDrive = LinkDrive {
+        idle: 0.0,
+        stall: 0.0,
+        seed: 0,
+    };
+}
+
+/// Cycles without any progress (no byte in or out, no job running) after which the board is
+/// declared hung.
+pub const HANG_CYCLES: u64 = 1_000_000;
+
+struct BoardPorts {
+    reset: Port,
+    s_data: Port,
+    s_valid: Port,
+    s_ready: Port,
+    m_data: Port,
+    m_valid: Port,
+    m_ready: Port,
+    m_last: Port,
+    busy: Port,
+    idle: Port,
+}
+
+/// A Verilated board design and its byte-stream driver.
+pub struct SimBoard {
+    model: VerilatedModel,
+    cfg: DeviceConfig,
+    ports: BoardPorts,
+    rng: StdRng,
+    drive: LinkDrive,
+    frames_out: u64,
+}
+
+impl SimBoard {
+    /// Builds (or loads from the cache) the board design for `cfg` and resets it.
+    pub fn new(cfg: &DeviceConfig, opts: &BuildOptions) -> Result<Self> {
+        use Direction::{Input as I, Output as O};
+        let (d, n) = (cfg.core.d, cfg.core.n_max);
+        if !hdl::HEAD_SUPPORTED.contains(&(d, n)) {
+            bail!(
+                "no board design for D = {d}, N_MAX = {n} (built: {:?})",
+                hdl::HEAD_SUPPORTED
+            );
+        }
+        let verilog = hdl::link_verilog(cfg);
+        let mut model = VerilatedModel::build(&verilog, "top", opts)?;
+        model
+            .set_clock("clock")
+            .context("the board needs a 1-bit input `clock`")?;
+        let p = |m: &VerilatedModel, name: &str, dir, width| {
+            m.port_checked(name, dir, width)
+                .context("the board design's ports are not LinkTop's")
+        };
+        let ports = BoardPorts {
+            reset: p(&model, "reset", I, 1)?,
+            s_data: p(&model, "s_axis_tdata", I, 8)?,
+            s_valid: p(&model, "s_axis_tvalid", I, 1)?,
+            s_ready: p(&model, "s_axis_tready", O, 1)?,
+            m_data: p(&model, "m_axis_tdata", O, 8)?,
+            m_valid: p(&model, "m_axis_tvalid", O, 1)?,
+            m_ready: p(&model, "m_axis_tready", I, 1)?,
+            m_last: p(&model, "m_axis_tlast", O, 1)?,
+            busy: p(&model, "busy", O, 1)?,
+            idle: p(&model, "idle", O, 1)?,
+        };
+        let mut b = Self {
+            model,
+            cfg: cfg.clone(),
+            ports,
+            rng: StdRng::seed_from_u64(0),
+            drive: LinkDrive::FULL_SPEED,
+            frames_out: 0,
+        };
+        b.reset();
+        Ok(b)
+    }
+
+    /// Resets the design (a board's reset button).
+    pub fn reset(&mut self) {
+        let (m, ps) = (&mut self.model, &self.ports);
+        m.set(ps.s_valid, 0);
+        m.set(ps.m_ready, 0);
+        m.set(ps.reset, 1);
+        for _ in 0..4 {
+            m.eval();
+            m.posedge();
+        }
+        m.set(ps.reset, 0);
+    }
+
+    /// Drive the link as `drive` says from now on.
+    pub fn set_drive(&mut self, drive: LinkDrive) {
+        self.drive = drive;
+        self.rng = StdRng::seed_from_u64(drive.seed);
+    }
+
+    /// The configuration the design was built for.
+    pub fn config(&self) -> &DeviceConfig {
+        &self.cfg
+    }
+
+    /// The underlying model (for tracing).
+    pub fn model(&mut self) -> &mut VerilatedModel {
+        &mut self.model
+    }
+
+    /// Clock cycles simulated so far.
+    pub fn cycles(&self) -> u64 {
+        self.model.cycles()
+    }
+
+    /// Response frames completed so far (bytes with `tlast`).
+    pub fn frames_out(&self) -> u64 {
+        self.frames_out
+    }
+
+    /// Pushes `request` into the board and returns the response bytes it sends until every
+    /// frame it received is answered (a frame cut short stays pending, as on a real link).
+    /// Fails if the board makes no progress for [`HANG_CYCLES`] cycles.
+    pub fn exchange(&mut self, request: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut next = 0usize;
+        let (mut quiet, mut still) = (0u32, 0u64);
+        loop {
+            let ps = &self.ports;
+            let offer = next < request.len()
+                && (self.drive.idle == 0.0 || !self.rng.gen_bool(self.drive.idle));
+            let ready = self.drive.stall == 0.0 || !self.rng.gen_bool(self.drive.stall);
+            let m = &mut self.model;
+            if offer {
+                m.set(ps.s_data, request[next] as u64);
+            }
+            m.set(ps.s_valid, offer as u64);
+            m.set(ps.m_ready, ready as u64);
+            m.eval();
+            let mut progress = m.get(ps.busy) != 0;
+            if offer && m.get(ps.s_ready) != 0 {
+                next += 1;
+                progress = true;
+            }
+            if ready && m.get(ps.m_valid) != 0 {
+                out.push(m.get(ps.m_data) as u8);
+                self.frames_out += m.get(ps.m_last);
+                progress = true;
+            }
+            let idle = m.get(ps.idle) != 0 && m.get(ps.m_valid) == 0;
+            m.posedge();
+            if next == request.len() && idle {
+                quiet += 1;
+                if quiet >= 2 {
+                    return Ok(out);
+                }
+            } else {
+                quiet = 0;
+            }
+            still = if progress { 0 } else { still + 1 };
+            if still >= HANG_CYCLES {
+                bail!(
+                    "the board made no progress for {HANG_CYCLES} cycles: {next} of {} request bytes taken, {} response bytes out",
+                    request.len(),
+                    out.len()
+                );
+            }
+        }
+    }
+}

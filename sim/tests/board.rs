@@ -1,0 +1,345 @@
+//! The simulated board (`hdl::link_top::LinkTop` in Verilator) against the behavioural board
+//! `model::link::Device`: for any byte stream, good frames, damaged frames or garbage, the
+//! response bytes must be identical, byte for byte (results, statuses, sequence numbers,
+//! cycles, CRCs), whatever the link's idle cycles and back-pressure.
+
+use model::frontend::FrontEndParams;
+use model::golden::{golden_dir, load_head_cases, HeadCase};
+use model::link::*;
+use model::{Codebook, CodebookKind, CoreParams, Variant};
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sim::board::{LinkDrive, SimBoard};
+use sim::verilator::BuildOptions;
+
+fn config(d: usize, n_max: usize, cb: &Codebook) -> DeviceConfig {
+    DeviceConfig {
+        core: CoreParams::new(d, n_max, 16, 3).unwrap(),
+        variant: if cb.kind() == CodebookKind::Octave {
+            Variant::Octave
+        } else {
+            Variant::General
+        },
+        front_end: Some((
+            FrontEndParams {
+                d,
+                n_max,
+                ..Default::default()
+            },
+            cb.clone(),
+        )),
+        codes: false,
+    }
+}
+
+fn weights(cb: &Codebook) -> [u16; 8] {
+    let w = cb.weights().w;
+    std::array::from_fn(|i| w[i] as u16)
+}
+
+fn golden_request(c: &HeadCase, seq: u16) -> Request {
+    let cb = c.codebook().unwrap();
+    Request {
+        seq,
+        bits: 3,
+        weights: weights(&cb),
+        codebook: codebook_tag(&cb),
+        payload: Payload::Head(HeadPayload {
+            kq: c.kq.clone(),
+            mk: c.mk.iter().map(|&m| m as u16).collect(),
+            vq: c.vq.clone(),
+            qq: c.qq.clone(),
+            mq: c.mq.iter().map(|&m| m as u16).collect(),
+            shift: c.shift.clamp(0, 63) as u8,
+            valid_len: c.valid_len as u16,
+        }),
+    }
+}
+
+/// A random head of d lanes: shapes up to `n_max`, int8 rows, multipliers and shifts in the
+/// ranges real heads use (and now and then anywhere, saturation included).
+fn random_request(rng: &mut StdRng, d: usize, n_max: usize, cb: &Codebook, seq: u16) -> Request {
+    let n = rng.gen_range(1..=n_max);
+    let rows = rng.gen_range(1..=n_max);
+    let mut m = |r: usize, c: usize| Array2::from_shape_fn((r, c), |_| rng.gen::<i8>());
+    let (kq, vq, qq) = (m(n, d), m(n, d), m(rows, d));
+    let wild = rng.gen_bool(0.2);
+    let mut mul = |k: usize| -> Vec<u16> {
+        (0..k)
+            .map(|_| {
+                if wild {
+                    rng.gen()
+                } else {
+                    rng.gen_range(8000..32768)
+                }
+            })
+            .collect()
+    };
+    let (mk, mq) = (mul(n), mul(rows));
+    let shift = if wild {
+        rng.gen_range(0..64)
+    } else {
+        rng.gen_range(20..30)
+    };
+    Request {
+        seq,
+        bits: 3,
+        weights: weights(cb),
+        codebook: codebook_tag(cb),
+        payload: Payload::Head(HeadPayload {
+            kq,
+            mk,
+            vq,
+            qq,
+            mq,
+            shift,
+            valid_len: rng.gen_range(0..=n as u16 + 2),
+        }),
+    }
+}
+
+fn info(seq: u16) -> Request {
+    Request {
+        seq,
+        bits: 3,
+        weights: [0; 8],
+        codebook: 0,
+        payload: Payload::Info,
+    }
+}
+
+/// Runs `bytes` through the board under `drive` and through a fresh `Device`; they must agree
+/// byte for byte. Returns the decoded responses.
+fn agree(board: &mut SimBoard, bytes: &[u8], drive: LinkDrive, what: &str) -> Vec<Response> {
+    let mut dev = Device::new(board.config().clone());
+    let want = dev.feed(bytes);
+    board.set_drive(drive);
+    let got = board.exchange(bytes).unwrap();
+    if got != want {
+        let dec = |b: &[u8]| Decoder::new(Direction::Responses, 1 << 24).push(b);
+        let at = got.iter().zip(&want).position(|(a, b)| a != b);
+        panic!(
+            "{what}: the board's {} response bytes differ from the device's {} (first at {at:?})\nboard: {:?}\ndevice: {:?}",
+            got.len(),
+            want.len(),
+            dec(&got),
+            dec(&want)
+        );
+    }
+    Decoder::new(Direction::Responses, 1 << 24)
+        .push(&got)
+        .into_iter()
+        .map(|e| match e {
+            Event::Response(r) => r,
+            e => panic!("{what}: the board sent {e:?}"),
+        })
+        .collect()
+}
+
+const DRIVES: [LinkDrive; 3] = [
+    LinkDrive::FULL_SPEED,
+    LinkDrive {
+        idle: 0.3,
+        stall: 0.5,
+        seed: 5,
+    },
+    LinkDrive {
+        idle: 0.9,
+        stall: 0.1,
+        seed: 6,
+    },
+];
+
+#[test]
+fn board_serves_golden_and_random_heads_as_the_device() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let mut board = SimBoard::new(&config(4, 64, &cb), &BuildOptions::default()).unwrap();
+    let mut rng = StdRng::seed_from_u64(42);
+    let golden: Vec<HeadCase> = load_head_cases(&golden_dir().join("head"))
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.q.ncols() == 4)
+        .collect();
+    assert!(!golden.is_empty());
+    for (k, drive) in DRIVES.into_iter().enumerate() {
+        let mut bytes = info(1).encode().unwrap();
+        let mut seq = 2;
+        for c in &golden {
+            bytes.extend(golden_request(c, seq).encode().unwrap());
+            seq += 1;
+        }
+        for _ in 0..[12, 6, 3][k] {
+            bytes.extend(random_request(&mut rng, 4, 64, &cb, seq).encode().unwrap());
+            seq += 1;
+        }
+        let rs = agree(&mut board, &bytes, drive, &format!("drive {drive:?}"));
+        assert_eq!(rs.len() as u16, seq - 1, "one response per request");
+        assert!(rs.iter().all(|r| r.status == Status::Ok));
+        assert_eq!(rs[0].info.unwrap().d, 4);
+        for (r, c) in rs[1..].iter().zip(&golden) {
+            assert_eq!(r.result.as_ref(), Some(&c.expected), "{}", c.name);
+        }
+        assert!(rs[1..].iter().all(|r| r.cycles > 0));
+    }
+}
+
+#[test]
+fn board_answers_every_kind_of_bad_frame_as_the_device() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let mut board = SimBoard::new(&config(4, 64, &cb), &BuildOptions::default()).unwrap();
+    let mut rng = StdRng::seed_from_u64(7);
+    let good = |rng: &mut StdRng, seq| random_request(rng, 4, 64, &cb, seq).encode().unwrap();
+    let with = |seq, f: &dyn Fn(&mut HeadPayload, &mut Request)| {
+        let mut r = random_request(&mut StdRng::seed_from_u64(seq as u64), 4, 64, &cb, seq);
+        let Payload::Head(mut h) = r.payload.clone() else {
+            unreachable!()
+        };
+        f(&mut h, &mut r);
+        r.payload = Payload::Head(h);
+        r.encode().unwrap()
+    };
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![];
+    let mut flipped = good(&mut rng, 10);
+    let at = flipped.len() - 9;
+    flipped[at] ^= 0x10;
+    cases.push(("payload bit flip: bad CRC", flipped));
+    let mut hdr = good(&mut rng, 11);
+    hdr[9] ^= 1;
+    cases.push(("header bit flip: bad header", hdr));
+    cases.push((
+        "n above N_MAX: overflow",
+        with(12, &|h, _| {
+            h.kq = Array2::zeros((65, 4));
+            h.vq = Array2::zeros((65, 4));
+            h.mk = vec![1; 65];
+        }),
+    ));
+    cases.push((
+        "payload longer than any job: overflow, skipped",
+        with(13, &|h, _| {
+            h.kq = Array2::zeros((300, 4));
+            h.vq = Array2::zeros((300, 4));
+            h.mk = vec![1; 300];
+        }),
+    ));
+    cases.push((
+        "d not the board's: overflow",
+        with(14, &|h, _| {
+            let (n, rows) = (h.kq.nrows().min(20), h.qq.nrows().min(20));
+            h.kq = Array2::zeros((n, 8));
+            h.vq = Array2::zeros((n, 8));
+            h.mk.truncate(n);
+            h.qq = Array2::zeros((rows, 8));
+            h.mq.truncate(rows);
+        }),
+    ));
+    cases.push(("k = 4: overflow", with(15, &|_, r| r.bits = 4)));
+    cases.push((
+        "another codebook: unsupported",
+        with(16, &|_, r| r.codebook = 0),
+    ));
+    cases.push(("shift 64: unsupported", with(17, &|h, _| h.shift = 64)));
+    cases.push((
+        "a codes job: unsupported here",
+        Request {
+            seq: 18,
+            bits: 3,
+            weights: weights(&cb),
+            codebook: codebook_tag(&cb),
+            payload: Payload::Codes(CodesPayload {
+                vq: Array2::zeros((16, 4)),
+                codes: Array2::zeros((2, 16)),
+            }),
+        }
+        .encode()
+        .unwrap(),
+    ));
+    // An info request with a payload, its CRCs made good: malformed, so bad header.
+    let mut inf = info(19).encode().unwrap();
+    inf.truncate(44);
+    inf[36] = 3;
+    let hc = crc32(&inf[..40]);
+    inf[40..44].copy_from_slice(&hc.to_le_bytes());
+    inf.extend([1, 2, 3]);
+    let fc = crc32(&inf);
+    inf.extend(fc.to_le_bytes());
+    cases.push(("info with a payload: bad header", inf));
+    // A head whose payload length disagrees with its shape, CRCs good: bad header.
+    let mut len = good(&mut rng, 20);
+    len.truncate(len.len() - 4);
+    len[36] = len[36].wrapping_add(1);
+    let hc = crc32(&len[..40]);
+    len[40..44].copy_from_slice(&hc.to_le_bytes());
+    len.push(0);
+    let fc = crc32(&len);
+    len.extend(fc.to_le_bytes());
+    cases.push(("payload length off by one: bad header", len));
+    let mut dropped = good(&mut rng, 21);
+    dropped.remove(100);
+    cases.push(("a dropped byte", dropped));
+    let mut dup = good(&mut rng, 22);
+    dup.insert(60, dup[60]);
+    cases.push(("a duplicated byte", dup));
+    cases.push((
+        "garbage with stray magic",
+        vec![0x4C, 0x41, 0x4C, 0x4C, 0x41, 9, 9, 0x41, 0x4C],
+    ));
+    for (what, bad) in cases {
+        for drive in [DRIVES[0], DRIVES[1]] {
+            // The damaged frame between two good ones: the second must always be served.
+            let mut bytes = good(&mut rng, 100);
+            bytes.extend(&bad);
+            bytes.extend(good(&mut rng, 101));
+            bytes.extend(good(&mut rng, 102));
+            let rs = agree(&mut board, &bytes, drive, what);
+            let last = rs.last().unwrap();
+            assert_eq!((last.seq, last.status), (102, Status::Ok), "{what}");
+        }
+    }
+}
+
+#[test]
+fn random_damage_never_yields_a_wrong_result() {
+    let cb = Codebook::octave(3).unwrap();
+    let mut board = SimBoard::new(&config(8, 64, &cb), &BuildOptions::default()).unwrap();
+    let mut rng = StdRng::seed_from_u64(99);
+    let mut served = 0;
+    for round in 0..40u16 {
+        let mut bytes = Vec::new();
+        for j in 0..3u16 {
+            let mut f = random_request(&mut rng, 8, 64, &cb, 3 * round + j)
+                .encode()
+                .unwrap();
+            match rng.gen_range(0..5) {
+                0 => {
+                    let i = rng.gen_range(0..f.len());
+                    f[i] ^= 1 << rng.gen_range(0..8);
+                }
+                1 => {
+                    f.remove(rng.gen_range(0..f.len()));
+                }
+                2 => {
+                    let i = rng.gen_range(0..f.len());
+                    f.insert(i, rng.gen());
+                }
+                _ => {}
+            }
+            bytes.extend(f);
+            if rng.gen_bool(0.3) {
+                bytes.extend((0..rng.gen_range(1..20)).map(|_| rng.gen::<u8>()));
+            }
+        }
+        let rs = agree(
+            &mut board,
+            &bytes,
+            DRIVES[(round % 2) as usize],
+            "random damage",
+        );
+        served += rs.iter().filter(|r| r.status == Status::Ok).count();
+        // Whatever the damage, a frame cut short may still wait for bytes: flush it with
+        // enough zeros to end any payload this board accepts, then resynchronize.
+        board.reset();
+    }
+    assert!(served > 40, "only {served} jobs served");
+}
