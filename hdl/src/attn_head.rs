@@ -17,7 +17,7 @@ use rust_hdl::prelude::*;
 /// (16, `mk`), `s_axis_k_tvalid`, `s_axis_k_tlast`; values `s_axis_v_tdata` (`KW`),
 /// `s_axis_v_tvalid`, `s_axis_v_tlast`; queries `s_axis_q_tdata` (`KW`), `s_axis_q_tuser` (40:
 /// `mq` `[15:0]`, shift `[21:16]`, valid length `[39:24]`), `s_axis_q_tvalid`,
-/// `s_axis_q_tlast` (the head's last row); `m_axis_tready`; `abort` (forget the K and V loaded
+/// `s_axis_q_tlast` (the head's last row); `m_axis_tready`; `flush` (forget the K and V loaded
 /// for a head whose Q rows have not started: the link framer's answer to a bad frame CRC).
 /// Outputs: the `tready` of each input stream; results `m_axis_tdata` (`OW`, D accumulators),
 /// `m_axis_tuser` (`RS`, the row sum), `m_axis_tvalid`, one beat per query row, as [`AttnV`].
@@ -61,7 +61,7 @@ pub struct AttnHead<
     pub m_axis_tuser: Signal<Out, Bits<RS>>,
     pub m_axis_tvalid: Signal<Out, Bit>,
     pub m_axis_tready: Signal<In, Bit>,
-    pub abort: Signal<In, Bit>,
+    pub flush: Signal<In, Bit>,
     fe: FrontEnd<KW, A, SB, SUMB>,
     core: AttnV<KW, OW, A, ACC, RS>,
     k_done: DFF<Bit>,
@@ -123,7 +123,7 @@ impl<
             m_axis_tuser: Default::default(),
             m_axis_tvalid: Default::default(),
             m_axis_tready: Default::default(),
-            abort: Default::default(),
+            flush: Default::default(),
             fe: FrontEnd::new(fe, codebook),
             core: AttnV::new(core, variant),
             k_done: Default::default(),
@@ -193,7 +193,7 @@ impl<
         self.m_axis_tuser.next = self.core.m_axis_tuser.val();
         self.m_axis_tvalid.next = self.core.m_axis_tvalid.val();
         self.core.m_axis_tready.next = self.m_axis_tready.val();
-        if self.reset.val() | self.abort.val() {
+        if self.reset.val() | self.flush.val() {
             self.k_done.d.next = false;
             self.v_done.d.next = false;
         }

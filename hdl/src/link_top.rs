@@ -181,7 +181,7 @@ impl<
         self.head.s_axis_v_tvalid.next = self.rx.m_axis_v_tvalid.val();
         self.head.s_axis_v_tlast.next = self.rx.m_axis_v_tlast.val();
         self.rx.m_axis_v_tready.next = self.head.s_axis_v_tready.val();
-        self.head.abort.next = self.rx.abort.val();
+        self.head.flush.next = self.rx.flush.val();
         self.qbuf.write_enable.next = self.rx.q_we.val();
         self.qbuf.write_address.next = self.rx.q_waddr.val().get_bits::<A>(0);
         self.qbuf.write_data.next = self.rx.q_wdata.val();

@@ -15,7 +15,7 @@ use rust_hdl::prelude::*;
 /// it saw ends in one *verdict* (status, sequence number, kind, and for a good head job its
 /// shape), handed to the transmit side in frame order.
 ///
-/// A head job whose frame CRC fails is undone with `abort` (the head forgets its K and V);
+/// A head job whose frame CRC fails is undone with `flush` (the head forgets its K and V);
 /// nothing of it is computed, since its Q rows never leave the buffer.
 ///
 /// Const parameters: `KW = 8 D` (a row of int8), `QW = KW + 16` (a Q row and its multiplier).
@@ -31,7 +31,7 @@ use rust_hdl::prelude::*;
 /// `m_axis_v_tlast`; the Q buffer's write port `q_we`, `q_waddr` (16), `q_wdata` (`QW`, Qq at
 /// `[KW-1:0]`, `mq` above); the verdict `vd_valid`, `vd_status` (3, `model::link::Status`),
 /// `vd_seq` (16), `vd_kind` (8), `vd_job` (a good head job: its Q rows are in the buffer),
-/// `vd_rows` (16), `vd_shift` (6), `vd_vlen` (16); `abort` (one cycle: forget K and V);
+/// `vd_rows` (16), `vd_shift` (6), `vd_vlen` (16); `flush` (one cycle: the head forgets K and V);
 /// `pending` (a verdict is being made or waits to be taken).
 #[derive(LogicBlock)]
 pub struct RxFramer<const KW: usize, const QW: usize> {
@@ -65,7 +65,7 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     pub vd_rows: Signal<Out, Bits<16>>,
     pub vd_shift: Signal<Out, Bits<6>>,
     pub vd_vlen: Signal<Out, Bits<16>>,
-    pub abort: Signal<Out, Bit>,
+    pub flush: Signal<Out, Bit>,
     pub pending: Signal<Out, Bit>,
     crc: Crc32,
     c_d: Constant<Bits<16>>,
@@ -125,7 +125,7 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     v_rows: DFF<Bits<16>>,
     v_shift: DFF<Bits<6>>,
     v_vlen: DFF<Bits<16>>,
-    abort_r: DFF<Bit>,
+    flush_r: DFF<Bit>,
     fire: Signal<Local, Bit>,
     rowsr_next: Signal<Local, Bits<QW>>,
     status_pre: Signal<Local, Bits<3>>,
@@ -194,7 +194,7 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             vd_rows: Default::default(),
             vd_shift: Default::default(),
             vd_vlen: Default::default(),
-            abort: Default::default(),
+            flush: Default::default(),
             pending: Default::default(),
             crc: Default::default(),
             c_d: Constant::new((d as u64).into()),
@@ -254,7 +254,7 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             v_rows: Default::default(),
             v_shift: Default::default(),
             v_vlen: Default::default(),
-            abort_r: Default::default(),
+            flush_r: Default::default(),
             fire: Default::default(),
             rowsr_next: Default::default(),
             status_pre: Default::default(),
@@ -326,7 +326,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             v_rows,
             v_shift,
             v_vlen,
-            abort_r
+            flush_r
         );
         self.crc.clock.next = self.clock.val();
         self.crc.reset.next = self.reset.val();
@@ -438,9 +438,9 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
         if self.vv.q.val() & self.vd_ready.val() {
             self.vv.d.next = false;
         }
-        self.abort.next = self.abort_r.q.val();
+        self.flush.next = self.flush_r.q.val();
         self.pending.next = (self.st.q.val() == 4) | self.vv.q.val();
-        self.abort_r.d.next = false;
+        self.flush_r.d.next = false;
 
         if self.st.q.val() == 0 {
             if self.fire.val() {
@@ -590,7 +590,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
                 if self.from_payload.q.val() {
                     if !self.crc_ok.q.val() {
                         self.v_status.d.next = 1.into();
-                        self.abort_r.d.next = self.is_job.q.val();
+                        self.flush_r.d.next = self.is_job.q.val();
                     } else {
                         self.v_job.d.next = self.is_job.q.val();
                     }
@@ -608,7 +608,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             self.vv.d.next = false;
             self.is_job.d.next = false;
             self.qwe.d.next = false;
-            self.abort_r.d.next = false;
+            self.flush_r.d.next = false;
         }
     }
 }

@@ -120,6 +120,44 @@ impl HeadCase {
         }
     }
 
+    /// The case as a head job on the link (`seq` its sequence number); fails if a multiplier
+    /// or the shift does not fit its field.
+    pub fn request(&self, seq: u16) -> Result<crate::link::Request, ModelError> {
+        let u16s = |m: &[u32], what: &str| -> Result<Vec<u16>, ModelError> {
+            m.iter()
+                .map(|&x| {
+                    u16::try_from(x).map_err(|_| {
+                        ModelError::Invalid(format!("{}: {what} {x} exceeds 16 bits", self.name))
+                    })
+                })
+                .collect()
+        };
+        let shift = u8::try_from(self.shift)
+            .ok()
+            .filter(|&s| s <= 63)
+            .ok_or_else(|| {
+                ModelError::Invalid(format!(
+                    "{}: shift {} is not in 0..=63",
+                    self.name, self.shift
+                ))
+            })?;
+        Ok(crate::link::Request::head(
+            seq,
+            &self.codebook()?,
+            crate::link::HeadPayload {
+                kq: self.kq.clone(),
+                mk: u16s(&self.mk, "key multiplier")?,
+                vq: self.vq.clone(),
+                qq: self.qq.clone(),
+                mq: u16s(&self.mq, "query multiplier")?,
+                shift,
+                valid_len: u16::try_from(self.valid_len).map_err(|_| {
+                    ModelError::Invalid(format!("{}: valid length exceeds 16 bits", self.name))
+                })?,
+            },
+        ))
+    }
+
     /// Reads a case from its directory.
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
         let f = |n: &str| dir.join(n);

@@ -61,4 +61,6 @@ pub enum ModelError {
     BadParams(String),
     #[error("{0}")]
     Io(String),
+    #[error("{0}")]
+    Invalid(String),
 }

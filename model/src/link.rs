@@ -148,6 +148,31 @@ pub struct Request {
     pub payload: Payload,
 }
 
+impl Request {
+    /// A head job for a board whose front end uses `codebook` (its k, integer weights and tag).
+    pub fn head(seq: u16, codebook: &Codebook, payload: HeadPayload) -> Self {
+        let w = codebook.weights().w;
+        Self {
+            seq,
+            bits: codebook.bits() as u8,
+            weights: std::array::from_fn(|i| w.get(i).map_or(0, |&x| x as u16)),
+            codebook: codebook_tag(codebook),
+            payload: Payload::Head(payload),
+        }
+    }
+
+    /// An info request.
+    pub fn info(seq: u16) -> Self {
+        Self {
+            seq,
+            bits: 0,
+            weights: [0; 8],
+            codebook: 0,
+            payload: Payload::Info,
+        }
+    }
+}
+
 /// The fixed fields of a request header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestHeader {

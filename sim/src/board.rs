@@ -192,3 +192,121 @@ impl SimBoard {
         }
     }
 }
+
+/// The board configuration built for head dimension `d` with `codebook`'s front end: N_MAX as
+/// [`crate::qkv::head_params`], the octave variant for the octave codebook (no multipliers in
+/// the core), else the general one; head and info jobs.
+pub fn board_config(d: usize, codebook: &model::Codebook) -> Result<DeviceConfig> {
+    let (core, fe) = crate::qkv::head_params(d)?;
+    Ok(DeviceConfig {
+        core,
+        variant: if codebook.kind() == model::CodebookKind::Octave {
+            model::Variant::Octave
+        } else {
+            model::Variant::General
+        },
+        front_end: Some((fe, codebook.clone())),
+        codes: false,
+    })
+}
+
+/// One regression row: a stream of frames through the simulated board and through
+/// `model::link::Device`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LinkCase {
+    pub name: String,
+    pub d: usize,
+    /// Frames sent and responses received.
+    pub frames: usize,
+    pub responses: usize,
+    pub bytes_in: usize,
+    pub bytes_out: usize,
+    /// Compute cycles the board reported for its jobs (summed), and what `model::timing` says.
+    pub cycles: u64,
+    pub cycles_model: u64,
+    /// Clock cycles of the whole exchange at full link speed (one byte a cycle each way).
+    pub link_cycles: u64,
+    /// The response bytes equal the device's, byte for byte.
+    pub byte_exact: bool,
+    pub error: Option<String>,
+}
+
+/// Runs `frames` (request frames, concatenated) through `board` at full speed and through a
+/// fresh `model::link::Device`, and compares the bytes.
+pub fn link_case(board: &mut SimBoard, name: &str, frames: &[Vec<u8>]) -> LinkCase {
+    use model::link::{Decoder, Device, Direction, Event};
+    let bytes: Vec<u8> = frames.concat();
+    let want = Device::new(board.config().clone()).feed(&bytes);
+    board.set_drive(LinkDrive::FULL_SPEED);
+    let t0 = board.cycles();
+    let got = board.exchange(&bytes);
+    let link_cycles = board.cycles() - t0;
+    let cycles_of = |b: &[u8]| -> (usize, u64) {
+        let evs = Decoder::new(Direction::Responses, 1 << 26).push(b);
+        let c = evs
+            .iter()
+            .map(|e| match e {
+                Event::Response(r) => r.cycles as u64,
+                _ => 0,
+            })
+            .sum();
+        (evs.len(), c)
+    };
+    let (responses_model, cycles_model) = cycles_of(&want);
+    let mut case = LinkCase {
+        name: name.to_string(),
+        d: board.config().core.d,
+        frames: frames.len(),
+        responses: 0,
+        bytes_in: bytes.len(),
+        bytes_out: 0,
+        cycles: 0,
+        cycles_model,
+        link_cycles,
+        byte_exact: false,
+        error: None,
+    };
+    match got {
+        Ok(got) => {
+            let (responses, cycles) = cycles_of(&got);
+            case.responses = responses;
+            case.bytes_out = got.len();
+            case.cycles = cycles;
+            case.byte_exact = got == want;
+            if !case.byte_exact {
+                let at = got.iter().zip(&want).position(|(a, b)| a != b);
+                case.error = Some(format!(
+                    "{} response bytes, the device's {} ({responses_model} responses); first difference at byte {at:?}",
+                    got.len(),
+                    want.len()
+                ));
+            }
+        }
+        Err(e) => case.error = Some(format!("{e:#}")),
+    }
+    case
+}
+
+/// The rows of [`link_case`]s as a text table.
+pub fn link_table(cases: &[LinkCase]) -> String {
+    let mut s = format!(
+        "{:<28} {:>3} {:>7} {:>9} {:>9} {:>10} {:>10} {:>11}  {}\n",
+        "stream", "D", "frames", "bytes in", "bytes out", "cycles", "model", "link cyc", "exact"
+    );
+    for c in cases {
+        s += &format!(
+            "{:<28} {:>3} {:>3}/{:<3} {:>9} {:>9} {:>10} {:>10} {:>11}  {}\n",
+            c.name,
+            c.d,
+            c.responses,
+            c.frames,
+            c.bytes_in,
+            c.bytes_out,
+            c.cycles,
+            c.cycles_model,
+            c.link_cycles,
+            if c.byte_exact { "yes" } else { "NO" }
+        );
+    }
+    s
+}

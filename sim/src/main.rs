@@ -416,6 +416,27 @@ fn regression(seed: u64) -> Result<()> {
                 .unwrap_or("cycles differ from model::timing")
         );
     }
+    let link = sim::regression::link(seed)?;
+    println!(
+        "The board design (link framer + buffers + head) on its byte streams, against \
+         model::link::Device: each golden head as info, head, head with a flipped bit (bad \
+         CRC), head; cycles: compute cycles reported in the responses:"
+    );
+    print!("{}", sim::board::link_table(&link));
+    println!();
+    let link_failed: Vec<&sim::board::LinkCase> = link
+        .iter()
+        .filter(|c| !c.byte_exact || c.cycles != c.cycles_model)
+        .collect();
+    for c in &link_failed {
+        println!(
+            "FAIL {}: {}",
+            c.name,
+            c.error
+                .as_deref()
+                .unwrap_or("cycles differ from model::timing")
+        );
+    }
     let all: Vec<Measured> = outcomes.iter().map(|o| o.measured.clone()).collect();
     let total = Measured::total("all", &all);
     let failed: Vec<&Measured> = all.iter().filter(|m| !m.ok()).collect();
@@ -433,8 +454,8 @@ fn regression(seed: u64) -> Result<()> {
         t.elapsed().as_secs_f64()
     );
     let (cases, bad) = (
-        all.len() + on_chip.len(),
-        failed.len() + on_chip_failed.len(),
+        all.len() + on_chip.len() + link.len(),
+        failed.len() + on_chip_failed.len() + link_failed.len(),
     );
     println!("{} passed, {} failed", cases - bad, bad);
     if bad > 0 {

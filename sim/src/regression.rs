@@ -401,3 +401,46 @@ pub fn golden_heads(cores: &mut HeadCores) -> Result<Vec<QkvHead>> {
         })
         .collect()
 }
+
+/// The link: every golden head through the simulated board built for its D and codebook (the
+/// board design with its framer, `hdl::link_top::LinkTop`) as four frames: an info request,
+/// the head, a copy with a flipped payload bit (answered *bad CRC*, nothing computed) and the
+/// head again; the response bytes must equal `model::link::Device`'s.
+pub fn link(seed: u64) -> Result<Vec<crate::board::LinkCase>> {
+    use crate::board::{board_config, link_case, SimBoard};
+    use crate::verilator::BuildOptions;
+    use rand::{Rng, SeedableRng};
+    let cases = model::golden::load_head_cases(&golden_dir().join("head"))
+        .context("loading tests/golden/head")?;
+    let mut boards: Vec<SimBoard> = Vec::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut out = Vec::new();
+    for c in &cases {
+        let cb = c.codebook()?;
+        let cfg = board_config(c.q.ncols(), &cb)?;
+        let at = match boards.iter().position(|b| {
+            let h = b.config();
+            h.core == cfg.core
+                && h.variant == cfg.variant
+                && h.front_end.as_ref().map(|f| f.1.clone()) == Some(cb.clone())
+        }) {
+            Some(i) => i,
+            None => {
+                boards.push(SimBoard::new(&cfg, &BuildOptions::default())?);
+                boards.len() - 1
+            }
+        };
+        let good = c.request(1)?.encode()?;
+        let mut bad = c.request(2)?.encode()?;
+        let i = rng.gen_range(model::link::REQ_HEADER_LEN..bad.len() - 4);
+        bad[i] ^= 1 << rng.gen_range(0..8);
+        let frames = vec![
+            model::link::Request::info(0).encode()?,
+            good,
+            bad,
+            c.request(3)?.encode()?,
+        ];
+        out.push(link_case(&mut boards[at], &c.name, &frames));
+    }
+    Ok(out)
+}
