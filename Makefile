@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup sim test lint golden fixture synth clean
+.PHONY: all setup sim test lint golden fixture synth bitstreams clean
 
 all: test
 
@@ -43,6 +43,14 @@ synth:
 	scripts/synth_core.sh octave 64 100
 	scripts/synth_core.sh general 32 100 head
 	scripts/synth_core.sh octave 64 100 head
+
+## bitstreams: every board's bitstream of BOARD_DESIGN (default: echo, the UART echo bring-up design)
+## with the pinned open tools: bitstreams/<board>/<design>.bit|.bin and .manifest.json (resources,
+## Fmax, tool versions, hashes). Fails if timing is not met. Not part of `test` (~1 min a board).
+BOARD_DESIGN ?= echo
+bitstreams:
+	scripts/bitstream.sh ulx3s $(BOARD_DESIGN)
+	scripts/bitstream.sh alchitry_cu $(BOARD_DESIGN)
 
 clean:
 	$(CARGO) clean

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Synthesizes, places and routes one AttnV core configuration, or with KIND = head one whole
-# head (front end + AttnV), for the ECP5-85F (CABGA381) out of context with the pinned open
+# head (front end + AttnV), or with KIND = link the board design behind its byte streams (link
+# framer, Q and output buffers, head), for the ECP5-85F (CABGA381) out of context with the pinned open
 # tools, and prints a one-line JSON summary: LUT/FF/MULT/BRAM use, target clock, Fmax, timing met.
 #
-#   scripts/synth_core.sh VARIANT D [MHZ] [core|head]    e.g. scripts/synth_core.sh general 64 100 head
+#   scripts/synth_core.sh VARIANT D [MHZ] [core|head|link]    e.g. scripts/synth_core.sh general 64 100 head
 #
 # Outputs go to build/synth/<kind>_<variant>_d<D>/ (Verilog, yosys JSON, logs, nextpnr report).
 set -euo pipefail
@@ -11,7 +12,7 @@ variant=${1:?variant: general, octave or dense}
 d=${2:?D (head dim)}
 mhz=${3:-100}
 kind=${4:-core}
-case "$kind" in core) flag="" ;; head) flag="--head" ;; *) echo "KIND must be core or head" >&2; exit 2 ;; esac
+case "$kind" in core) flag="" ;; head) flag="--head" ;; link) flag="--link" ;; *) echo "KIND must be core, head or link" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/build/synth/${kind}_${variant}_d${d}"
 mkdir -p "$out"

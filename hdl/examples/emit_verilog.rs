@@ -1,7 +1,8 @@
 //! Writes the Verilog of one AttnV core, or with `--head` of one whole head (front end + AttnV),
-//! as module `top`, to stdout or a file.
+//! or with `--link` of the board design behind its byte streams (link framer, buffers, head:
+//! `hdl::link_top::LinkTop`), as module `top`, to stdout or a file.
 //!
-//! `cargo run --release -p hdl --example emit_verilog -- [--head] [--d 64] [--n-max 512] [--variant general|octave|dense] [--threshold 1e-3] [--out FILE]`
+//! `cargo run --release -p hdl --example emit_verilog -- [--head|--link] [--d 64] [--n-max 512] [--variant general|octave|dense] [--threshold 1e-3] [--out FILE]`
 //!
 //! The head's front end compares against the octave codebook's edges for `--variant octave`
 //! and against the log codebook's (k = 3, `--threshold`) otherwise.
@@ -18,7 +19,7 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let (mut d, mut n_max, mut variant, mut out) = (64usize, 512usize, Variant::General, None);
-    let (mut head, mut threshold) = (false, 1e-3f64);
+    let (mut head, mut link, mut threshold) = (false, false, 1e-3f64);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -39,12 +40,13 @@ fn run() -> Result<(), String> {
             }
             "--out" => out = Some(val()?),
             "--head" => head = true,
+            "--link" => link = true,
             "--threshold" => threshold = val()?.parse().map_err(|e| format!("--threshold: {e}"))?,
             _ => return Err(format!("unknown argument {a}")),
         }
     }
     let p = CoreParams::new(d, n_max, 16, 3).map_err(|e| e.to_string())?;
-    let v = if head {
+    let v = if head || link {
         if !hdl::HEAD_SUPPORTED.contains(&(d, n_max)) {
             return Err(format!(
                 "no compiled head for D = {d}, N_MAX = {n_max}; supported (D, N_MAX): {:?}",
@@ -62,7 +64,16 @@ fn run() -> Result<(), String> {
             n_max,
             ..Default::default()
         };
-        hdl::head_verilog(&p, variant, &fe, &cb)
+        if link {
+            hdl::link_verilog(&model::link::DeviceConfig {
+                core: p,
+                variant,
+                front_end: Some((fe, cb)),
+                codes: false,
+            })
+        } else {
+            hdl::head_verilog(&p, variant, &fe, &cb)
+        }
     } else {
         core_verilog(&p, variant)?
     };

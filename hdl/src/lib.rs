@@ -14,19 +14,33 @@
 //!
 //! [`attnv_verilog`] and [`head_verilog`] generate the Verilog of any supported configuration;
 //! [`lint`] runs Verilator on it. The cycle behaviour is modelled by `model::timing`.
+//!
+//! Board I/O: [`uart_rx::UartRx`], [`uart_tx::UartTx`] and [`byte_fifo::ByteFifo`] make
+//! [`uart_bridge::UartBridge`] (a board's UART pins as AXI-Stream byte streams); the PLLs
+//! [`ecp5_pll::Ecp5Pll`] and [`ice40_pll::Ice40Pll`] (black-box wrappers with parameter
+//! searches matching `ecppll` and `icepll`) and [`reset_sync::ResetSync`] go into the board
+//! shells [`ulx3s_top::Ulx3sTop`] and [`alchitry_cu_top::AlchitryCuTop`], which carry any
+//! [`boards::BoardDesign`], such as the bring-up design [`uart_echo::UartEcho`].
+//! [`boards`] describes the boards and generates a board top's Verilog
+//! (`scripts/bitstream.sh` builds the bitstreams).
 
+pub mod alchitry_cu_top;
 pub mod attn_head;
 pub mod attnv;
 pub mod beat_queue;
+pub mod boards;
 pub mod bus_join;
 pub mod bus_split;
+pub mod byte_fifo;
 pub mod code_mask;
 pub mod code_of;
 pub mod code_scanner;
 pub mod crc32;
 pub mod dot_product;
+pub mod ecp5_pll;
 pub mod exp2_neg;
 pub mod front_end;
+pub mod ice40_pll;
 pub mod lane;
 pub mod link_top;
 pub mod lint;
@@ -34,18 +48,28 @@ pub mod log2_sum;
 pub mod mul16x8;
 pub mod onehot_select;
 mod pipe;
+pub mod reset_sync;
 pub mod row_sum;
 pub mod rx_framer;
 pub mod scale_shift;
 pub mod tx_framer;
+pub mod uart_bridge;
+pub mod uart_echo;
+pub mod uart_rx;
+pub mod uart_tx;
+pub mod ulx3s_top;
 pub mod weight_table;
 
 #[cfg(test)]
 mod head_native;
+#[cfg(test)]
+mod serial_model;
 #[cfg(any(test, feature = "native-bench"))]
 pub mod testbench;
 #[cfg(test)]
 mod verilator_check;
+#[cfg(test)]
+mod verilator_replay;
 
 use model::frontend::FrontEndParams;
 use model::{Codebook, CoreParams, Variant};

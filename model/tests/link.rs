@@ -286,3 +286,59 @@ proptest! {
         prop_assert_eq!(evs, vec![Event::Response(r)]);
     }
 }
+
+#[test]
+fn verdicts_follow_the_documented_order() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let dev = device(4, 64, &cb);
+    let c = case("d4_n20_log3");
+    let h = c.request(9).unwrap().header().unwrap();
+    assert_eq!(dev.verdict(&h), Status::Ok);
+    let with = |f: &dyn Fn(&mut RequestHeader)| {
+        let mut x = h;
+        f(&mut x);
+        dev.verdict(&x)
+    };
+    // Shape before length before codebook.
+    assert_eq!(
+        with(&|x| {
+            x.d = 8;
+            x.payload_len += 1;
+            x.codebook = 0;
+        }),
+        Status::Overflow
+    );
+    assert_eq!(
+        with(&|x| {
+            x.payload_len += 1;
+            x.codebook = 0;
+        }),
+        Status::BadHeader
+    );
+    assert_eq!(with(&|x| x.codebook = 0), Status::Unsupported);
+    assert_eq!(with(&|x| x.shift = 64), Status::Unsupported);
+    assert_eq!(with(&|x| x.rows = 0), Status::Overflow);
+    assert_eq!(with(&|x| x.bits = 2), Status::Overflow);
+    // Info: an empty payload only; codes on a board with the codes path.
+    let info = Request::info(1).header().unwrap();
+    assert_eq!(dev.verdict(&info), Status::Ok);
+    assert_eq!(
+        dev.verdict(&RequestHeader {
+            payload_len: 3,
+            ..info
+        }),
+        Status::BadHeader
+    );
+    // A frame whose payload does not fit its header is answered by the verdict too.
+    let mut bytes = Request::info(5).encode().unwrap();
+    bytes.truncate(REQ_HEADER_LEN);
+    bytes[36] = 2;
+    let hc = crc32(&bytes[..40]);
+    bytes[40..44].copy_from_slice(&hc.to_le_bytes());
+    bytes.extend([7, 7]);
+    let fc = crc32(&bytes);
+    bytes.extend(fc.to_le_bytes());
+    let r = responses(&device(4, 64, &cb).feed(&bytes));
+    let r = ok_response(&r[0]);
+    assert_eq!((r.seq, r.status, r.kind), (5, Status::BadHeader, 3));
+}
