@@ -12,6 +12,9 @@ use crate::ice40_pll::{Ice40Pll, SB_PLL40_CORE_STAND_IN};
 use crate::uart_echo::UartEcho;
 use crate::uart_rx::{baud_error, MAX_BAUD_ERROR, MAX_CLOCKS_PER_BIT, MIN_CLOCKS_PER_BIT};
 use crate::ulx3s_top::Ulx3sTop;
+use model::frontend::FrontEndParams;
+use model::link::DeviceConfig;
+use model::{Codebook, CoreParams, Variant};
 use rust_hdl::prelude::*;
 
 /// FPGA family: which PLL primitive, synthesis script and place-and-route tool.
@@ -63,13 +66,21 @@ pub struct Board {
     pub constraints: &'static str,
     /// nextpnr's device and package options (the constraints option is added by the flow).
     pub nextpnr_args: &'static [&'static str],
+    /// The link design's head dimension D.
+    pub d: usize,
+    /// The link design's N_MAX.
+    pub n_max: usize,
+    /// The link design's AttnV variant: [`Variant::Octave`] (shift-only lanes, with the octave
+    /// codebook's front end) or [`Variant::General`] (multiplier lanes, with the log codebook's
+    /// front end, k = 3, t = 1e-3).
+    pub variant: Variant,
 }
 
 /// The board names [`board`] knows.
 pub const BOARDS: [&str; 2] = ["ulx3s", "alchitry_cu"];
 
 /// The design names [`top_verilog`] knows.
-pub const DESIGNS: [&str; 1] = ["echo"];
+pub const DESIGNS: [&str; 2] = ["echo", "link"];
 
 /// The board called `name` ([`BOARDS`]), or `None`.
 ///
@@ -95,6 +106,9 @@ pub fn board(name: &str) -> Option<Board> {
             rx_fifo_depth: 2048,
             constraints: "constraints/ulx3s_v20.lpf",
             nextpnr_args: &["--85k", "--package", "CABGA381"],
+            d: 64,
+            n_max: 512,
+            variant: Variant::General,
         }),
         "alchitry_cu" => Some(Board {
             name: "alchitry_cu",
@@ -110,12 +124,37 @@ pub fn board(name: &str) -> Option<Board> {
             rx_fifo_depth: 512,
             constraints: "constraints/alchitry_cu.pcf",
             nextpnr_args: &["--hx8k", "--package", "cb132"],
+            d: 4,
+            n_max: 64,
+            variant: Variant::Octave,
         }),
         _ => None,
     }
 }
 
 impl Board {
+    /// The link design's configuration on this board (`model::link::Device` answers as it).
+    pub fn device_config(&self) -> DeviceConfig {
+        let cb = match self.variant {
+            Variant::Octave => Codebook::octave(3),
+            _ => Codebook::log(3, 1e-3),
+        }
+        .expect("k = 3 codebooks are valid");
+        DeviceConfig {
+            core: CoreParams::new(self.d, self.n_max, 16, 3).expect("a supported core"),
+            variant: self.variant,
+            front_end: Some((
+                FrontEndParams {
+                    d: self.d,
+                    n_max: self.n_max,
+                    ..Default::default()
+                },
+                cb,
+            )),
+            codes: false,
+        }
+    }
+
     /// The design clock the board's PLL makes from `clock_in_hz` for `clock_hz`, Hz (rounded).
     /// Panics if the PLL cannot make it (see [`Ecp5Pll::new`], [`Ice40Pll::new`]).
     pub fn design_clock_hz(&self) -> u64 {
@@ -189,11 +228,32 @@ pub trait BoardDesign: Block {
 pub fn top_verilog(board: &Board, design: &str) -> Result<String, String> {
     match design {
         "echo" => Ok(board_top_verilog::<UartEcho>(board)),
+        "link" => link_top_verilog(board),
         _ => Err(format!(
             "unknown design `{design}`; known: {}",
             DESIGNS.join(", ")
         )),
     }
+}
+
+/// The link design ([`crate::uart_link::UartLink`]) on `board`, for its (D, N_MAX).
+fn link_top_verilog(board: &Board) -> Result<String, String> {
+    use crate::uart_link::UartLink;
+    macro_rules! pick {
+        ($( ($d:literal, $a:literal, $lg:literal, $sumb:literal) ),* $(,)?) => {
+            match (board.d, board.n_max.trailing_zeros()) {
+                $( ($d, $a) => Ok(board_top_verilog::<UartLink<
+                    { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 }, { $lg + 16 }, $sumb,
+                    { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }
+                >>(board)), )*
+                _ => Err(format!(
+                    "{}: no link design for D = {}, N_MAX = {}",
+                    board.name, board.d, board.n_max
+                )),
+            }
+        };
+    }
+    pick!((8, 6, 3, 22), (64, 9, 6, 25), (4, 6, 2, 22), (32, 9, 5, 25))
 }
 
 /// The Verilog of design `D` in `board`'s shell (module `top`).

@@ -42,6 +42,8 @@ pub mod exp2_neg;
 pub mod front_end;
 pub mod ice40_pll;
 pub mod lane;
+pub mod lane_select;
+pub mod link_core;
 pub mod link_top;
 pub mod lint;
 pub mod log2_sum;
@@ -52,9 +54,11 @@ pub mod reset_sync;
 pub mod row_sum;
 pub mod rx_framer;
 pub mod scale_shift;
+pub mod small_mul;
 pub mod tx_framer;
 pub mod uart_bridge;
 pub mod uart_echo;
+pub mod uart_link;
 pub mod uart_rx;
 pub mod uart_tx;
 pub mod ulx3s_top;
@@ -260,6 +264,56 @@ pub fn link_verilog(cfg: &model::link::DeviceConfig) -> String {
         (64, 7, 6, 23),
         (64, 9, 6, 25),
     )
+}
+
+fn link_core_verilog_of<
+    const VW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+    const QW: usize,
+    const OBW: usize,
+    const CA: usize,
+>(
+    cfg: &model::link::DeviceConfig,
+) -> String {
+    let mut uut = link_core::LinkCore::<VW, OW, A, ACC, RS, QW, OBW, CA>::new(cfg);
+    uut.connect_all();
+    format!(
+        "// Block-level wiring loops only (see head_verilog).\n/* verilator lint_off UNOPTFLAT */\n{}",
+        generate_verilog(&uut)
+    )
+}
+
+/// The (D, N_MAX) configurations compiled into [`link_core_verilog`].
+pub const CODES_BOARD_SUPPORTED: [(usize, usize); 3] = [(4, 64), (8, 64), (16, 64)];
+
+/// The Verilog of a top-level [`link_core::LinkCore`] (module `top`): the codes-path board
+/// design behind its byte streams, built as `cfg` (the codes path, no front end; (D, N_MAX) in
+/// [`CODES_BOARD_SUPPORTED`]). Panics otherwise, with a message naming what is wrong.
+pub fn link_core_verilog(cfg: &model::link::DeviceConfig) -> String {
+    let p = &cfg.core;
+    assert_eq!(
+        p.codes_per_cycle, 16,
+        "link: W (codes per cycle) must be 16"
+    );
+    assert_eq!(p.code_bits, 3, "link: k (code bits) must be 3");
+    macro_rules! pick {
+        ($( ($d:literal, $a:literal) ),* $(,)?) => {
+            match (p.d, p.addr_bits()) {
+                $( ($d, $a) => link_core_verilog_of::<
+                    { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 },
+                    { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }, { 2 * $a - 4 }
+                >(cfg), )*
+                _ => panic!(
+                    "link: no compiled codes board for D = {} and N_MAX = {} (supported (D, N_MAX): {:?})",
+                    p.d, p.n_max, CODES_BOARD_SUPPORTED
+                ),
+            }
+        };
+    }
+    pick!((4, 6), (8, 6), (16, 6))
 }
 
 #[cfg(test)]

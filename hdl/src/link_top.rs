@@ -196,6 +196,7 @@ impl<
         self.tx.vd_rows.next = self.rx.vd_rows.val();
         self.tx.vd_shift.next = self.rx.vd_shift.val();
         self.tx.vd_vlen.next = self.rx.vd_vlen.val();
+        self.tx.vd_n.next = self.rx.vd_n.val();
 
         // The job: Q rows from the buffer, back to back (a row is read ahead while the one
         // before waits in `qdata`).
@@ -214,6 +215,8 @@ impl<
             self.f.d.next = self.f.q.val() + 1;
         }
         self.rdv.d.next = self.issue.val() | (self.rdv.q.val() & !self.take.val());
+        // The Q buffer is free for the next job once its last row is read.
+        self.rx.q_release.next = self.take.val() & (self.fm1.val() == self.rows_m1.val());
         if self.take.val() {
             self.qdata.d.next = self.qbuf.read_data.val();
             self.qv.d.next = true;

@@ -1,6 +1,7 @@
 //! `RxFramer`: the board's request decoder (the receive half of the link, `docs/link.md`).
 
 use crate::crc32::Crc32;
+use crate::small_mul::SmallMul;
 use model::link::{Device, DeviceConfig, REQ_HEADER_LEN};
 use rust_hdl::prelude::*;
 
@@ -9,9 +10,12 @@ use rust_hdl::prelude::*;
 // `model::link::Status`: 0 ok, 1 bad CRC, 2 bad header, 3 overflow, 4 unsupported.
 
 /// Decodes request frames from a byte stream exactly as `model::link::Decoder` and
-/// `model::link::Device::verdict` do, and routes a head job's payload as it arrives: the
-/// codebook weights and the K and V rows straight into the head, the Q rows into the Q buffer
-/// (a RAM outside), where they wait until the frame's CRC has passed. Every frame whose magic
+/// `model::link::Device::verdict` do, and routes a job's payload as it arrives: the codebook
+/// weights, and a head job's K and V rows, straight into the head (or a codes job's V rows into
+/// the core); a head job's Q rows (or a codes job's code beats) into the job buffer (a RAM
+/// outside), where they wait until the frame's CRC has passed and the transmitter starts the
+/// job. The job buffer holds one job: a further job's rows wait (`s_axis_tready` low) until
+/// the top releases it (`q_release`: the running job's last row has left it). Every frame whose magic
 /// it saw ends in one *verdict* (status, sequence number, kind, and for a good head job its
 /// shape), handed to the transmit side in frame order.
 ///
@@ -22,16 +26,17 @@ use rust_hdl::prelude::*;
 ///
 /// Inputs: `clock`; `reset` (synchronous); request bytes `s_axis_tdata` (8), `s_axis_tvalid`;
 /// `m_axis_w_tready`, `m_axis_k_tready`, `m_axis_v_tready` (the head's); `vd_ready` (the verdict
-/// is taken).
+/// is taken); `q_release` (one cycle: the job buffer's last row has been read).
 /// Outputs: `s_axis_tready` (low while a row waits for the head, a Q row for this job's K and
 /// V to be in the head (which frees the Q buffer: the previous job's rows have all gone), or
 /// a verdict for the transmitter); weights `m_axis_w_tdata` (16), `m_axis_w_tuser` (3, the code),
 /// `m_axis_w_tvalid`; keys `m_axis_k_tdata` (`KW`), `m_axis_k_tuser` (16, `mk`),
 /// `m_axis_k_tvalid`, `m_axis_k_tlast`; values `m_axis_v_tdata` (`KW`), `m_axis_v_tvalid`,
-/// `m_axis_v_tlast`; the Q buffer's write port `q_we`, `q_waddr` (16), `q_wdata` (`QW`, Qq at
-/// `[KW-1:0]`, `mq` above); the verdict `vd_valid`, `vd_status` (3, `model::link::Status`),
+/// `m_axis_v_tlast`; the job buffer's write port `q_we`, `q_waddr` (16), `q_wdata` (`QW`: a Q
+/// row, Qq at `[KW-1:0]` and `mq` above, or a code beat at `[QW-1:QW-48]`); the verdict `vd_valid`, `vd_status` (3, `model::link::Status`),
 /// `vd_seq` (16), `vd_kind` (8), `vd_job` (a good head job: its Q rows are in the buffer),
-/// `vd_rows` (16), `vd_shift` (6), `vd_vlen` (16); `flush` (one cycle: the head forgets K and V);
+/// `vd_rows` (16), `vd_n` (16), `vd_shift` (6), `vd_vlen` (16); `q_held` (the job buffer holds a
+/// job from its verdict until `q_release`); `flush` (one cycle: the head forgets K and V);
 /// `pending` (a verdict is being made or waits to be taken).
 #[derive(LogicBlock)]
 pub struct RxFramer<const KW: usize, const QW: usize> {
@@ -65,9 +70,13 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     pub vd_rows: Signal<Out, Bits<16>>,
     pub vd_shift: Signal<Out, Bits<6>>,
     pub vd_vlen: Signal<Out, Bits<16>>,
+    pub vd_n: Signal<Out, Bits<16>>,
+    pub q_release: Signal<In, Bit>,
+    pub q_held: Signal<Out, Bit>,
     pub flush: Signal<Out, Bit>,
     pub pending: Signal<Out, Bit>,
     crc: Crc32,
+    rw: SmallMul<12>,
     c_d: Constant<Bits<16>>,
     c_dm1: Constant<Bits<8>>,
     c_dp1: Constant<Bits<8>>,
@@ -77,6 +86,10 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     c_maxp: Constant<Bits<32>>,
     c_tag: Constant<Bits<32>>,
     c_top: Constant<Bits<16>>,
+    c_fe: Constant<Bit>,
+    c_codes: Constant<Bit>,
+    c_oct: Constant<Bit>,
+    c_octw: Constant<Bits<112>>,
     c_kw: Constant<Bits<16>>,
     c_magic: Constant<Bits<320>>,
     st: DFF<Bits<3>>,
@@ -98,7 +111,13 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     from_payload: DFF<Bit>,
     is_job: DFF<Bit>,
     vnext: DFF<Bits<3>>,
-    sect: DFF<Bits<2>>,
+    sect: DFF<Bits<3>>,
+    is_codes: DFF<Bit>,
+    qheld: DFF<Bit>,
+    v_n: DFF<Bits<16>>,
+    pre_rw: DFF<Bits<32>>,
+    pre_clen_bad: DFF<Bit>,
+    pre_w_bad: DFF<Bit>,
     r: DFF<Bits<16>>,
     bi: DFF<Bits<8>>,
     nm1: DFF<Bits<16>>,
@@ -113,7 +132,7 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     vlast: DFF<Bit>,
     wsend: DFF<Bit>,
     wi: DFF<Bits<3>>,
-    woff: DFF<Bits<16>>,
+    wsh: DFF<Bits<128>>,
     qwe: DFF<Bit>,
     qwaddr: DFF<Bits<16>>,
     qwdata: DFF<Bits<QW>>,
@@ -136,6 +155,8 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     k_end: Signal<Local, Bit>,
     v_end: Signal<Local, Bit>,
     q_end: Signal<Local, Bit>,
+    c_end: Signal<Local, Bit>,
+    h_words: Signal<Local, Bits<16>>,
     hdr_good: Signal<Local, Bit>,
     drained: Signal<Local, Bit>,
 }
@@ -154,15 +175,21 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
         assert_eq!(KW, 8 * d, "RxFramer: KW must be 8 * D");
         assert_eq!(QW, KW + 16, "RxFramer: QW must be KW + 16");
         assert!(
-            !cfg.codes,
-            "RxFramer: the codes path is not built (a board takes head and info jobs)"
+            cfg.front_end.is_some() || cfg.codes,
+            "RxFramer: the board needs a front end or the codes path"
         );
-        let (_, cb) = cfg
+        let tag = cfg
             .front_end
             .as_ref()
-            .expect("RxFramer: the board needs a front end");
+            .map_or(0, |(_, cb)| model::link::codebook_tag(cb));
         let max = Device::max_payload(&cfg.core);
         let ld = d.trailing_zeros() as u64;
+        let octw = model::link::OCTAVE_WEIGHTS
+            .iter()
+            .enumerate()
+            .fold(Bits::<112>::default(), |a, (i, &w)| {
+                a | (Bits::<112>::from(w as u64) << (16 * i as u64))
+            });
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -194,9 +221,13 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             vd_rows: Default::default(),
             vd_shift: Default::default(),
             vd_vlen: Default::default(),
+            vd_n: Default::default(),
+            q_release: Default::default(),
+            q_held: Default::default(),
             flush: Default::default(),
             pending: Default::default(),
             crc: Default::default(),
+            rw: Default::default(),
             c_d: Constant::new((d as u64).into()),
             c_dm1: Constant::new((d as u64 - 1).into()),
             c_dp1: Constant::new((d as u64 + 1).into()),
@@ -204,8 +235,12 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             c_ld1: Constant::new((ld + 1).into()),
             c_nmax: Constant::new((cfg.core.n_max as u64).into()),
             c_maxp: Constant::new((max as u64).into()),
-            c_tag: Constant::new((model::link::codebook_tag(cb) as u64).into()),
+            c_tag: Constant::new((tag as u64).into()),
             c_top: Constant::new(((QW - 8) as u64).into()),
+            c_fe: Constant::new(cfg.front_end.is_some()),
+            c_codes: Constant::new(cfg.codes),
+            c_oct: Constant::new(cfg.variant == model::Variant::Octave),
+            c_octw: Constant::new(octw),
             c_kw: Constant::new((KW as u64).into()),
             c_magic: Constant::new(Bits::<320>::from(0x414Cu64) << 304u64),
             st: Default::default(),
@@ -228,6 +263,12 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             is_job: Default::default(),
             vnext: Default::default(),
             sect: Default::default(),
+            is_codes: Default::default(),
+            qheld: Default::default(),
+            v_n: Default::default(),
+            pre_rw: Default::default(),
+            pre_clen_bad: Default::default(),
+            pre_w_bad: Default::default(),
             r: Default::default(),
             bi: Default::default(),
             nm1: Default::default(),
@@ -242,7 +283,7 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             vlast: Default::default(),
             wsend: Default::default(),
             wi: Default::default(),
-            woff: Default::default(),
+            wsh: Default::default(),
             qwe: Default::default(),
             qwaddr: Default::default(),
             qwdata: Default::default(),
@@ -265,6 +306,8 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             k_end: Default::default(),
             v_end: Default::default(),
             q_end: Default::default(),
+            c_end: Default::default(),
+            h_words: Default::default(),
             hdr_good: Default::default(),
             drained: Default::default(),
         }
@@ -300,6 +343,12 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             is_job,
             vnext,
             sect,
+            is_codes,
+            qheld,
+            v_n,
+            pre_rw,
+            pre_clen_bad,
+            pre_w_bad,
             r,
             bi,
             nm1,
@@ -314,7 +363,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             vlast,
             wsend,
             wi,
-            woff,
+            wsh,
             qwe,
             qwaddr,
             qwdata,
@@ -355,8 +404,22 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             + (bit_cast::<32, 16>(self.h_rows.val()) << self.c_ld.val())
             + (bit_cast::<32, 16>(self.h_rows.val()) << 1);
         self.pre_len_bad.d.next = self.h_plen.val() != self.pre_head_len.q.val();
-        self.pre_head_bad.d.next = (self.hdr.q.val().get_bits::<32>(256) != self.c_tag.val())
+        self.pre_head_bad.d.next = !self.c_fe.val()
+            | (self.hdr.q.val().get_bits::<32>(256) != self.c_tag.val())
             | (self.hdr.q.val().get_bits::<8>(104) > 63);
+        // A codes job: n D + 6 rows ceil(n / 16) bytes (rows ceil(n / 16) by shift-and-add:
+        // with n above N_MAX the verdict is overflow whatever this says).
+        self.h_words.next = (self.h_n.val() + 15) >> 4;
+        self.rw.a.next = self.h_rows.val();
+        self.rw.b.next = self.h_words.val();
+        self.pre_rw.d.next = self.rw.p.val();
+        self.pre_clen_bad.d.next = self.h_plen.val()
+            != (bit_cast::<32, 16>(self.h_n.val()) << self.c_ld.val())
+                + (self.pre_rw.q.val() << 2)
+                + (self.pre_rw.q.val() << 1);
+        // Shift-only lanes take the octave weights only (w[1..8] at header bytes 18..32).
+        self.pre_w_bad.d.next =
+            self.c_oct.val() & (self.hdr.q.val().get_bits::<112>(144) != self.c_octw.val());
         self.status_pre.next = 0.into();
         if self.h_kind.val() == 3 {
             if self.h_plen.val().any() {
@@ -364,11 +427,15 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             }
         } else if self.pre_shape_bad.q.val() {
             self.status_pre.next = 3.into();
-        } else if self.h_kind.val() == 2 {
+        } else if (self.h_kind.val() == 2) & !self.c_codes.val() {
             self.status_pre.next = 4.into();
-        } else if self.pre_len_bad.q.val() {
+        } else if (self.h_kind.val() == 2) & self.pre_clen_bad.q.val() {
             self.status_pre.next = 2.into();
-        } else if self.pre_head_bad.q.val() {
+        } else if (self.h_kind.val() == 1) & self.pre_len_bad.q.val() {
+            self.status_pre.next = 2.into();
+        } else if (self.h_kind.val() == 1) & self.pre_head_bad.q.val() {
+            self.status_pre.next = 4.into();
+        } else if self.pre_w_bad.q.val() {
             self.status_pre.next = 4.into();
         }
 
@@ -379,13 +446,15 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             self.is_job.q.val() & (self.sect.q.val() == 1) & (self.bi.q.val() == self.c_dm1.val());
         self.q_end.next =
             self.is_job.q.val() & (self.sect.q.val() == 2) & (self.bi.q.val() == self.c_dp1.val());
+        self.c_end.next = self.is_job.q.val() & (self.sect.q.val() == 4) & (self.bi.q.val() == 5);
         self.drained.next = !self.kvalid.q.val() & !self.vvalid.q.val() & !self.wsend.q.val();
         self.s_axis_tready.next = !self.reset.val()
             & (self.st.q.val() != 4)
             & !((self.st.q.val() == 2)
                 & ((self.k_end.val() & self.kvalid.q.val())
                     | (self.v_end.val() & self.vvalid.q.val())
-                    | (self.q_end.val() & !self.drained.val())));
+                    | ((self.q_end.val() | self.c_end.val())
+                        & (!self.drained.val() | self.qheld.q.val()))));
         self.fire.next = self.s_axis_tvalid.val() & self.s_axis_tready.val();
         self.rowsr_next.next = (self.rowsr.q.val() >> 8)
             | (bit_cast::<QW, 8>(self.s_axis_tdata.val()) << self.c_top.val());
@@ -394,15 +463,16 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             & self.pre_kind_ok.q.val();
 
         // Streams into the head.
+        // w[0] is sent as 0 (code 0 is a zero); w[c] from the header, one a beat.
         self.m_axis_w_tdata.next = 0.into();
         if self.wi.q.val().any() {
-            self.m_axis_w_tdata.next = self.hdr.q.val().get_bits::<16>(self.woff.q.val().index());
+            self.m_axis_w_tdata.next = self.wsh.q.val().get_bits::<16>(0);
         }
         self.m_axis_w_tuser.next = self.wi.q.val();
         self.m_axis_w_tvalid.next = self.wsend.q.val();
         if self.wsend.q.val() & self.m_axis_w_tready.val() {
             self.wi.d.next = self.wi.q.val() + 1;
-            self.woff.d.next = self.woff.q.val() + 16;
+            self.wsh.d.next = self.wsh.q.val() >> 16;
             if self.wi.q.val() == 7 {
                 self.wsend.d.next = false;
             }
@@ -435,6 +505,11 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
         self.vd_rows.next = self.v_rows.q.val();
         self.vd_shift.next = self.v_shift.q.val();
         self.vd_vlen.next = self.v_vlen.q.val();
+        self.vd_n.next = self.v_n.q.val();
+        self.q_held.next = self.qheld.q.val();
+        if self.q_release.val() {
+            self.qheld.d.next = false;
+        }
         if self.vv.q.val() & self.vd_ready.val() {
             self.vv.d.next = false;
         }
@@ -495,12 +570,17 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
                         self.status.d.next = self.status_pre.val();
                         self.from_payload.d.next = true;
                         self.st.d.next = 2.into();
-                        if (self.status_pre.val() == 0) & (self.h_kind.val() == 1) {
+                        if (self.status_pre.val() == 0) & (self.h_kind.val() != 3) {
                             self.is_job.d.next = true;
+                            self.is_codes.d.next = self.h_kind.val() == 2;
                             self.wsend.d.next = true;
                             self.wi.d.next = 0.into();
-                            self.woff.d.next = 128.into();
+                            self.wsh.d.next = self.hdr.q.val().get_bits::<128>(128);
+                            // A head job starts with its K rows, a codes job with its V rows.
                             self.sect.d.next = 0.into();
+                            if self.h_kind.val() == 2 {
+                                self.sect.d.next = 1.into();
+                            }
                             self.r.d.next = 0.into();
                             self.bi.d.next = 0.into();
                         }
@@ -538,6 +618,9 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
                         if self.r.q.val() == self.nm1.q.val() {
                             self.r.d.next = 0.into();
                             self.sect.d.next = 2.into();
+                            if self.is_codes.q.val() {
+                                self.sect.d.next = 4.into();
+                            }
                         }
                     }
                     if self.q_end.val() {
@@ -549,6 +632,14 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
                         if self.r.q.val() == self.rowsm1.q.val() {
                             self.sect.d.next = 3.into();
                         }
+                    }
+                    if self.c_end.val() {
+                        // A code beat (6 bytes, now at the top of the row register).
+                        self.qwe.d.next = true;
+                        self.qwaddr.d.next = self.r.q.val();
+                        self.qwdata.d.next = self.rowsr_next.val();
+                        self.bi.d.next = 0.into();
+                        self.r.d.next = self.r.q.val() + 1;
                     }
                 } else if self.left.q.val() == 4 {
                     self.crc_ok.d.next =
@@ -581,6 +672,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
                 self.v_rows.d.next = self.h_rows.val();
                 self.v_shift.d.next = self.hdr.q.val().get_bits::<6>(104);
                 self.v_vlen.d.next = self.hdr.q.val().get_bits::<16>(112);
+                self.v_n.d.next = self.h_n.val();
                 if self.status.q.val() == 2 {
                     if !self.from_payload.q.val() {
                         self.v_seq.d.next = 0xFFFF.into();
@@ -593,6 +685,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
                         self.flush_r.d.next = self.is_job.q.val();
                     } else {
                         self.v_job.d.next = self.is_job.q.val();
+                        self.qheld.d.next = self.is_job.q.val();
                     }
                 }
                 self.is_job.d.next = false;
@@ -607,6 +700,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             self.wsend.d.next = false;
             self.vv.d.next = false;
             self.is_job.d.next = false;
+            self.qheld.d.next = false;
             self.qwe.d.next = false;
             self.flush_r.d.next = false;
         }

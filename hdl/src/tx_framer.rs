@@ -1,6 +1,7 @@
 //! `TxFramer`: the board's response encoder (the transmit half of the link, `docs/link.md`).
 
 use crate::crc32::Crc32;
+use crate::lane_select::LaneSelect;
 use model::link::{DeviceInfo, ACC_BYTES, RSP_HEADER_LEN, VERSION};
 use rust_hdl::prelude::*;
 
@@ -15,12 +16,13 @@ use rust_hdl::prelude::*;
 /// bits), `OBW = OW + RS` (an output buffer row: the row sum above the accumulators).
 ///
 /// Inputs: `clock`; `reset` (synchronous); the verdict `vd_valid`, `vd_status` (3), `vd_seq`
-/// (16), `vd_kind` (8), `vd_job`, `vd_rows` (16), `vd_shift` (6), `vd_vlen` (16); `done` (one
+/// (16), `vd_kind` (8), `vd_job`, `vd_rows` (16), `vd_shift` (6), `vd_vlen` (16), `vd_n` (16);
+/// `done` (one
 /// cycle: the job's last row is in the output buffer), `cycles` (32, valid with `done`);
 /// `ob_rdata` (`OBW`, the output buffer row at `ob_raddr` one cycle after it is set);
 /// `m_axis_tready`.
 /// Outputs: `vd_ready`; `go` (one cycle: start the job), `job_rows` (16), `job_shift` (6),
-/// `job_vlen` (16) (held from `go` to the end of the response); `ob_raddr` (16); response bytes
+/// `job_vlen` (16), `job_n` (16) (held from `go` to the end of the response); `ob_raddr` (16); response bytes
 /// `m_axis_tdata` (8), `m_axis_tvalid`, `m_axis_tlast` (a frame's last byte); `idle` (no
 /// response under way).
 #[derive(LogicBlock)]
@@ -36,10 +38,12 @@ pub struct TxFramer<const OW: usize, const ACC: usize, const RS: usize, const OB
     pub vd_rows: Signal<In, Bits<16>>,
     pub vd_shift: Signal<In, Bits<6>>,
     pub vd_vlen: Signal<In, Bits<16>>,
+    pub vd_n: Signal<In, Bits<16>>,
     pub go: Signal<Out, Bit>,
     pub job_rows: Signal<Out, Bits<16>>,
     pub job_shift: Signal<Out, Bits<6>>,
     pub job_vlen: Signal<Out, Bits<16>>,
+    pub job_n: Signal<Out, Bits<16>>,
     pub done: Signal<In, Bit>,
     pub cycles: Signal<In, Bits<32>>,
     pub ob_raddr: Signal<Out, Bits<16>>,
@@ -50,11 +54,11 @@ pub struct TxFramer<const OW: usize, const ACC: usize, const RS: usize, const OB
     pub m_axis_tlast: Signal<Out, Bit>,
     pub idle: Signal<Out, Bit>,
     crc: Crc32,
+    sel: LaneSelect<OW, ACC>,
     c_d: Constant<Bits<16>>,
     c_dm1: Constant<Bits<16>>,
     c_ld: Constant<Bits<4>>,
     c_ld2: Constant<Bits<4>>,
-    c_acc: Constant<Bits<16>>,
     c_ow: Constant<Bits<16>>,
     c_sign: Constant<Bits<40>>,
     c_hi: Constant<Bits<40>>,
@@ -68,6 +72,7 @@ pub struct TxFramer<const OW: usize, const ACC: usize, const RS: usize, const OB
     rows: DFF<Bits<16>>,
     shift: DFF<Bits<6>>,
     vlen: DFF<Bits<16>>,
+    n: DFF<Bits<16>>,
     cyc: DFF<Bits<32>>,
     hbuf: DFF<Bits<160>>,
     ibuf: DFF<Bits<128>>,
@@ -75,7 +80,6 @@ pub struct TxFramer<const OW: usize, const ACC: usize, const RS: usize, const OB
     csh: DFF<Bits<32>>,
     row: DFF<Bits<16>>,
     lane: DFF<Bits<16>>,
-    off: DFF<Bits<16>>,
     accsh: DFF<Bits<40>>,
     mdata: DFF<Bits<8>>,
     mvalid: DFF<Bit>,
@@ -139,10 +143,12 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize>
             vd_rows: Default::default(),
             vd_shift: Default::default(),
             vd_vlen: Default::default(),
+            vd_n: Default::default(),
             go: Default::default(),
             job_rows: Default::default(),
             job_shift: Default::default(),
             job_vlen: Default::default(),
+            job_n: Default::default(),
             done: Default::default(),
             cycles: Default::default(),
             ob_raddr: Default::default(),
@@ -153,11 +159,11 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize>
             m_axis_tlast: Default::default(),
             idle: Default::default(),
             crc: Default::default(),
+            sel: Default::default(),
             c_d: Constant::new((d as u64).into()),
             c_dm1: Constant::new((d as u64 - 1).into()),
             c_ld: Constant::new(ld.into()),
             c_ld2: Constant::new((ld + 2).into()),
-            c_acc: Constant::new((ACC as u64).into()),
             c_ow: Constant::new((OW as u64).into()),
             c_sign: Constant::new((1u64 << (ACC - 1)).into()),
             c_hi: Constant::new(((1u64 << 40) - (1u64 << ACC)).into()),
@@ -171,6 +177,7 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize>
             rows: Default::default(),
             shift: Default::default(),
             vlen: Default::default(),
+            n: Default::default(),
             cyc: Default::default(),
             hbuf: Default::default(),
             ibuf: Default::default(),
@@ -178,7 +185,6 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize>
             csh: Default::default(),
             row: Default::default(),
             lane: Default::default(),
-            off: Default::default(),
             accsh: Default::default(),
             mdata: Default::default(),
             mvalid: Default::default(),
@@ -208,8 +214,8 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, ts, vstat, vseq, vkind, vjob, rows, shift, vlen, cyc, hbuf, ibuf, cnt,
-            csh, row, lane, off, accsh, mdata, mvalid, mlast, go_r
+            self, clock, ts, vstat, vseq, vkind, vjob, rows, shift, vlen, n, cyc, hbuf, ibuf, cnt,
+            csh, row, lane, accsh, mdata, mvalid, mlast, go_r
         );
         self.crc.clock.next = self.clock.val();
         self.crc.reset.next = self.reset.val();
@@ -232,6 +238,7 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
         self.job_rows.next = self.rows.q.val();
         self.job_shift.next = self.shift.q.val();
         self.job_vlen.next = self.vlen.q.val();
+        self.job_n.next = self.n.q.val();
         self.ob_raddr.next = self.row.q.val();
 
         // Payload: a job's rows, an info block, or nothing.
@@ -249,10 +256,9 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
         } else if self.is_info.val() {
             self.plen.next = 16.into();
         }
-        self.acc_sel.next = self
-            .ob_rdata
-            .val()
-            .get_bits::<ACC>(self.off.q.val().index());
+        self.sel.bus.next = self.ob_rdata.val().get_bits::<OW>(0);
+        self.sel.idx.next = self.lane.q.val().get_bits::<8>(0);
+        self.acc_sel.next = self.sel.lane.val();
         self.sext.next = bit_cast::<40, ACC>(self.acc_sel.val());
         if (bit_cast::<40, ACC>(self.acc_sel.val()) & self.c_sign.val()).any() {
             self.sext.next = bit_cast::<40, ACC>(self.acc_sel.val()) | self.c_hi.val();
@@ -269,6 +275,7 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
                 self.rows.d.next = self.vd_rows.val();
                 self.shift.d.next = self.vd_shift.val();
                 self.vlen.d.next = self.vd_vlen.val();
+                self.n.d.next = self.vd_n.val();
                 self.cyc.d.next = 0.into();
                 if self.vd_job.val() {
                     self.go_r.d.next = true;
@@ -349,7 +356,6 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
         } else if self.ts.q.val() == 6 {
             // `ob_raddr` has held the row for this cycle: its data is there in the next.
             self.lane.d.next = 0.into();
-            self.off.d.next = 0.into();
             self.cnt.d.next = 0.into();
             self.ts.d.next = 7.into();
         } else if self.ts.q.val() == 7 {
@@ -369,7 +375,6 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
                 if self.cnt.q.val() == 4 {
                     self.cnt.d.next = 0.into();
                     self.lane.d.next = self.lane.q.val() + 1;
-                    self.off.d.next = self.off.q.val() + self.c_acc.val();
                     if self.lane.q.val() == self.c_dm1.val() {
                         self.ts.d.next = 8.into();
                     }

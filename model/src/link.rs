@@ -28,6 +28,9 @@ pub const REQ_HEADER_LEN: usize = 44;
 pub const RSP_HEADER_LEN: usize = 24;
 /// Bytes of one accumulator on the wire (two's complement, sign-extended).
 pub const ACC_BYTES: usize = 5;
+/// The octave codebook's weights `w[1..8]` (`2^(c-1)`), the only ones an octave board computes
+/// with.
+pub const OCTAVE_WEIGHTS: [u16; 7] = [1, 2, 4, 8, 16, 32, 64];
 /// Sequence number of a response to a header that failed its CRC (the real one is unknown).
 pub const SEQ_UNKNOWN: u16 = 0xFFFF;
 
@@ -909,7 +912,9 @@ impl Device {
     /// 4. a payload length other than the job's: `BadHeader`;
     /// 5. head: `Unsupported` without a front end, for another codebook's tag, or a shift
     ///    above 63;
-    /// 6. otherwise `Ok`.
+    /// 6. an octave board (shift-only lanes): `Unsupported` unless the weights `w[1..8]` are
+    ///    the octave codebook's ([`OCTAVE_WEIGHTS`]);
+    /// 7. otherwise `Ok`.
     pub fn verdict(&self, h: &RequestHeader) -> Status {
         let c = &self.cfg.core;
         let (n, rows, d) = (h.n as usize, h.rows as usize, h.d as usize);
@@ -926,15 +931,20 @@ impl Device {
             return Status::Overflow;
         }
         match h.kind {
-            Kind::Codes if !self.cfg.codes => Status::Unsupported,
-            Kind::Codes if len != codes_payload_len(n, rows, d) => Status::BadHeader,
-            Kind::Head if len != head_payload_len(n, rows, d) => Status::BadHeader,
+            Kind::Codes if !self.cfg.codes => return Status::Unsupported,
+            Kind::Codes if len != codes_payload_len(n, rows, d) => return Status::BadHeader,
+            Kind::Head if len != head_payload_len(n, rows, d) => return Status::BadHeader,
             Kind::Head => match &self.cfg.front_end {
-                Some((_, cb)) if h.codebook == codebook_tag(cb) && h.shift <= 63 => Status::Ok,
-                _ => Status::Unsupported,
+                Some((_, cb)) if h.codebook == codebook_tag(cb) && h.shift <= 63 => {}
+                _ => return Status::Unsupported,
             },
-            _ => Status::Ok,
+            _ => {}
         }
+        // Shift-only lanes compute with the octave weights whatever the header says.
+        if self.cfg.variant == Variant::Octave && h.weights[1..] != OCTAVE_WEIGHTS {
+            return Status::Unsupported;
+        }
+        Status::Ok
     }
 
     /// Consumes request bytes; returns the bytes of every response they complete.

@@ -343,3 +343,94 @@ fn random_damage_never_yields_a_wrong_result() {
     }
     assert!(served > 40, "only {served} jobs served");
 }
+
+fn codes_config(d: usize, variant: Variant) -> DeviceConfig {
+    DeviceConfig {
+        core: CoreParams::new(d, 64, 16, 3).unwrap(),
+        variant,
+        front_end: None,
+        codes: true,
+    }
+}
+
+/// A random codes job: n and rows up to 64, about `density` of the codes non-zero.
+fn codes_request(rng: &mut StdRng, d: usize, w: [u16; 8], seq: u16) -> Request {
+    let n = rng.gen_range(1..=64);
+    let rows = rng.gen_range(1..=64);
+    let density = rng.gen_range(0.0..1.0);
+    let codes = Array2::from_shape_fn((rows, n), |_| {
+        if rng.gen_bool(density) {
+            rng.gen_range(1..8u8)
+        } else {
+            0
+        }
+    });
+    let vq = Array2::from_shape_fn((n, d), |_| rng.gen::<i8>());
+    Request {
+        seq,
+        bits: 3,
+        weights: w,
+        codebook: 0,
+        payload: Payload::Codes(CodesPayload { vq, codes }),
+    }
+}
+
+#[test]
+fn codes_board_serves_codes_jobs_as_the_device() {
+    let oct = Codebook::octave(3).unwrap();
+    let log = Codebook::log(3, 1e-3).unwrap();
+    for (variant, w) in [
+        (Variant::Octave, weights(&oct)),
+        (Variant::General, weights(&log)),
+    ] {
+        let mut board = SimBoard::new(&codes_config(8, variant), &BuildOptions::default()).unwrap();
+        let mut rng = StdRng::seed_from_u64(3);
+        for drive in [DRIVES[0], DRIVES[1]] {
+            let mut bytes = info(1).encode().unwrap();
+            for seq in 2..14 {
+                bytes.extend(codes_request(&mut rng, 8, w, seq).encode().unwrap());
+            }
+            let rs = agree(
+                &mut board,
+                &bytes,
+                drive,
+                &format!("{variant:?} codes jobs"),
+            );
+            assert_eq!(rs.len(), 13);
+            assert!(rs.iter().all(|r| r.status == Status::Ok), "{variant:?}");
+            let i = rs[0].info.unwrap();
+            assert_eq!((i.front_end, i.codes, i.d), (0, 1, 8));
+        }
+        // Damage, a head job (no front end here) and, on the octave board, other weights.
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        let mut f = codes_request(&mut rng, 8, w, 50).encode().unwrap();
+        let at = f.len() - 7;
+        f[at] ^= 4;
+        cases.push(f);
+        let mut f = codes_request(&mut rng, 8, w, 51).encode().unwrap();
+        f.remove(70);
+        cases.push(f);
+        cases.push(random_request(&mut rng, 8, 64, &log, 52).encode().unwrap());
+        cases.push(
+            codes_request(&mut rng, 8, weights(&log), 53)
+                .encode()
+                .unwrap(),
+        );
+        let mut wide = codes_request(&mut rng, 8, w, 54);
+        if let Payload::Codes(c) = &mut wide.payload {
+            c.codes = Array2::zeros((65, c.codes.ncols()));
+        }
+        cases.push(wide.encode().unwrap());
+        for bad in cases {
+            let mut bytes = codes_request(&mut rng, 8, w, 100).encode().unwrap();
+            bytes.extend(bad);
+            bytes.extend(codes_request(&mut rng, 8, w, 101).encode().unwrap());
+            bytes.extend(codes_request(&mut rng, 8, w, 102).encode().unwrap());
+            let rs = agree(&mut board, &bytes, DRIVES[1], "codes board, damage");
+            assert_eq!(
+                rs.last().map(|r| (r.seq, r.status)),
+                Some((102, Status::Ok))
+            );
+        }
+    }
+}
