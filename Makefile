@@ -44,13 +44,15 @@ synth:
 	scripts/synth_core.sh general 32 100 head
 	scripts/synth_core.sh octave 64 100 head
 
-## bitstreams: every board's bitstream of BOARD_DESIGN (default: echo, the UART echo bring-up design)
-## with the pinned open tools: bitstreams/<board>/<design>.bit|.bin and .manifest.json (resources,
-## Fmax, tool versions, hashes). Fails if timing is not met. Not part of `test` (~1 min a board).
-BOARD_DESIGN ?= echo
+## bitstreams: every board's bitstreams with the pinned open tools: the link design (the accelerator
+## behind the board's UART) and the UART echo bring-up design, into bitstreams/<board>/<design>.bit|.bin
+## with a .manifest.json (resources, Fmax, tool versions, hashes). Fails if timing is not met. Not part
+## of `test` (~25 min, mostly the ULX3S link design's place and route).
+BOARD_DESIGNS ?= link echo
 bitstreams:
-	scripts/bitstream.sh ulx3s $(BOARD_DESIGN)
-	scripts/bitstream.sh alchitry_cu $(BOARD_DESIGN)
+	for d in $(BOARD_DESIGNS); do \
+	  scripts/bitstream.sh ulx3s $$d && scripts/bitstream.sh alchitry_cu $$d || exit 1; \
+	done
 
 clean:
 	$(CARGO) clean

@@ -74,6 +74,9 @@ pub struct Board {
     /// codebook's front end) or [`Variant::General`] (multiplier lanes, with the log codebook's
     /// front end, k = 3, t = 1e-3).
     pub variant: Variant,
+    /// The link design takes Q, K, V (the whole head, [`crate::link_top::LinkTop`]); otherwise
+    /// codes and V (the core alone, [`crate::link_core::LinkCore`]).
+    pub front_end: bool,
 }
 
 /// The board names [`board`] knows.
@@ -109,6 +112,7 @@ pub fn board(name: &str) -> Option<Board> {
             d: 64,
             n_max: 512,
             variant: Variant::General,
+            front_end: true,
         }),
         "alchitry_cu" => Some(Board {
             name: "alchitry_cu",
@@ -124,9 +128,10 @@ pub fn board(name: &str) -> Option<Board> {
             rx_fifo_depth: 512,
             constraints: "constraints/alchitry_cu.pcf",
             nextpnr_args: &["--hx8k", "--package", "cb132"],
-            d: 4,
+            d: 8,
             n_max: 64,
             variant: Variant::Octave,
+            front_end: false,
         }),
         _ => None,
     }
@@ -143,15 +148,17 @@ impl Board {
         DeviceConfig {
             core: CoreParams::new(self.d, self.n_max, 16, 3).expect("a supported core"),
             variant: self.variant,
-            front_end: Some((
-                FrontEndParams {
-                    d: self.d,
-                    n_max: self.n_max,
-                    ..Default::default()
-                },
-                cb,
-            )),
-            codes: false,
+            front_end: self.front_end.then(|| {
+                (
+                    FrontEndParams {
+                        d: self.d,
+                        n_max: self.n_max,
+                        ..Default::default()
+                    },
+                    cb,
+                )
+            }),
+            codes: !self.front_end,
         }
     }
 
@@ -236,24 +243,45 @@ pub fn top_verilog(board: &Board, design: &str) -> Result<String, String> {
     }
 }
 
-/// The link design ([`crate::uart_link::UartLink`]) on `board`, for its (D, N_MAX).
+/// The link design ([`crate::uart_link::UartLink`] around [`crate::link_top::LinkTop`] or
+/// [`crate::link_core::LinkCore`]) on `board`, for its (D, N_MAX).
 fn link_top_verilog(board: &Board) -> Result<String, String> {
+    use crate::link_core::LinkCore;
+    use crate::link_top::LinkTop;
     use crate::uart_link::UartLink;
-    macro_rules! pick {
+    macro_rules! head {
         ($( ($d:literal, $a:literal, $lg:literal, $sumb:literal) ),* $(,)?) => {
             match (board.d, board.n_max.trailing_zeros()) {
-                $( ($d, $a) => Ok(board_top_verilog::<UartLink<
+                $( ($d, $a) => Ok(board_top_verilog::<UartLink<LinkTop<
                     { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 }, { $lg + 16 }, $sumb,
                     { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }
-                >>(board)), )*
+                >>>(board)), )*
                 _ => Err(format!(
-                    "{}: no link design for D = {}, N_MAX = {}",
+                    "{}: no head board design for D = {}, N_MAX = {}",
                     board.name, board.d, board.n_max
                 )),
             }
         };
     }
-    pick!((8, 6, 3, 22), (64, 9, 6, 25), (4, 6, 2, 22), (32, 9, 5, 25))
+    macro_rules! codes {
+        ($( ($d:literal, $a:literal) ),* $(,)?) => {
+            match (board.d, board.n_max.trailing_zeros()) {
+                $( ($d, $a) => Ok(board_top_verilog::<UartLink<LinkCore<
+                    { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 },
+                    { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }, { 2 * $a - 4 }
+                >>>(board)), )*
+                _ => Err(format!(
+                    "{}: no codes board design for D = {}, N_MAX = {}",
+                    board.name, board.d, board.n_max
+                )),
+            }
+        };
+    }
+    if board.front_end {
+        head!((64, 9, 6, 25), (32, 9, 5, 25), (8, 6, 3, 22), (4, 6, 2, 22))
+    } else {
+        codes!((16, 6), (8, 6), (4, 6))
+    }
 }
 
 /// The Verilog of design `D` in `board`'s shell (module `top`).
@@ -322,6 +350,6 @@ mod tests {
     #[test]
     fn unknown_design_is_an_error() {
         let e = top_verilog(&board("ulx3s").unwrap(), "blinky").unwrap_err();
-        assert_eq!(e, "unknown design `blinky`; known: echo");
+        assert_eq!(e, "unknown design `blinky`; known: echo, link");
     }
 }

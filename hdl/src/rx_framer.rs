@@ -76,7 +76,7 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     pub flush: Signal<Out, Bit>,
     pub pending: Signal<Out, Bit>,
     crc: Crc32,
-    rw: SmallMul<12>,
+    rw: SmallMul<7>,
     c_d: Constant<Bits<16>>,
     c_dm1: Constant<Bits<8>>,
     c_dp1: Constant<Bits<8>>,
@@ -115,6 +115,7 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     is_codes: DFF<Bit>,
     qheld: DFF<Bit>,
     v_n: DFF<Bits<16>>,
+    pre_words: DFF<Bits<16>>,
     pre_rw: DFF<Bits<32>>,
     pre_clen_bad: DFF<Bit>,
     pre_w_bad: DFF<Bit>,
@@ -174,6 +175,10 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
         );
         assert_eq!(KW, 8 * d, "RxFramer: KW must be 8 * D");
         assert_eq!(QW, KW + 16, "RxFramer: QW must be KW + 16");
+        assert!(
+            cfg.core.n_max <= 1024,
+            "RxFramer: N_MAX must be at most 1024 (a row of codes is at most 64 beats)"
+        );
         assert!(
             cfg.front_end.is_some() || cfg.codes,
             "RxFramer: the board needs a front end or the codes path"
@@ -266,6 +271,7 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             is_codes: Default::default(),
             qheld: Default::default(),
             v_n: Default::default(),
+            pre_words: Default::default(),
             pre_rw: Default::default(),
             pre_clen_bad: Default::default(),
             pre_w_bad: Default::default(),
@@ -346,6 +352,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             is_codes,
             qheld,
             v_n,
+            pre_words,
             pre_rw,
             pre_clen_bad,
             pre_w_bad,
@@ -407,11 +414,13 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
         self.pre_head_bad.d.next = !self.c_fe.val()
             | (self.hdr.q.val().get_bits::<32>(256) != self.c_tag.val())
             | (self.hdr.q.val().get_bits::<8>(104) > 63);
-        // A codes job: n D + 6 rows ceil(n / 16) bytes (rows ceil(n / 16) by shift-and-add:
-        // with n above N_MAX the verdict is overflow whatever this says).
+        // A codes job: n D + 6 rows ceil(n / 16) bytes (rows ceil(n / 16) by shift-and-add
+        // over 7 bits of ceil(n / 16): with n above N_MAX the verdict is overflow whatever
+        // this says). Registered in three steps while the header CRC arrives.
         self.h_words.next = (self.h_n.val() + 15) >> 4;
+        self.pre_words.d.next = self.h_words.val();
         self.rw.a.next = self.h_rows.val();
-        self.rw.b.next = self.h_words.val();
+        self.rw.b.next = self.pre_words.q.val();
         self.pre_rw.d.next = self.rw.p.val();
         self.pre_clen_bad.d.next = self.h_plen.val()
             != (bit_cast::<32, 16>(self.h_n.val()) << self.c_ld.val())

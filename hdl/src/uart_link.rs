@@ -1,36 +1,110 @@
-//! `UartLink`: the accelerator as a board design: the link design behind a UART.
+//! `UartLink`: the accelerator as a board design: a link design behind a UART.
 
 use crate::boards::{Board, BoardDesign, DesignIo};
+use crate::link_core::LinkCore;
 use crate::link_top::LinkTop;
 use crate::uart_bridge::UartBridge;
 use model::link::DeviceConfig;
 use rust_hdl::prelude::*;
 
-/// A [`UartBridge`] (UART receiver, receive FIFO, transmitter) around [`LinkTop`] (link framer,
-/// buffers, attention head): request frames in on `rx`, response frames out on `tx`, exactly as
-/// the simulated board (`sim::board`) answers on its byte streams. A [`BoardDesign`]: a board
-/// shell adds the pins, PLL and reset.
+/// The byte-stream ports of a link design, by name: `clock`, `reset`, requests `s_axis_tdata`
+/// (8), `s_axis_tvalid`, `s_axis_tready`, responses `m_axis_tdata` (8), `m_axis_tvalid`,
+/// `m_axis_tready`, `m_axis_tlast`, and `busy`, `idle`.
+pub struct LinkIo<'a> {
+    pub clock: &'a mut Signal<In, Clock>,
+    pub reset: &'a mut Signal<In, Bit>,
+    pub s_axis_tdata: &'a mut Signal<In, Bits<8>>,
+    pub s_axis_tvalid: &'a mut Signal<In, Bit>,
+    pub s_axis_tready: &'a Signal<Out, Bit>,
+    pub m_axis_tdata: &'a Signal<Out, Bits<8>>,
+    pub m_axis_tvalid: &'a Signal<Out, Bit>,
+    pub m_axis_tready: &'a mut Signal<In, Bit>,
+    pub busy: &'a Signal<Out, Bit>,
+    pub idle: &'a Signal<Out, Bit>,
+}
+
+/// A board design behind byte streams: [`LinkTop`] (the whole head) or [`LinkCore`] (the
+/// codes path). Its ports must be named as in [`LinkIo`]: [`UartLink`]'s Verilog connects them
+/// by name.
+pub trait LinkDesign: Block {
+    /// The design built as `cfg`.
+    fn for_config(cfg: &DeviceConfig) -> Self;
+    /// Its byte-stream ports.
+    fn io(&mut self) -> LinkIo<'_>;
+}
+
+macro_rules! link_io {
+    ($s:ident) => {
+        LinkIo {
+            clock: &mut $s.clock,
+            reset: &mut $s.reset,
+            s_axis_tdata: &mut $s.s_axis_tdata,
+            s_axis_tvalid: &mut $s.s_axis_tvalid,
+            s_axis_tready: &$s.s_axis_tready,
+            m_axis_tdata: &$s.m_axis_tdata,
+            m_axis_tvalid: &$s.m_axis_tvalid,
+            m_axis_tready: &mut $s.m_axis_tready,
+            busy: &$s.busy,
+            idle: &$s.idle,
+        }
+    };
+}
+
+impl<
+        const KW: usize,
+        const OW: usize,
+        const A: usize,
+        const ACC: usize,
+        const RS: usize,
+        const SB: usize,
+        const SUMB: usize,
+        const QW: usize,
+        const OBW: usize,
+    > LinkDesign for LinkTop<KW, OW, A, ACC, RS, SB, SUMB, QW, OBW>
+{
+    fn for_config(cfg: &DeviceConfig) -> Self {
+        LinkTop::new(cfg)
+    }
+    fn io(&mut self) -> LinkIo<'_> {
+        link_io!(self)
+    }
+}
+
+impl<
+        const VW: usize,
+        const OW: usize,
+        const A: usize,
+        const ACC: usize,
+        const RS: usize,
+        const QW: usize,
+        const OBW: usize,
+        const CA: usize,
+    > LinkDesign for LinkCore<VW, OW, A, ACC, RS, QW, OBW, CA>
+{
+    fn for_config(cfg: &DeviceConfig) -> Self {
+        LinkCore::new(cfg)
+    }
+    fn io(&mut self) -> LinkIo<'_> {
+        link_io!(self)
+    }
+}
+
+/// A [`UartBridge`] (UART receiver, receive FIFO, transmitter) around a [`LinkDesign`]:
+/// request frames in on `rx`, response frames out on `tx`, exactly as the simulated board
+/// (`sim::board`) answers on its byte streams. A [`BoardDesign`]: a board shell adds the pins,
+/// PLL and reset.
 ///
-/// LEDs: 0 a job is computing, 1 a response is being sent (`tx` busy), 2 receive overrun
-/// (sticky: bytes were lost, so frames were damaged), 3 UART frame error (sticky), 4 heartbeat,
-/// 7:5 off.
+/// LEDs: 0 a job is computing, 1 a frame is being answered, 2 receive overrun (sticky: bytes
+/// were lost, so frames were damaged), 3 UART frame error (sticky), 4 heartbeat (bit 26 of a
+/// counter), 7:5 off.
 ///
-/// Const parameters: those of [`LinkTop`].
+/// Hand-written Verilog (connections by name, since the design is a type parameter that
+/// rust-hdl's `hdl_gen` cannot see into), with a Rust `update` twin.
 ///
 /// Inputs: `clock`; `reset` (synchronous, active high); `rx` (UART line in).
 /// Outputs: `tx` (UART line out); `led` (8 bits).
 #[derive(LogicBlock)]
-pub struct UartLink<
-    const KW: usize,
-    const OW: usize,
-    const A: usize,
-    const ACC: usize,
-    const RS: usize,
-    const SB: usize,
-    const SUMB: usize,
-    const QW: usize,
-    const OBW: usize,
-> {
+pub struct UartLink<L: LinkDesign> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Synchronous reset.
@@ -42,25 +116,14 @@ pub struct UartLink<
     /// LEDs (1 = on).
     pub led: Signal<Out, Bits<8>>,
     bridge: UartBridge,
-    link: LinkTop<KW, OW, A, ACC, RS, SB, SUMB, QW, OBW>,
+    link: L,
     heartbeat: DFF<Bits<27>>,
 }
 
-impl<
-        const KW: usize,
-        const OW: usize,
-        const A: usize,
-        const ACC: usize,
-        const RS: usize,
-        const SB: usize,
-        const SUMB: usize,
-        const QW: usize,
-        const OBW: usize,
-    > UartLink<KW, OW, A, ACC, RS, SB, SUMB, QW, OBW>
-{
+impl<L: LinkDesign> UartLink<L> {
     /// The design built as `cfg`, its UART at `baud` on a `clock_hz` clock with a receive FIFO
-    /// of `rx_fifo_depth` bytes. Panics if [`UartBridge::new`] or [`LinkTop::new`] rejects
-    /// the parameters.
+    /// of `rx_fifo_depth` bytes. Panics if [`UartBridge::new`] or the link design rejects the
+    /// parameters.
     pub fn new(cfg: &DeviceConfig, clock_hz: u64, baud: u64, rx_fifo_depth: usize) -> Self {
         Self {
             clock: Default::default(),
@@ -69,24 +132,13 @@ impl<
             tx: Default::default(),
             led: Default::default(),
             bridge: UartBridge::new(clock_hz, baud, rx_fifo_depth),
-            link: LinkTop::new(cfg),
+            link: L::for_config(cfg),
             heartbeat: Default::default(),
         }
     }
 }
 
-impl<
-        const KW: usize,
-        const OW: usize,
-        const A: usize,
-        const ACC: usize,
-        const RS: usize,
-        const SB: usize,
-        const SUMB: usize,
-        const QW: usize,
-        const OBW: usize,
-    > BoardDesign for UartLink<KW, OW, A, ACC, RS, SB, SUMB, QW, OBW>
-{
+impl<L: LinkDesign> BoardDesign for UartLink<L> {
     fn for_board(board: &Board) -> Self {
         Self::new(
             &board.device_config(),
@@ -106,38 +158,84 @@ impl<
     }
 }
 
-impl<
-        const KW: usize,
-        const OW: usize,
-        const A: usize,
-        const ACC: usize,
-        const RS: usize,
-        const SB: usize,
-        const SUMB: usize,
-        const QW: usize,
-        const OBW: usize,
-    > Logic for UartLink<KW, OW, A, ACC, RS, SB, SUMB, QW, OBW>
-{
-    #[hdl_gen]
+impl<L: LinkDesign> Logic for UartLink<L> {
     fn update(&mut self) {
-        dff_setup!(self, clock, heartbeat);
-        self.bridge.clock.next = self.clock.val();
-        self.link.clock.next = self.clock.val();
-        self.bridge.reset.next = self.reset.val();
-        self.link.reset.next = self.reset.val();
+        let (clock, reset) = (self.clock.val(), self.reset.val());
+        self.heartbeat.clock.next = clock;
+        self.heartbeat.d.next = self.heartbeat.q.val() + 1;
+        self.bridge.clock.next = clock;
+        self.bridge.reset.next = reset;
         self.bridge.rx.next = self.rx.val();
         self.tx.next = self.bridge.tx.val();
-        self.link.s_axis_tdata.next = self.bridge.m_axis_tdata.val();
-        self.link.s_axis_tvalid.next = self.bridge.m_axis_tvalid.val();
-        self.bridge.m_axis_tready.next = self.link.s_axis_tready.val();
-        self.bridge.s_axis_tdata.next = self.link.m_axis_tdata.val();
-        self.bridge.s_axis_tvalid.next = self.link.m_axis_tvalid.val();
-        self.link.m_axis_tready.next = self.bridge.s_axis_tready.val();
-        self.heartbeat.d.next = self.heartbeat.q.val() + 1;
-        self.led.next = bit_cast::<8, 1>(self.link.busy.val().into())
-            | (bit_cast::<8, 1>((!self.link.idle.val()).into()) << 1)
-            | (bit_cast::<8, 1>(self.bridge.rx_overrun.val().into()) << 2)
-            | (bit_cast::<8, 1>(self.bridge.rx_frame_error.val().into()) << 3)
-            | (bit_cast::<8, 1>(self.heartbeat.q.val().get_bit(26).into()) << 4);
+        let (b_data, b_valid, b_ready) = (
+            self.bridge.m_axis_tdata.val(),
+            self.bridge.m_axis_tvalid.val(),
+            self.bridge.s_axis_tready.val(),
+        );
+        let (overrun, frame_error) = (
+            self.bridge.rx_overrun.val(),
+            self.bridge.rx_frame_error.val(),
+        );
+        let io = self.link.io();
+        io.clock.next = clock;
+        io.reset.next = reset;
+        io.s_axis_tdata.next = b_data;
+        io.s_axis_tvalid.next = b_valid;
+        io.m_axis_tready.next = b_ready;
+        let (s_ready, m_data, m_valid, busy, idle) = (
+            io.s_axis_tready.val(),
+            io.m_axis_tdata.val(),
+            io.m_axis_tvalid.val(),
+            io.busy.val(),
+            io.idle.val(),
+        );
+        self.bridge.m_axis_tready.next = s_ready;
+        self.bridge.s_axis_tdata.next = m_data;
+        self.bridge.s_axis_tvalid.next = m_valid;
+        let led = u64::from(busy)
+            | (u64::from(!idle) << 1)
+            | (u64::from(overrun) << 2)
+            | (u64::from(frame_error) << 3)
+            | (u64::from(self.heartbeat.q.val().get_bit(26)) << 4);
+        self.led.next = led.into();
+    }
+    fn connect(&mut self) {
+        self.heartbeat.clock.connect();
+        self.heartbeat.d.connect();
+        self.bridge.clock.connect();
+        self.bridge.reset.connect();
+        self.bridge.rx.connect();
+        self.bridge.m_axis_tready.connect();
+        self.bridge.s_axis_tdata.connect();
+        self.bridge.s_axis_tvalid.connect();
+        self.tx.connect();
+        self.led.connect();
+        let io = self.link.io();
+        io.clock.connect();
+        io.reset.connect();
+        io.s_axis_tdata.connect();
+        io.s_axis_tvalid.connect();
+        io.m_axis_tready.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "always @(*) heartbeat$clock = clock;
+always @(*) heartbeat$d = heartbeat$q + 27'd1;
+always @(*) bridge$clock = clock;
+always @(*) bridge$reset = reset;
+always @(*) bridge$rx = rx;
+always @(*) tx = bridge$tx;
+always @(*) link$clock = clock;
+always @(*) link$reset = reset;
+always @(*) link$s_axis_tdata = bridge$m_axis_tdata;
+always @(*) link$s_axis_tvalid = bridge$m_axis_tvalid;
+always @(*) bridge$m_axis_tready = link$s_axis_tready;
+always @(*) bridge$s_axis_tdata = link$m_axis_tdata;
+always @(*) bridge$s_axis_tvalid = link$m_axis_tvalid;
+always @(*) link$m_axis_tready = bridge$s_axis_tready;
+always @(*) led = {3'b000, heartbeat$q[26], bridge$rx_frame_error, bridge$rx_overrun, ~link$idle, link$busy};
+"
+            .to_string(),
+        )
     }
 }

@@ -434,3 +434,104 @@ fn codes_board_serves_codes_jobs_as_the_device() {
         }
     }
 }
+
+/// The Alchitry Cu board top (pins, PLL stand-in, reset sync, UART bridge, codes board) in
+/// Verilator, driven through its UART pins at the board's baud rate by a host that keeps at
+/// most two requests unanswered: its response bytes equal the device's.
+#[test]
+fn alchitry_cu_top_answers_over_its_uart_as_the_device() {
+    use sim::verilator::{Direction as Dir, VerilatedModel};
+    let b = hdl::boards::board("alchitry_cu").unwrap();
+    let cfg = b.device_config();
+    let verilog = format!(
+        "{}{}",
+        hdl::boards::top_verilog(&b, "link").unwrap(),
+        b.pll_stand_in()
+    );
+    let mut m = VerilatedModel::build(&verilog, "top", &BuildOptions::default()).unwrap();
+    m.set_clock("clk").unwrap();
+    let rx = m.port_checked("usb_rx", Dir::Input, 1).unwrap();
+    let tx = m.port_checked("usb_tx", Dir::Output, 1).unwrap();
+    let rst_n = m.port_checked("rst_n", Dir::Input, 1).unwrap();
+    let per_bit = (b.design_clock_hz() / b.baud) as usize;
+    assert_eq!(per_bit * b.baud as usize, b.design_clock_hz() as usize);
+    let mut rng = StdRng::seed_from_u64(11);
+    let w = weights(&Codebook::octave(3).unwrap());
+    let small = |rng: &mut StdRng, seq| {
+        let mut r = codes_request(rng, cfg.core.d, w, seq);
+        if let Payload::Codes(c) = &mut r.payload {
+            let (rows, n) = (c.codes.nrows().min(6), c.codes.ncols().min(40));
+            c.codes = c.codes.slice(ndarray::s![..rows, ..n]).to_owned();
+            c.vq = c.vq.slice(ndarray::s![..n, ..]).to_owned();
+        }
+        r.encode().unwrap()
+    };
+    let mut frames = vec![info(1).encode().unwrap()];
+    for seq in 2..6 {
+        frames.push(small(&mut rng, seq));
+    }
+    let mut bad = small(&mut rng, 6);
+    bad[50] ^= 0x20;
+    frames.insert(2, bad);
+    let want = Device::new(cfg.clone()).feed(&frames.concat());
+    // The line: idle high; 8N1, LSB first.
+    m.set(rst_n, 1);
+    m.set(rx, 1);
+    let mut dec = Decoder::new(Direction::Responses, 1 << 20);
+    let (mut got, mut done) = (Vec::new(), 0usize);
+    let (mut sent, mut bits): (usize, Vec<u64>) = (0, Vec::new());
+    let (mut rx_bit, mut rx_byte, mut rx_t, mut rx_on) = (0usize, 0u8, 0usize, false);
+    let mut quiet = 0usize;
+    for _cycle in 0..3_000_000 {
+        if bits.is_empty() && sent < frames.len() && sent <= done + 1 {
+            for &byte in &frames[sent] {
+                bits.extend(std::iter::repeat_n(0, per_bit));
+                for i in 0..8 {
+                    bits.extend(std::iter::repeat_n(((byte >> i) & 1) as u64, per_bit));
+                }
+                bits.extend(std::iter::repeat_n(1, per_bit));
+            }
+            bits.reverse();
+            sent += 1;
+        }
+        m.set(rx, bits.pop().unwrap_or(1));
+        m.eval();
+        let line = m.get(tx);
+        m.posedge();
+        // Receive: the start bit's falling edge, then sample each bit in its middle.
+        if !rx_on {
+            if line == 0 {
+                (rx_on, rx_t, rx_bit, rx_byte) = (true, 0, 0, 0);
+            }
+        } else {
+            rx_t += 1;
+            if rx_t == per_bit / 2 + per_bit * (rx_bit + 1) {
+                if rx_bit < 8 {
+                    rx_byte |= (line as u8) << rx_bit;
+                    rx_bit += 1;
+                } else {
+                    assert_eq!(line, 1, "stop bit of response byte {}", got.len());
+                    got.push(rx_byte);
+                    done += dec.push(&[rx_byte]).len();
+                    rx_on = false;
+                }
+            }
+        }
+        quiet = if sent == frames.len() && bits.is_empty() && !rx_on && done == want_frames(&want) {
+            quiet + 1
+        } else {
+            0
+        };
+        if quiet > 10 * per_bit {
+            break;
+        }
+    }
+    assert_eq!(got, want, "the board's UART bytes differ from the device's");
+    assert_eq!(done, frames.len());
+}
+
+fn want_frames(bytes: &[u8]) -> usize {
+    Decoder::new(Direction::Responses, 1 << 20)
+        .push(bytes)
+        .len()
+}

@@ -1,0 +1,89 @@
+//! The committed bitstreams are current: each manifest's Verilog hash equals the Verilog the
+//! sources generate now (so a stale bitstream cannot sit in the repository unnoticed), and each
+//! bitstream file's hash equals its manifest's. Rebuild with `make bitstreams`.
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn manifests() -> Vec<(PathBuf, serde_json::Value)> {
+    let mut out = Vec::new();
+    for board in hdl::boards::BOARDS {
+        let dir = root().join("bitstreams").join(board);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.to_string_lossy().ends_with(".manifest.json") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let v =
+                    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                out.push((p, v));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_board_has_its_link_bitstream() {
+    let found: Vec<(String, String)> = manifests()
+        .iter()
+        .map(|(_, m)| {
+            (
+                m["board"].as_str().unwrap().to_string(),
+                m["design"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for board in hdl::boards::BOARDS {
+        assert!(
+            found.contains(&(board.to_string(), "link".to_string())),
+            "bitstreams/{board}/link.manifest.json is missing: run `make bitstreams`"
+        );
+    }
+}
+
+#[test]
+fn bitstreams_match_the_sources_and_their_manifests() {
+    let all = manifests();
+    assert!(!all.is_empty(), "no bitstream manifests under bitstreams/");
+    for (path, m) in all {
+        let name = path.display();
+        let (board, design) = (m["board"].as_str().unwrap(), m["design"].as_str().unwrap());
+        let b = hdl::boards::board(board).unwrap_or_else(|| panic!("{name}: unknown board"));
+        let verilog = hdl::boards::top_verilog(&b, design).unwrap();
+        assert_eq!(
+            sha256_hex(verilog.as_bytes()),
+            m["verilog_sha256"].as_str().unwrap(),
+            "{name}: the sources now generate different Verilog for {board} / {design}: the \
+             bitstream is stale; rebuild it with `scripts/bitstream.sh {board} {design}`"
+        );
+        let bit = root().join(m["bitstream"].as_str().unwrap());
+        let bytes = std::fs::read(&bit).unwrap_or_else(|e| panic!("{}: {e}", bit.display()));
+        assert_eq!(
+            sha256_hex(&bytes),
+            m["bitstream_sha256"].as_str().unwrap(),
+            "{name}: the bitstream file does not match its manifest"
+        );
+        assert_eq!(
+            m["timing_met"].as_bool(),
+            Some(true),
+            "{name}: timing not met"
+        );
+        assert_eq!(m["baud"].as_u64(), Some(b.baud), "{name}: baud rate");
+        assert_eq!(m["clock_hz"].as_u64(), Some(b.clock_hz), "{name}: clock");
+    }
+}
