@@ -747,13 +747,15 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "RxFramer: the codes path is not built")]
-    fn rejects_the_codes_path() {
-        let _ = RxFramer::<32, 48>::new(&cfg(4, true, true));
+    #[should_panic(expected = "RxFramer: N_MAX must be at most 1024")]
+    fn rejects_a_large_n_max() {
+        let mut c = cfg(4, true, false);
+        c.core = CoreParams::new(4, 2048, 16, 3).unwrap();
+        let _ = RxFramer::<32, 48>::new(&c);
     }
 
     #[test]
-    #[should_panic(expected = "RxFramer: the board needs a front end")]
+    #[should_panic(expected = "RxFramer: the board needs a front end or the codes path")]
     fn needs_a_front_end() {
         let _ = RxFramer::<32, 48>::new(&cfg(4, false, false));
     }
