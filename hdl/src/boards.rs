@@ -87,9 +87,10 @@ pub const DESIGNS: [&str; 2] = ["echo", "link"];
 
 /// The board called `name` ([`BOARDS`]), or `None`.
 ///
-/// - `ulx3s`: ULX3S (v2.x/3.0.x) with an LFE5U-85F; 25 MHz oscillator, PLL to 75 MHz; FT231X at
-///   3 Mbaud, its maximum (25 clocks per bit, exact; 100 MHz would give 33.3 clocks per bit,
-///   1% off).
+/// - `ulx3s`: ULX3S (v2.x/3.0.x) with an LFE5U-85F; 25 MHz oscillator, PLL to 60 MHz; FT231X at
+///   3 Mbaud, its maximum (20 clocks per bit, exact; 75 MHz also divides exactly, but the D = 64
+///   link design is placed with margin at 60; 100 MHz would give 33.3 clocks per bit, 1% off).
+///   The link design: the whole head, D = 64, N_MAX = 512, general lanes, log codebook.
 /// - `alchitry_cu`: Alchitry Cu with an iCE40-HX8K; 100 MHz oscillator, PLL to 60 MHz; FT2232H
 ///   at 6 Mbaud (10 clocks per bit, exact; its 12 and 8 Mbaud need at least 96 and 64 MHz for 8
 ///   clocks per bit, more than an HX8K design is likely to close timing at).
@@ -102,7 +103,7 @@ pub fn board(name: &str) -> Option<Board> {
             device: "LFE5U-85F",
             package: "CABGA381",
             clock_in_hz: 25_000_000,
-            clock_hz: 75_000_000,
+            clock_hz: 60_000_000,
             uart_chip: "FTDI FT231X",
             uart_base_hz: 3_000_000,
             baud: 3_000_000,

@@ -56,7 +56,6 @@ pub struct TxFramer<const OW: usize, const ACC: usize, const RS: usize, const OB
     crc: Crc32,
     sel: LaneSelect<OW, ACC>,
     c_d: Constant<Bits<16>>,
-    c_dm1: Constant<Bits<16>>,
     c_ld: Constant<Bits<4>>,
     c_ld2: Constant<Bits<4>>,
     c_ow: Constant<Bits<16>>,
@@ -81,6 +80,8 @@ pub struct TxFramer<const OW: usize, const ACC: usize, const RS: usize, const OB
     row: DFF<Bits<16>>,
     lane: DFF<Bits<16>>,
     accsh: DFF<Bits<40>>,
+    orow: DFF<Bits<OBW>>,
+    acc_pre: DFF<Bits<40>>,
     mdata: DFF<Bits<8>>,
     mvalid: DFF<Bit>,
     mlast: DFF<Bit>,
@@ -161,7 +162,6 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize>
             crc: Default::default(),
             sel: Default::default(),
             c_d: Constant::new((d as u64).into()),
-            c_dm1: Constant::new((d as u64 - 1).into()),
             c_ld: Constant::new(ld.into()),
             c_ld2: Constant::new((ld + 2).into()),
             c_ow: Constant::new((OW as u64).into()),
@@ -186,6 +186,8 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize>
             row: Default::default(),
             lane: Default::default(),
             accsh: Default::default(),
+            orow: Default::default(),
+            acc_pre: Default::default(),
             mdata: Default::default(),
             mvalid: Default::default(),
             mlast: Default::default(),
@@ -207,7 +209,8 @@ const _: () = assert!(RSP_HEADER_LEN == 24 && ACC_BYTES == 5);
 
 // States (literals in the logic: rust-hdl's HDL conversion takes a named constant for a
 // signal): 0 idle, 1 wait for the job, 2 prepare the header, 3 header, 4 header CRC, 5 info
-// payload, 6 row load, 7 accumulators, 8 row sum, 9 frame CRC.
+// payload, 6 row address, 10 row register, 11 lane 0 register, 7 accumulators, 8 row sum,
+// 9 frame CRC.
 impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
     for TxFramer<OW, ACC, RS, OBW>
 {
@@ -215,7 +218,7 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
     fn update(&mut self) {
         dff_setup!(
             self, clock, ts, vstat, vseq, vkind, vjob, rows, shift, vlen, n, cyc, hbuf, ibuf, cnt,
-            csh, row, lane, accsh, mdata, mvalid, mlast, go_r
+            csh, row, lane, accsh, orow, acc_pre, mdata, mvalid, mlast, go_r
         );
         self.crc.clock.next = self.clock.val();
         self.crc.reset.next = self.reset.val();
@@ -256,15 +259,19 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
         } else if self.is_info.val() {
             self.plen.next = 16.into();
         }
-        self.sel.bus.next = self.ob_rdata.val().get_bits::<OW>(0);
+        // The output buffer's row is registered, then the next lane is selected into
+        // `acc_pre` (a D-way multiplexer between two registers): the block RAMs' clock-to-out
+        // and the multiplexer do not share a cycle.
+        self.sel.bus.next = self.orow.q.val().get_bits::<OW>(0);
         self.sel.idx.next = self.lane.q.val().get_bits::<8>(0);
         self.acc_sel.next = self.sel.lane.val();
         self.sext.next = bit_cast::<40, ACC>(self.acc_sel.val());
         if (bit_cast::<40, ACC>(self.acc_sel.val()) & self.c_sign.val()).any() {
             self.sext.next = bit_cast::<40, ACC>(self.acc_sel.val()) | self.c_hi.val();
         }
+        self.acc_pre.d.next = self.sext.val();
         self.rs_ext.next =
-            bit_cast::<40, RS>(self.ob_rdata.val().get_bits::<RS>(self.c_ow.val().index()));
+            bit_cast::<40, RS>(self.orow.q.val().get_bits::<RS>(self.c_ow.val().index()));
 
         if self.ts.q.val() == 0 {
             if self.vd_valid.val() {
@@ -357,13 +364,21 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
             // `ob_raddr` has held the row for this cycle: its data is there in the next.
             self.lane.d.next = 0.into();
             self.cnt.d.next = 0.into();
+            self.ts.d.next = 10.into();
+        } else if self.ts.q.val() == 10 {
+            // The row into `orow`; lane 0 into `acc_pre` in the next cycle.
+            self.orow.d.next = self.ob_rdata.val();
+            self.ts.d.next = 11.into();
+        } else if self.ts.q.val() == 11 {
             self.ts.d.next = 7.into();
         } else if self.ts.q.val() == 7 {
             if self.adv.val() {
                 if self.cnt.q.val() == 0 {
-                    self.mdata.d.next = self.sext.val().get_bits::<8>(0);
-                    self.crc.data.next = self.sext.val().get_bits::<8>(0);
-                    self.accsh.d.next = self.sext.val() >> 8;
+                    // `acc_pre` holds this lane; the next one is selected meanwhile.
+                    self.mdata.d.next = self.acc_pre.q.val().get_bits::<8>(0);
+                    self.crc.data.next = self.acc_pre.q.val().get_bits::<8>(0);
+                    self.accsh.d.next = self.acc_pre.q.val() >> 8;
+                    self.lane.d.next = self.lane.q.val() + 1;
                 } else {
                     self.mdata.d.next = self.accsh.q.val().get_bits::<8>(0);
                     self.crc.data.next = self.accsh.q.val().get_bits::<8>(0);
@@ -374,8 +389,8 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
                 self.cnt.d.next = self.cnt.q.val() + 1;
                 if self.cnt.q.val() == 4 {
                     self.cnt.d.next = 0.into();
-                    self.lane.d.next = self.lane.q.val() + 1;
-                    if self.lane.q.val() == self.c_dm1.val() {
+                    // `lane` already names the next lane: D after the last.
+                    if self.lane.q.val() == self.c_d.val() {
                         self.ts.d.next = 8.into();
                     }
                 }
