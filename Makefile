@@ -46,13 +46,13 @@ synth:
 
 ## bitstreams: every board's bitstreams with the pinned open tools: the link design (the accelerator
 ## behind the board's UART) and the UART echo bring-up design, into bitstreams/<board>/<design>.bit|.bin
-## with a .manifest.json (resources, Fmax, tool versions, hashes). Fails if timing is not met. Not part
-## of `test` (~25 min, mostly the ULX3S link design's place and route).
-BOARD_DESIGNS ?= link echo
+## with a .manifest.json (resources, Fmax, tool versions, hashes). Fails if timing is not met: the
+## ULX3S link design (the D = 64 head, last, ~30 min) does not meet its 60 MHz yet. Not part of `test`.
 bitstreams:
-	for d in $(BOARD_DESIGNS); do \
-	  scripts/bitstream.sh ulx3s $$d && scripts/bitstream.sh alchitry_cu $$d || exit 1; \
-	done
+	scripts/bitstream.sh alchitry_cu link
+	scripts/bitstream.sh alchitry_cu echo
+	scripts/bitstream.sh ulx3s echo
+	scripts/bitstream.sh ulx3s link
 
 clean:
 	$(CARGO) clean

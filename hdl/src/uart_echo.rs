@@ -4,7 +4,7 @@ use crate::boards::{Board, BoardDesign, DesignIo};
 use crate::uart_bridge::UartBridge;
 use rust_hdl::prelude::*;
 
-/// Bits of the LED pulse stretchers: an event lights its LED for 2^20 cycles (14 ms at 75 MHz).
+/// Bits of the LED pulse stretchers: an event lights its LED for 2^20 cycles (17 ms at 60 MHz).
 const BLINK_BITS: usize = 20;
 
 /// A [`UartBridge`] with its received-byte stream looped back to its transmitter: the host
@@ -14,7 +14,7 @@ const BLINK_BITS: usize = 20;
 ///
 /// LEDs: 0 a byte was received (stretched), 1 the transmitter is sending (stretched), 2 receive
 /// overrun (sticky), 3 frame error (sticky), 4 heartbeat (bit 26 of a free-running counter: a
-/// 1.8 s period at 75 MHz), 7:5 off.
+/// 2.2 s period at 60 MHz), 7:5 off.
 ///
 /// Inputs: `clock`; `reset` (synchronous, active high); `rx` (UART line in).
 /// Outputs: `tx` (UART line out); `led` (8 bits).
@@ -160,8 +160,9 @@ mod tests {
     #[test]
     fn echo_on_both_board_tops_in_the_native_simulator() {
         let msg: Vec<u8> = (0..24u32).map(|i| (i * 73 + 11) as u8).collect();
-        // ULX3S: 75 MHz, 3 Mbaud: 25 cycles per bit.
+        // ULX3S: the design clock over 3 Mbaud cycles per bit (20 at 60 MHz).
         let b = board("ulx3s").unwrap();
+        let per_bit = (b.design_clock_hz() / b.baud) as f64;
         let mut top = Ulx3sTop::<UartEcho>::new(&b);
         top.connect_all();
         let (got, leds) = echo_through(
@@ -172,7 +173,7 @@ mod tests {
                 u.btn.next = 1.into();
                 (u.ftdi_rxd.val(), u.led.val().to_u64())
             },
-            25.0,
+            per_bit,
             &msg,
         );
         assert_eq!(got, msg);
@@ -291,9 +292,9 @@ mod tests {
 
     #[test]
     fn ulx3s_top_verilog_matches_rust_hdl_in_verilator() {
-        // 25 cycles per bit.
         let b = board("ulx3s").unwrap();
-        let (stim, msg) = board_stimulus(25.0);
+        let per_bit = (b.design_clock_hz() / b.baud) as f64;
+        let (stim, msg) = board_stimulus(per_bit);
         let mut top = Ulx3sTop::<UartEcho>::new(&b);
         top.connect_all();
         let want = run_native(
@@ -312,7 +313,7 @@ mod tests {
             },
             &stim,
         );
-        check_echo(&want, 25.0, &msg);
+        check_echo(&want, per_bit, &msg);
         let verilog = format!("{}{}", top_verilog(&b, "echo").unwrap(), b.pll_stand_in());
         let got = replay(
             "echo_ulx3s",
