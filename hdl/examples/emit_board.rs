@@ -2,12 +2,18 @@
 //! constraints file), for synthesis, to stdout or a file; or, with `--info`, the board's
 //! description as JSON (what `scripts/bitstream.sh` needs: device, tools, clocks, baud rate).
 //!
-//! `cargo run --release -p hdl --example emit_board -- --board ulx3s|alchitry_cu [--design echo|link] [--variant general|octave|dense] [--out FILE] [--info]`
+//! `cargo run --release -p hdl --example emit_board -- --board ulx3s|alchitry_cu|xem7010 [--design echo|link] [--variant general|octave|dense] [--out FILE] [--info]`
+//!
+//! The XEM7010 carries the link design only (behind FrontPanel pipes; the default there); its
+//! `--info` names the FrontPanel endpoints instead of a UART and nextpnr.
 //!
 //! `--variant` overrides the board's AttnV variant in the link design (for resource tables;
 //! the committed bitstreams use each board's own).
 
-use hdl::boards::{board, top_verilog, Family, BOARDS, DESIGNS};
+use hdl::boards::{board, top_verilog, Board, Family, HostLink, BOARDS, DESIGNS};
+use hdl::frontpanel_link::{
+    EP_PIPE_IN, EP_PIPE_OUT, EP_RESET, EP_STATUS, EP_WORDS_FREE, EP_WORDS_READY,
+};
 
 fn main() {
     if let Err(e) = run() {
@@ -16,15 +22,39 @@ fn main() {
     }
 }
 
+fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::Ecp5 => "ecp5",
+        Family::Ice40 => "ice40",
+        Family::Xilinx7 => "xc7",
+    }
+}
+
+fn synth_command(f: Family) -> &'static str {
+    match f {
+        Family::Ecp5 => "synth_ecp5",
+        Family::Ice40 => "synth_ice40",
+        Family::Xilinx7 => "synth_xilinx -family xc7",
+    }
+}
+
+/// `Err` if `design` cannot go on `b` (the message of [`top_verilog`]), without generating it.
+fn top_verilog_check(b: &Board, design: &str) -> Result<(), String> {
+    if design == "echo" && b.uart().is_none() {
+        return top_verilog(b, design).map(|_| ());
+    }
+    Ok(())
+}
+
 fn run() -> Result<(), String> {
-    let (mut name, mut design, mut out, mut info) = (None, "echo".to_string(), None, false);
+    let (mut name, mut design, mut out, mut info) = (None, None, None, false);
     let mut variant = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--board" => name = Some(val()?),
-            "--design" => design = val()?,
+            "--design" => design = Some(val()?),
             "--out" => out = Some(val()?),
             "--info" => info = true,
             "--variant" => {
@@ -47,6 +77,9 @@ fn run() -> Result<(), String> {
         "unknown board `{name}`; known: {}",
         BOARDS.join(", ")
     ))?;
+    // The default design: the echo on a UART board, the link design on a FrontPanel board.
+    let design =
+        design.unwrap_or_else(|| if b.uart().is_some() { "echo" } else { "link" }.to_string());
     if let Some(v) = variant {
         b.variant = v;
     }
@@ -57,52 +90,69 @@ fn run() -> Result<(), String> {
         ));
     }
     let text = if info {
-        let (family, synth, nextpnr, pack, ext, constraints_opt) = match b.family {
-            Family::Ecp5 => (
-                "ecp5",
-                "synth_ecp5",
-                "nextpnr-ecp5",
-                "ecppack",
-                "bit",
-                "--lpf",
-            ),
-            Family::Ice40 => (
-                "ice40",
-                "synth_ice40",
-                "nextpnr-ice40",
-                "icepack",
-                "bin",
-                "--pcf",
-            ),
-        };
+        // A board the design cannot go on is an error here too.
+        top_verilog_check(&b, &design)?;
         let list = |v: &[&str]| {
             v.iter()
                 .map(|s| format!("\"{s}\""))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        format!(
-            "{{\"board\": \"{}\", \"design\": \"{design}\", \"family\": \"{family}\", \"device\": \"{}\", \
-             \"package\": \"{}\", \"top\": \"top\", \"synth\": \"{synth}\", \"nextpnr\": \"{nextpnr}\", \
-             \"nextpnr_args\": [{}], \"constraints_option\": \"{constraints_opt}\", \
-             \"constraints\": \"{}\", \"pack\": \"{pack}\", \"bitstream_ext\": \"{ext}\", \
-             \"clock_in_hz\": {}, \"clock_hz\": {}, \"baud\": {}, \"uart_chip\": \"{}\", \
-             \"rx_fifo_depth\": {}, \"d\": {}, \"n_max\": {}, \"variant\": \"{:?}\", \"front_end\": {}}}\n",
+        let common = format!(
+            "\"board\": \"{}\", \"design\": \"{design}\", \"family\": \"{}\", \"device\": \"{}\", \
+             \"package\": \"{}\", \"top\": \"top\", \"synth\": \"{}\"",
             b.name,
+            family_name(b.family),
             b.device,
             b.package,
-            list(b.nextpnr_args),
-            b.constraints,
-            b.clock_in_hz,
-            b.design_clock_hz(),
-            b.baud,
-            b.uart_chip,
-            b.rx_fifo_depth,
-            b.d,
-            b.n_max,
-            b.variant,
-            b.front_end,
-        )
+            synth_command(b.family),
+        );
+        let design_fields = format!(
+            "\"d\": {}, \"n_max\": {}, \"variant\": \"{:?}\", \"front_end\": {}",
+            b.d, b.n_max, b.variant, b.front_end,
+        );
+        match &b.host {
+            HostLink::Uart(u) => {
+                let (nextpnr, pack, ext, constraints_opt) = match b.family {
+                    Family::Ecp5 => ("nextpnr-ecp5", "ecppack", "bit", "--lpf"),
+                    Family::Ice40 => ("nextpnr-ice40", "icepack", "bin", "--pcf"),
+                    Family::Xilinx7 => return Err(format!("{}: a UART board on a Xilinx part is not described", b.name)),
+                };
+                format!(
+                    "{{{common}, \"nextpnr\": \"{nextpnr}\", \
+                     \"nextpnr_args\": [{}], \"constraints_option\": \"{constraints_opt}\", \
+                     \"constraints\": \"{}\", \"pack\": \"{pack}\", \"bitstream_ext\": \"{ext}\", \
+                     \"clock_in_hz\": {}, \"clock_hz\": {}, \"baud\": {}, \"uart_chip\": \"{}\", \
+                     \"rx_fifo_depth\": {}, {design_fields}}}\n",
+                    list(b.nextpnr_args),
+                    b.constraints,
+                    b.clock_in_hz,
+                    b.design_clock_hz(),
+                    u.baud,
+                    u.chip,
+                    u.rx_fifo_depth,
+                )
+            }
+            HostLink::FrontPanel(f) => format!(
+                "{{{common}, \"nextpnr\": null, \"nextpnr_args\": [], \
+                 \"constraints\": \"{}\", \"bitstream\": \"Vivado only (hdl feature xem7010)\", \
+                 \"clock_in_hz\": {}, \"clock_hz\": {}, \"host\": \"frontpanel\", \"usb\": \"{}\", \
+                 \"fifo_words\": {}, \"endpoints\": {{\"reset_wire_in\": {}, \"words_free_wire_out\": {}, \
+                 \"words_ready_wire_out\": {}, \"status_wire_out\": {}, \"pipe_in\": {}, \"pipe_out\": {}}}, \
+                 {design_fields}}}\n",
+                b.constraints,
+                b.clock_in_hz,
+                b.design_clock_hz(),
+                f.bus,
+                f.fifo_words,
+                EP_RESET,
+                EP_WORDS_FREE,
+                EP_WORDS_READY,
+                EP_STATUS,
+                EP_PIPE_IN,
+                EP_PIPE_OUT,
+            ),
+        }
     } else {
         top_verilog(&b, &design)?
     };

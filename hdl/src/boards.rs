@@ -1,17 +1,22 @@
-//! The boards: pins, clocks, UART rate and toolchain of each, and the board-top Verilog of a
-//! design on a board.
+//! The boards: pins, clocks, host link (UART or FrontPanel) and toolchain of each, and the
+//! board-top Verilog of a design on a board.
 //!
-//! A board top is a board shell ([`crate::ulx3s_top::Ulx3sTop`],
+//! A UART board's top is a board shell ([`crate::ulx3s_top::Ulx3sTop`],
 //! [`crate::alchitry_cu_top::AlchitryCuTop`]: the board's pins, its PLL and the reset
 //! synchronizer) around a design implementing [`BoardDesign`] (ports `clock`, `reset`, `rx`,
-//! `tx`, `led`), so any design goes on any board: [`top_verilog`] joins them by name.
+//! `tx`, `led`), so any such design goes on any UART board: [`top_verilog`] joins them by name.
+//! The XEM7010's top ([`crate::xem7010_top::Xem7010Top`]: Opal Kelly's FrontPanel host
+//! interface and endpoints) carries the link design behind its pipes
+//! ([`crate::frontpanel_link::FrontPanelLink`]).
 
 use crate::alchitry_cu_top::AlchitryCuTop;
 use crate::ecp5_pll::{Ecp5Pll, EHXPLLL_STAND_IN};
 use crate::ice40_pll::{Ice40Pll, SB_PLL40_CORE_STAND_IN};
 use crate::uart_echo::UartEcho;
+use crate::uart_link::{LinkDesign, UartLink};
 use crate::uart_rx::{baud_error, MAX_BAUD_ERROR, MAX_CLOCKS_PER_BIT, MIN_CLOCKS_PER_BIT};
 use crate::ulx3s_top::Ulx3sTop;
+use crate::xem7010_top::Xem7010Top;
 use model::frontend::FrontEndParams;
 use model::link::DeviceConfig;
 use model::{Codebook, CoreParams, Variant};
@@ -24,6 +29,10 @@ pub enum Family {
     Ecp5,
     /// Lattice iCE40 (SB_PLL40_CORE; yosys `synth_ice40`, nextpnr-ice40, icepack).
     Ice40,
+    /// Xilinx 7-series (no PLL: the design runs on the host interface's clock; yosys
+    /// `synth_xilinx -family xc7` for a resource estimate, `scripts/xc7_estimate.sh`; bitstreams
+    /// only with Vivado, behind hdl's `xem7010` feature: no open place and route here).
+    Xilinx7,
 }
 
 /// Which board shell carries the design (the pin names differ from board to board).
@@ -34,6 +43,42 @@ pub enum Shell {
     Ulx3s,
     /// [`AlchitryCuTop`]: `clk`, `rst_n`, `usb_rx` (in), `usb_tx` (out), `led[7:0]`.
     AlchitryCu,
+    /// [`Xem7010Top`]: `hi_in[7:0]`, `hi_out[1:0]`, `hi_inout[15:0]`, `hi_aa`, `hi_muxsel`,
+    /// `led[7:0]`.
+    Xem7010,
+}
+
+/// How the host reaches a board.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HostLink {
+    /// A USB UART: the designs are [`BoardDesign`]s (`rx`, `tx`).
+    Uart(UartSpec),
+    /// Opal Kelly FrontPanel: the link design behind pipes
+    /// ([`crate::frontpanel_link::FrontPanelLink`]).
+    FrontPanel(FrontPanelSpec),
+}
+
+/// A board's USB UART.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UartSpec {
+    /// The USB UART chip.
+    pub chip: &'static str,
+    /// The FTDI chip's baud-rate base: it makes `base / d` for d = 1, 1.5 and n + k/8 (n >= 2,
+    /// k = 0..7); the base is also its highest rate.
+    pub base_hz: u64,
+    /// The UART rate, baud: [`best_baud`] of the design clock and the chip.
+    pub baud: u64,
+    /// Receive FIFO RAM bytes (one block RAM).
+    pub rx_fifo_depth: usize,
+}
+
+/// A board's FrontPanel host interface (endpoints: `crate::frontpanel_link::EP_*`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrontPanelSpec {
+    /// The USB bus and bridge chip.
+    pub bus: &'static str,
+    /// Words (16 bits) in each of the pipe FIFOs ([`crate::pipe_bridge::PipeBridge`]).
+    pub fifo_words: usize,
 }
 
 /// A board: everything the board tops and the bitstream flow (`scripts/bitstream.sh`) need.
@@ -49,22 +94,17 @@ pub struct Board {
     pub device: &'static str,
     /// Its package.
     pub package: &'static str,
-    /// The board oscillator, Hz.
+    /// The board oscillator (on the XEM7010: the host interface's clock, `hi_in[0]`), Hz.
     pub clock_in_hz: u64,
-    /// The design clock the PLL is asked for, Hz ([`Board::design_clock_hz`] is what it gives).
+    /// The design clock the PLL is asked for, Hz ([`Board::design_clock_hz`] is what it gives;
+    /// without a PLL, the input clock).
     pub clock_hz: u64,
-    /// The USB UART chip.
-    pub uart_chip: &'static str,
-    /// The FTDI chip's baud-rate base: it makes `base / d` for d = 1, 1.5 and n + k/8 (n >= 2,
-    /// k = 0..7); the base is also its highest rate.
-    pub uart_base_hz: u64,
-    /// The UART rate, baud: [`best_baud`] of the design clock and the chip.
-    pub baud: u64,
-    /// Receive FIFO RAM bytes (one block RAM).
-    pub rx_fifo_depth: usize,
+    /// How the host reaches the board.
+    pub host: HostLink,
     /// The constraints file, relative to the repository root.
     pub constraints: &'static str,
-    /// nextpnr's device and package options (the constraints option is added by the flow).
+    /// nextpnr's device, package and router options (the constraints option is added by the flow);
+    /// empty where there is no open place and route (Xilinx 7-series).
     pub nextpnr_args: &'static [&'static str],
     /// The link design's head dimension D.
     pub d: usize,
@@ -80,20 +120,27 @@ pub struct Board {
 }
 
 /// The board names [`board`] knows.
-pub const BOARDS: [&str; 2] = ["ulx3s", "alchitry_cu"];
+pub const BOARDS: [&str; 3] = ["ulx3s", "alchitry_cu", "xem7010"];
 
 /// The design names [`top_verilog`] knows.
 pub const DESIGNS: [&str; 2] = ["echo", "link"];
 
 /// The board called `name` ([`BOARDS`]), or `None`.
 ///
-/// - `ulx3s`: ULX3S (v2.x/3.0.x) with an LFE5U-85F; 25 MHz oscillator, PLL to 60 MHz; FT231X at
-///   3 Mbaud, its maximum (20 clocks per bit, exact; 75 MHz also divides exactly, but the D = 64
-///   link design is placed with margin at 60; 100 MHz would give 33.3 clocks per bit, 1% off).
+/// - `ulx3s`: ULX3S (v2.x/3.0.x) with an LFE5U-85F; 25 MHz oscillator, PLL to 45 MHz; FT231X at
+///   3 Mbaud, its maximum (15 clocks per bit, exact). The D = 64 link design does not route at
+///   60 MHz (20 clocks per bit), the next clock with a whole number of clocks per bit
+///   (docs/results.md §6); the link is the bottleneck by three orders of magnitude either way.
 ///   The link design: the whole head, D = 64, N_MAX = 512, general lanes, log codebook.
 /// - `alchitry_cu`: Alchitry Cu with an iCE40-HX8K; 100 MHz oscillator, PLL to 60 MHz; FT2232H
 ///   at 6 Mbaud (10 clocks per bit, exact; its 12 and 8 Mbaud need at least 96 and 64 MHz for 8
 ///   clocks per bit, more than an HX8K design is likely to close timing at).
+/// - `xem7010`: Opal Kelly XEM7010 with an XC7A50T-1FGG484; FrontPanel over USB 2.0 (Cypress
+///   FX2): the design runs on `ti_clk`, 48 MHz, no PLL; pipe FIFOs of 4096 words each way.
+///   The link design: the whole head, D = 64, N_MAX = 512, octave lanes (shift-only, octave
+///   codebook): the general lanes at D = 64 need ~133 multipliers, more than the part's 120
+///   DSP48E1s. Resource estimate with yosys (`scripts/xc7_estimate.sh`); bitstream with Vivado
+///   (hdl's `xem7010` feature).
 pub fn board(name: &str) -> Option<Board> {
     match name {
         "ulx3s" => Some(Board {
@@ -103,13 +150,16 @@ pub fn board(name: &str) -> Option<Board> {
             device: "LFE5U-85F",
             package: "CABGA381",
             clock_in_hz: 25_000_000,
-            clock_hz: 60_000_000,
-            uart_chip: "FTDI FT231X",
-            uart_base_hz: 3_000_000,
-            baud: 3_000_000,
-            rx_fifo_depth: 2048,
+            clock_hz: 45_000_000,
+            host: HostLink::Uart(UartSpec {
+                chip: "FTDI FT231X",
+                base_hz: 3_000_000,
+                baud: 3_000_000,
+                rx_fifo_depth: 2048,
+            }),
             constraints: "constraints/ulx3s_v20.lpf",
-            nextpnr_args: &["--85k", "--package", "CABGA381"],
+            // router2: nextpnr's default router1 needs about an hour for the D = 64 link design.
+            nextpnr_args: &["--85k", "--package", "CABGA381", "--router", "router2"],
             d: 64,
             n_max: 512,
             variant: Variant::General,
@@ -123,10 +173,12 @@ pub fn board(name: &str) -> Option<Board> {
             package: "CB132",
             clock_in_hz: 100_000_000,
             clock_hz: 60_000_000,
-            uart_chip: "FTDI FT2232H",
-            uart_base_hz: 12_000_000,
-            baud: 6_000_000,
-            rx_fifo_depth: 512,
+            host: HostLink::Uart(UartSpec {
+                chip: "FTDI FT2232H",
+                base_hz: 12_000_000,
+                baud: 6_000_000,
+                rx_fifo_depth: 512,
+            }),
             constraints: "constraints/alchitry_cu.pcf",
             nextpnr_args: &["--hx8k", "--package", "cb132"],
             d: 8,
@@ -134,11 +186,46 @@ pub fn board(name: &str) -> Option<Board> {
             variant: Variant::Octave,
             front_end: false,
         }),
+        "xem7010" => Some(Board {
+            name: "xem7010",
+            shell: Shell::Xem7010,
+            family: Family::Xilinx7,
+            device: "XC7A50T-1",
+            package: "FGG484",
+            clock_in_hz: 48_000_000,
+            clock_hz: 48_000_000,
+            host: HostLink::FrontPanel(FrontPanelSpec {
+                bus: "USB 2.0 (Cypress FX2), Opal Kelly FrontPanel",
+                fifo_words: 4096,
+            }),
+            constraints: "constraints/xem7010.xdc",
+            nextpnr_args: &[],
+            d: 64,
+            n_max: 512,
+            variant: Variant::Octave,
+            front_end: true,
+        }),
         _ => None,
     }
 }
 
 impl Board {
+    /// The board's USB UART, if the host reaches it through one.
+    pub fn uart(&self) -> Option<&UartSpec> {
+        match &self.host {
+            HostLink::Uart(u) => Some(u),
+            HostLink::FrontPanel(_) => None,
+        }
+    }
+
+    /// The board's FrontPanel host interface, if it has one.
+    pub fn frontpanel(&self) -> Option<&FrontPanelSpec> {
+        match &self.host {
+            HostLink::FrontPanel(f) => Some(f),
+            HostLink::Uart(_) => None,
+        }
+    }
+
     /// The link design's configuration on this board (`model::link::Device` answers as it).
     pub fn device_config(&self) -> DeviceConfig {
         let cb = match self.variant {
@@ -163,22 +250,26 @@ impl Board {
         }
     }
 
-    /// The design clock the board's PLL makes from `clock_in_hz` for `clock_hz`, Hz (rounded).
-    /// Panics if the PLL cannot make it (see [`Ecp5Pll::new`], [`Ice40Pll::new`]).
+    /// The design clock the board's PLL makes from `clock_in_hz` for `clock_hz`, Hz (rounded);
+    /// on a Xilinx 7-series board (no PLL) `clock_in_hz`. Panics if the PLL cannot make it
+    /// (see [`Ecp5Pll::new`], [`Ice40Pll::new`]).
     pub fn design_clock_hz(&self) -> u64 {
         let hz = match self.family {
             Family::Ecp5 => Ecp5Pll::new(self.clock_in_hz, self.clock_hz).achieved_hz(),
             Family::Ice40 => Ice40Pll::new(self.clock_in_hz, self.clock_hz).achieved_hz(),
+            Family::Xilinx7 => self.clock_in_hz as f64,
         };
         hz.round() as u64
     }
 
     /// The Verilator stand-in of the board's PLL primitive, to append to a board top's Verilog
-    /// for lint or simulation (never for synthesis).
+    /// for lint or simulation (never for synthesis); empty on a Xilinx 7-series board (no PLL;
+    /// its top declares FrontPanel's modules itself, [`crate::xem7010_top::OK_BLACKBOXES`]).
     pub fn pll_stand_in(&self) -> &'static str {
         match self.family {
             Family::Ecp5 => EHXPLLL_STAND_IN,
             Family::Ice40 => SB_PLL40_CORE_STAND_IN,
+            Family::Xilinx7 => "",
         }
     }
 }
@@ -232,9 +323,14 @@ pub trait BoardDesign: Block {
 }
 
 /// The Verilog (module `top`, ports named as the board's constraints) of `design` on `board`,
-/// for synthesis (no PLL stand-in). `Err` names the known designs if `design` is not one.
+/// for synthesis (no PLL stand-in). `Err` names the known designs if `design` is not one, and
+/// says so if the board cannot carry it (the echo design needs a UART).
 pub fn top_verilog(board: &Board, design: &str) -> Result<String, String> {
     match design {
+        "echo" if board.uart().is_none() => Err(format!(
+            "{}: the echo design needs a UART, and this board has FrontPanel pipes (design: link)",
+            board.name
+        )),
         "echo" => Ok(board_top_verilog::<UartEcho>(board)),
         "link" => link_top_verilog(board),
         _ => Err(format!(
@@ -244,50 +340,45 @@ pub fn top_verilog(board: &Board, design: &str) -> Result<String, String> {
     }
 }
 
-/// The link design ([`crate::uart_link::UartLink`] around [`crate::link_top::LinkTop`] or
-/// [`crate::link_core::LinkCore`]) on `board`, for its (D, N_MAX).
-fn link_top_verilog(board: &Board) -> Result<String, String> {
-    use crate::link_core::LinkCore;
-    use crate::link_top::LinkTop;
-    use crate::uart_link::UartLink;
-    macro_rules! head {
-        ($( ($d:literal, $a:literal, $lg:literal, $sumb:literal) ),* $(,)?) => {
-            match (board.d, board.n_max.trailing_zeros()) {
-                $( ($d, $a) => Ok(board_top_verilog::<UartLink<LinkTop<
-                    { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 }, { $lg + 16 }, $sumb,
-                    { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }
-                >>>(board)), )*
-                _ => Err(format!(
-                    "{}: no head board design for D = {}, N_MAX = {}",
-                    board.name, board.d, board.n_max
-                )),
-            }
-        };
-    }
-    macro_rules! codes {
-        ($( ($d:literal, $a:literal) ),* $(,)?) => {
-            match (board.d, board.n_max.trailing_zeros()) {
-                $( ($d, $a) => Ok(board_top_verilog::<UartLink<LinkCore<
-                    { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 },
-                    { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }, { 2 * $a - 4 }
-                >>>(board)), )*
-                _ => Err(format!(
-                    "{}: no codes board design for D = {}, N_MAX = {}",
-                    board.name, board.d, board.n_max
-                )),
-            }
-        };
-    }
-    if board.front_end {
-        head!((64, 9, 6, 25), (32, 9, 5, 25), (8, 6, 3, 22), (4, 6, 2, 22))
-    } else {
-        codes!((16, 6), (8, 6), (4, 6))
+/// The link design `L` on `board`: in a UART board's shell behind a
+/// [`crate::uart_link::UartLink`], or in the XEM7010's behind a
+/// [`crate::frontpanel_link::FrontPanelLink`].
+fn link_on_board<L: LinkDesign>(board: &Board) -> String {
+    match board.host {
+        HostLink::Uart(_) => board_top_verilog::<UartLink<L>>(board),
+        HostLink::FrontPanel(_) => {
+            let mut top = Xem7010Top::<L>::new(board);
+            top.connect_all();
+            generate_verilog(&top)
+        }
     }
 }
 
-/// The Verilog of design `D` in `board`'s shell (module `top`).
+/// [`link_on_board`] as a [`crate::LinkDesignVisitor`].
+struct OnBoard<'a>(&'a Board);
+
+impl crate::LinkDesignVisitor for OnBoard<'_> {
+    type Output = String;
+    fn visit<L: LinkDesign>(self, _cfg: &DeviceConfig) -> String {
+        link_on_board::<L>(self.0)
+    }
+}
+
+/// The link design ([`crate::link_top::LinkTop`] or [`crate::link_core::LinkCore`]) compiled
+/// for `board`'s configuration, behind the board's host link ([`link_on_board`]).
+fn link_top_verilog(board: &Board) -> Result<String, String> {
+    crate::with_link_design(&board.device_config(), OnBoard(board))
+        .map_err(|e| format!("{}: {e}", board.name))
+}
+
+/// The Verilog of design `D` in `board`'s shell (module `top`). Panics if `board` has no UART
+/// shell (the XEM7010 carries the link design only: [`top_verilog`]).
 pub fn board_top_verilog<D: BoardDesign>(board: &Board) -> String {
     match board.shell {
+        Shell::Xem7010 => panic!(
+            "board_top_verilog: {} has no UART board shell; its top carries the link design behind FrontPanel pipes (top_verilog(board, \"link\"))",
+            board.name
+        ),
         Shell::Ulx3s => {
             let mut top = Ulx3sTop::<D>::new(board);
             top.connect_all();
@@ -315,21 +406,39 @@ mod tests {
                 clk, b.clock_hz,
                 "{name}: the PLL makes the requested clock exactly"
             );
-            assert_eq!(
-                best_baud(clk, b.uart_base_hz),
-                Some(b.baud),
-                "{name}: the baud rate is the highest that fits"
-            );
-            assert_eq!(baud_error(clk, b.baud), 0.0, "{name}: exact");
-            assert!(b.rx_fifo_depth.is_power_of_two());
+            match &b.host {
+                HostLink::Uart(u) => {
+                    assert_eq!(
+                        best_baud(clk, u.base_hz),
+                        Some(u.baud),
+                        "{name}: the baud rate is the highest that fits"
+                    );
+                    assert_eq!(baud_error(clk, u.baud), 0.0, "{name}: exact");
+                    assert!(u.rx_fifo_depth.is_power_of_two());
+                    assert!(b.family != Family::Xilinx7 && !b.nextpnr_args.is_empty());
+                }
+                HostLink::FrontPanel(f) => {
+                    assert!(crate::pipe_bridge::PIPE_FIFO_WORDS.contains(&f.fifo_words));
+                    assert!(f.fifo_words.is_power_of_two());
+                    assert_eq!((b.family, b.shell), (Family::Xilinx7, Shell::Xem7010));
+                    assert!(b.nextpnr_args.is_empty(), "{name}: no open place and route");
+                }
+            }
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("..")
                 .join(b.constraints);
             assert!(path.exists(), "{}", path.display());
         }
         assert!(board("de10").is_none());
-        assert_eq!(board("ulx3s").unwrap().baud, 3_000_000);
-        assert_eq!(board("alchitry_cu").unwrap().baud, 6_000_000);
+        assert_eq!(board("ulx3s").unwrap().uart().unwrap().baud, 3_000_000);
+        assert_eq!(
+            board("alchitry_cu").unwrap().uart().unwrap().baud,
+            6_000_000
+        );
+        let x = board("xem7010").unwrap();
+        assert_eq!((x.design_clock_hz(), x.d, x.n_max), (48_000_000, 64, 512));
+        assert_eq!((x.variant, x.front_end), (Variant::Octave, true));
+        assert!(x.uart().is_none() && x.pll_stand_in().is_empty());
     }
 
     #[test]
@@ -352,5 +461,16 @@ mod tests {
     fn unknown_design_is_an_error() {
         let e = top_verilog(&board("ulx3s").unwrap(), "blinky").unwrap_err();
         assert_eq!(e, "unknown design `blinky`; known: echo, link");
+        let e = top_verilog(&board("xem7010").unwrap(), "echo").unwrap_err();
+        assert_eq!(
+            e,
+            "xem7010: the echo design needs a UART, and this board has FrontPanel pipes (design: link)"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "board_top_verilog: xem7010 has no UART board shell")]
+    fn a_uart_design_on_the_xem7010_is_rejected() {
+        board_top_verilog::<UartEcho>(&board("xem7010").unwrap());
     }
 }

@@ -23,6 +23,13 @@
 //! [`boards::BoardDesign`], such as the bring-up design [`uart_echo::UartEcho`].
 //! [`boards`] describes the boards and generates a board top's Verilog
 //! (`scripts/bitstream.sh` builds the bitstreams).
+//!
+//! FrontPanel (the Opal Kelly XEM7010): [`pipe_bridge::PipeBridge`] turns pipe words into byte
+//! streams, [`frontpanel_link::FrontPanelLink`] puts it in front of a link design, and
+//! [`xem7010_top::Xem7010Top`] adds Opal Kelly's host interface and endpoints (black boxes);
+//! [`frontpanel_link_verilog`] generates the endpoint-level design that `sim` simulates. The
+//! `xem7010` feature adds `xem7010_ok`: the same design built with rust-hdl's XEM7010 board
+//! support, for Vivado (needs Opal Kelly's FrontPanel SDK and Vivado).
 
 pub mod alchitry_cu_top;
 pub mod attn_head;
@@ -40,9 +47,9 @@ pub mod dot_product;
 pub mod ecp5_pll;
 pub mod exp2_neg;
 pub mod front_end;
+pub mod frontpanel_link;
 pub mod ice40_pll;
 pub mod lane;
-pub mod lane_select;
 pub mod link_core;
 pub mod link_top;
 pub mod lint;
@@ -50,6 +57,7 @@ pub mod log2_sum;
 pub mod mul16x8;
 pub mod onehot_select;
 mod pipe;
+pub mod pipe_bridge;
 pub mod reset_sync;
 pub mod row_sum;
 pub mod rx_framer;
@@ -63,6 +71,9 @@ pub mod uart_rx;
 pub mod uart_tx;
 pub mod ulx3s_top;
 pub mod weight_table;
+#[cfg(feature = "xem7010")]
+pub mod xem7010_ok;
+pub mod xem7010_top;
 
 #[cfg(test)]
 mod head_native;
@@ -209,117 +220,187 @@ pub fn head_verilog(
     )
 }
 
-fn link_verilog_of<
-    const KW: usize,
-    const OW: usize,
-    const A: usize,
-    const ACC: usize,
-    const RS: usize,
-    const SB: usize,
-    const SUMB: usize,
-    const QW: usize,
-    const OBW: usize,
->(
+/// What to make of the link design type compiled for a configuration: the visitor that
+/// [`with_link_design`] calls with that type.
+pub trait LinkDesignVisitor {
+    /// What [`LinkDesignVisitor::visit`] makes.
+    type Output;
+    /// Makes it from `L`, the design compiled for `cfg`.
+    fn visit<L: uart_link::LinkDesign>(self, cfg: &model::link::DeviceConfig) -> Self::Output;
+}
+
+/// Calls `v` with the link design compiled for `cfg`: [`link_top::LinkTop`] for a design with
+/// the front end ((D, N_MAX) in [`HEAD_SUPPORTED`]), [`link_core::LinkCore`] for the codes
+/// path ((D, N_MAX) in [`CODES_BOARD_SUPPORTED`]). The one table of the compiled link designs'
+/// const parameters. Errors name what is not compiled.
+pub fn with_link_design<V: LinkDesignVisitor>(
     cfg: &model::link::DeviceConfig,
-) -> String {
-    let mut uut = link_top::LinkTop::<KW, OW, A, ACC, RS, SB, SUMB, QW, OBW>::new(cfg);
-    uut.connect_all();
-    // As in `head_verilog_of`: loops at block granularity only.
-    format!(
-        "// Block-level wiring loops only (see head_verilog).\n/* verilator lint_off UNOPTFLAT */\n{}",
-        generate_verilog(&uut)
-    )
-}
-
-/// Calls `link_verilog_of::<..>` for the compiled configuration matching `$c`.
-macro_rules! link_dispatch {
-    ($c:expr; $( ($d:literal, $a:literal, $lg:literal, $sumb:literal) ),* $(,)?) => {
-        match ($c.core.d, $c.core.addr_bits()) {
-            $( ($d, $a) => link_verilog_of::<
-                { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 }, { $lg + 16 }, $sumb,
-                { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }
-            >($c), )*
-            _ => panic!(
-                "link: no compiled configuration for D = {} and N_MAX = {} (supported (D, N_MAX): {:?})",
-                $c.core.d, $c.core.n_max, HEAD_SUPPORTED
-            ),
-        }
-    };
-}
-
-/// The Verilog of a top-level [`link_top::LinkTop`] (module `top`): the board's design behind
-/// its byte streams, built as `cfg` (a front end, no codes path; (D, N_MAX) in
-/// [`HEAD_SUPPORTED`]). Panics otherwise, with a message naming what is wrong.
-pub fn link_verilog(cfg: &model::link::DeviceConfig) -> String {
+    v: V,
+) -> Result<V::Output, String> {
     let p = &cfg.core;
-    assert_eq!(
-        p.codes_per_cycle, 16,
-        "link: W (codes per cycle) must be 16"
-    );
-    assert_eq!(p.code_bits, 3, "link: k (code bits) must be 3");
-    link_dispatch!(cfg;
-        (4, 6, 2, 22),
-        (8, 6, 3, 22),
-        (32, 9, 5, 25),
-        (64, 7, 6, 23),
-        (64, 9, 6, 25),
-    )
-}
-
-fn link_core_verilog_of<
-    const VW: usize,
-    const OW: usize,
-    const A: usize,
-    const ACC: usize,
-    const RS: usize,
-    const QW: usize,
-    const OBW: usize,
-    const CA: usize,
->(
-    cfg: &model::link::DeviceConfig,
-) -> String {
-    let mut uut = link_core::LinkCore::<VW, OW, A, ACC, RS, QW, OBW, CA>::new(cfg);
-    uut.connect_all();
-    format!(
-        "// Block-level wiring loops only (see head_verilog).\n/* verilator lint_off UNOPTFLAT */\n{}",
-        generate_verilog(&uut)
-    )
-}
-
-/// The (D, N_MAX) configurations compiled into [`link_core_verilog`].
-pub const CODES_BOARD_SUPPORTED: [(usize, usize); 3] = [(4, 64), (8, 64), (16, 64)];
-
-/// The Verilog of a top-level [`link_core::LinkCore`] (module `top`): the codes-path board
-/// design behind its byte streams, built as `cfg` (the codes path, no front end; (D, N_MAX) in
-/// [`CODES_BOARD_SUPPORTED`]). Panics otherwise, with a message naming what is wrong.
-pub fn link_core_verilog(cfg: &model::link::DeviceConfig) -> String {
-    let p = &cfg.core;
-    assert_eq!(
-        p.codes_per_cycle, 16,
-        "link: W (codes per cycle) must be 16"
-    );
-    assert_eq!(p.code_bits, 3, "link: k (code bits) must be 3");
-    macro_rules! pick {
-        ($( ($d:literal, $a:literal) ),* $(,)?) => {
+    if p.codes_per_cycle != 16 {
+        return Err(format!(
+            "link: W (codes per cycle) must be 16, got {}",
+            p.codes_per_cycle
+        ));
+    }
+    if p.code_bits != 3 {
+        return Err(format!(
+            "link: k (code bits) must be 3, got {}",
+            p.code_bits
+        ));
+    }
+    macro_rules! head {
+        ($( ($d:literal, $a:literal, $lg:literal, $sumb:literal) ),* $(,)?) => {
             match (p.d, p.addr_bits()) {
-                $( ($d, $a) => link_core_verilog_of::<
-                    { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 },
-                    { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }, { 2 * $a - 4 }
-                >(cfg), )*
-                _ => panic!(
-                    "link: no compiled codes board for D = {} and N_MAX = {} (supported (D, N_MAX): {:?})",
-                    p.d, p.n_max, CODES_BOARD_SUPPORTED
-                ),
+                $( ($d, $a) => Ok(v.visit::<link_top::LinkTop<
+                    { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 }, { $lg + 16 }, $sumb,
+                    { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }
+                >>(cfg)), )*
+                _ => Err(format!(
+                    "link: no compiled configuration for D = {} and N_MAX = {} (supported (D, N_MAX): {:?})",
+                    p.d, p.n_max, HEAD_SUPPORTED
+                )),
             }
         };
     }
-    pick!((4, 6), (8, 6), (16, 6))
+    macro_rules! codes {
+        ($( ($d:literal, $a:literal) ),* $(,)?) => {
+            match (p.d, p.addr_bits()) {
+                $( ($d, $a) => Ok(v.visit::<link_core::LinkCore<
+                    { 8 * $d }, { $d * ($a + 24) }, $a, { $a + 24 }, { $a + 16 },
+                    { 8 * $d + 16 }, { $d * ($a + 24) + $a + 16 }, { 2 * $a - 4 }
+                >>(cfg)), )*
+                _ => Err(format!(
+                    "link: no compiled codes board for D = {} and N_MAX = {} (supported (D, N_MAX): {:?})",
+                    p.d, p.n_max, CODES_BOARD_SUPPORTED
+                )),
+            }
+        };
+    }
+    match (&cfg.front_end, cfg.codes) {
+        (Some(_), false) => head!(
+            (4, 6, 2, 22),
+            (8, 6, 3, 22),
+            (32, 9, 5, 25),
+            (64, 7, 6, 23),
+            (64, 9, 6, 25),
+        ),
+        (None, true) => codes!((4, 6), (8, 6), (16, 6)),
+        _ => Err(
+            "link: a board design has either the front end or the codes path, not both or neither"
+                .into(),
+        ),
+    }
+}
+
+/// The (D, N_MAX) configurations of the codes-path board design ([`link_core::LinkCore`]).
+pub const CODES_BOARD_SUPPORTED: [(usize, usize); 3] = [(4, 64), (8, 64), (16, 64)];
+
+/// The Verilog of top-level `uut` with loops at block granularity only (see `head_verilog`).
+fn top_with_loops<B: Block>(uut: &mut B) -> String {
+    uut.connect_all();
+    format!(
+        "// Block-level wiring loops only (see head_verilog).\n/* verilator lint_off UNOPTFLAT */\n{}",
+        generate_verilog(uut)
+    )
+}
+
+/// A [`LinkDesignVisitor`]: the Verilog of the link design alone, as module `top`.
+pub struct LinkAlone;
+
+impl LinkDesignVisitor for LinkAlone {
+    type Output = String;
+    fn visit<L: uart_link::LinkDesign>(self, cfg: &model::link::DeviceConfig) -> String {
+        top_with_loops(&mut L::for_config(cfg))
+    }
+}
+
+/// A [`LinkDesignVisitor`]: the Verilog of the link design behind FrontPanel endpoints
+/// ([`frontpanel_link::FrontPanelLink`], pipe FIFOs of `.0` words), as module `top`.
+pub struct AtFrontPanel(pub usize);
+
+impl LinkDesignVisitor for AtFrontPanel {
+    type Output = String;
+    fn visit<L: uart_link::LinkDesign>(self, cfg: &model::link::DeviceConfig) -> String {
+        top_with_loops(&mut frontpanel_link::FrontPanelLink::<L>::new(cfg, self.0))
+    }
+}
+
+/// The Verilog of the board design behind its byte streams (module `top`), built as `cfg`:
+/// [`link_top::LinkTop`] (the whole head: `cfg` has a front end, (D, N_MAX) in
+/// [`HEAD_SUPPORTED`]) or [`link_core::LinkCore`] (the codes path, in
+/// [`CODES_BOARD_SUPPORTED`]). Panics otherwise, with a message naming what is wrong.
+pub fn link_verilog(cfg: &model::link::DeviceConfig) -> String {
+    with_link_design(cfg, LinkAlone).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The Verilog of a top-level [`frontpanel_link::FrontPanelLink`] (module `top`): the board's
+/// design at FrontPanel's endpoints (pipe words in and out, the wire-out counts and status)
+/// with pipe FIFOs of `fifo_words` words, around the link design for `cfg` (as in
+/// [`link_verilog`]). Panics otherwise, with a message naming what is wrong.
+pub fn frontpanel_link_verilog(cfg: &model::link::DeviceConfig, fifo_words: usize) -> String {
+    with_link_design(cfg, AtFrontPanel(fifo_words)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lint::verilator_lint;
+
+    /// Names the design type `with_link_design` picked, without building it.
+    struct Which;
+    impl LinkDesignVisitor for Which {
+        type Output = String;
+        fn visit<L: uart_link::LinkDesign>(self, _cfg: &model::link::DeviceConfig) -> String {
+            std::any::type_name::<L>().to_string()
+        }
+    }
+
+    #[test]
+    fn with_link_design_picks_the_compiled_design_or_names_what_is_missing() {
+        let log = Codebook::log(3, 1e-3).unwrap();
+        let cfg = |d: usize, n_max: usize, front_end: bool| model::link::DeviceConfig {
+            core: CoreParams::new(d, n_max, 16, 3).unwrap(),
+            variant: Variant::General,
+            front_end: front_end.then(|| {
+                (
+                    FrontEndParams {
+                        d,
+                        n_max,
+                        ..Default::default()
+                    },
+                    log.clone(),
+                )
+            }),
+            codes: !front_end,
+        };
+        assert!(with_link_design(&cfg(64, 512, true), Which)
+            .unwrap()
+            .contains("LinkTop<512, 2112, 9, 33, 25, 22, 25, 528, 2137>"));
+        assert!(with_link_design(&cfg(8, 64, false), Which)
+            .unwrap()
+            .contains("LinkCore<64, 240, 6, 30, 22, 80, 262, 8>"));
+        assert_eq!(
+            with_link_design(&cfg(16, 128, true), Which).unwrap_err(),
+            format!("link: no compiled configuration for D = 16 and N_MAX = 128 (supported (D, N_MAX): {HEAD_SUPPORTED:?})")
+        );
+        assert_eq!(
+            with_link_design(&cfg(32, 64, false), Which).unwrap_err(),
+            format!("link: no compiled codes board for D = 32 and N_MAX = 64 (supported (D, N_MAX): {CODES_BOARD_SUPPORTED:?})")
+        );
+        let mut both = cfg(8, 64, true);
+        both.codes = true;
+        assert!(with_link_design(&both, Which)
+            .unwrap_err()
+            .contains("either the front end or the codes path"));
+        let mut k4 = cfg(8, 64, true);
+        k4.core.code_bits = 4;
+        assert_eq!(
+            with_link_design(&k4, Which).unwrap_err(),
+            "link: k (code bits) must be 3, got 4"
+        );
+    }
 
     #[test]
     fn head_configs_lint_clean() {

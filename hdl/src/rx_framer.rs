@@ -323,6 +323,9 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
 /// The header's CRC sits at bytes 40..44; the framer's counter and field offsets assume it.
 const _: () = assert!(REQ_HEADER_LEN == 44);
 
+// The verdict is a chain of `else if`s in `Device::verdict`'s order, one status per check, even
+// where two neighbours give the same status; the nested ifs mirror the model's cases.
+#[allow(clippy::if_same_then_else, clippy::collapsible_if)]
 impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
     #[hdl_gen]
     fn update(&mut self) {

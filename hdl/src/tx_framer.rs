@@ -1,7 +1,6 @@
 //! `TxFramer`: the board's response encoder (the transmit half of the link, `docs/link.md`).
 
 use crate::crc32::Crc32;
-use crate::lane_select::LaneSelect;
 use model::link::{DeviceInfo, ACC_BYTES, RSP_HEADER_LEN, VERSION};
 use rust_hdl::prelude::*;
 
@@ -54,11 +53,10 @@ pub struct TxFramer<const OW: usize, const ACC: usize, const RS: usize, const OB
     pub m_axis_tlast: Signal<Out, Bit>,
     pub idle: Signal<Out, Bit>,
     crc: Crc32,
-    sel: LaneSelect<OW, ACC>,
     c_d: Constant<Bits<16>>,
     c_ld: Constant<Bits<4>>,
     c_ld2: Constant<Bits<4>>,
-    c_ow: Constant<Bits<16>>,
+    c_acc: Constant<Bits<16>>,
     c_sign: Constant<Bits<40>>,
     c_hi: Constant<Bits<40>>,
     c_info: Constant<Bits<128>>,
@@ -160,11 +158,10 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize>
             m_axis_tlast: Default::default(),
             idle: Default::default(),
             crc: Default::default(),
-            sel: Default::default(),
             c_d: Constant::new((d as u64).into()),
             c_ld: Constant::new(ld.into()),
             c_ld2: Constant::new((ld + 2).into()),
-            c_ow: Constant::new((OW as u64).into()),
+            c_acc: Constant::new((ACC as u64).into()),
             c_sign: Constant::new((1u64 << (ACC - 1)).into()),
             c_hi: Constant::new(((1u64 << 40) - (1u64 << ACC)).into()),
             c_info: Constant::new(info_bits),
@@ -259,19 +256,18 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
         } else if self.is_info.val() {
             self.plen.next = 16.into();
         }
-        // The output buffer's row is registered, then the next lane is selected into
-        // `acc_pre` (a D-way multiplexer between two registers): the block RAMs' clock-to-out
-        // and the multiplexer do not share a cycle.
-        self.sel.bus.next = self.orow.q.val().get_bits::<OW>(0);
-        self.sel.idx.next = self.lane.q.val().get_bits::<8>(0);
-        self.acc_sel.next = self.sel.lane.val();
+        // The output buffer's row is registered in `orow`, a shift register: lane 0 sits at
+        // its bottom and each lane sent shifts the next one down (after the last, the row
+        // sum). `acc_pre` registers the bottom lane, sign-extended. A shift register and not
+        // a D-way multiplexer: a multiplexer tree gathers the whole 2,137-bit row of the D = 64
+        // head into one spot of the die, which nextpnr could not route.
+        self.acc_sel.next = self.orow.q.val().get_bits::<ACC>(0);
         self.sext.next = bit_cast::<40, ACC>(self.acc_sel.val());
         if (bit_cast::<40, ACC>(self.acc_sel.val()) & self.c_sign.val()).any() {
             self.sext.next = bit_cast::<40, ACC>(self.acc_sel.val()) | self.c_hi.val();
         }
         self.acc_pre.d.next = self.sext.val();
-        self.rs_ext.next =
-            bit_cast::<40, RS>(self.orow.q.val().get_bits::<RS>(self.c_ow.val().index()));
+        self.rs_ext.next = bit_cast::<40, RS>(self.orow.q.val().get_bits::<RS>(0));
 
         if self.ts.q.val() == 0 {
             if self.vd_valid.val() {
@@ -374,10 +370,11 @@ impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
         } else if self.ts.q.val() == 7 {
             if self.adv.val() {
                 if self.cnt.q.val() == 0 {
-                    // `acc_pre` holds this lane; the next one is selected meanwhile.
+                    // `acc_pre` holds this lane; the next one shifts down meanwhile.
                     self.mdata.d.next = self.acc_pre.q.val().get_bits::<8>(0);
                     self.crc.data.next = self.acc_pre.q.val().get_bits::<8>(0);
                     self.accsh.d.next = self.acc_pre.q.val() >> 8;
+                    self.orow.d.next = self.orow.q.val() >> self.c_acc.val();
                     self.lane.d.next = self.lane.q.val() + 1;
                 } else {
                     self.mdata.d.next = self.accsh.q.val().get_bits::<8>(0);

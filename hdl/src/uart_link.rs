@@ -9,7 +9,7 @@ use rust_hdl::prelude::*;
 
 /// The byte-stream ports of a link design, by name: `clock`, `reset`, requests `s_axis_tdata`
 /// (8), `s_axis_tvalid`, `s_axis_tready`, responses `m_axis_tdata` (8), `m_axis_tvalid`,
-/// `m_axis_tready`, `m_axis_tlast`, and `busy`, `idle`.
+/// `m_axis_tready`, `m_axis_tlast` (a frame's last byte), and `busy`, `idle`.
 pub struct LinkIo<'a> {
     pub clock: &'a mut Signal<In, Clock>,
     pub reset: &'a mut Signal<In, Bit>,
@@ -19,13 +19,14 @@ pub struct LinkIo<'a> {
     pub m_axis_tdata: &'a Signal<Out, Bits<8>>,
     pub m_axis_tvalid: &'a Signal<Out, Bit>,
     pub m_axis_tready: &'a mut Signal<In, Bit>,
+    pub m_axis_tlast: &'a Signal<Out, Bit>,
     pub busy: &'a Signal<Out, Bit>,
     pub idle: &'a Signal<Out, Bit>,
 }
 
 /// A board design behind byte streams: [`LinkTop`] (the whole head) or [`LinkCore`] (the
-/// codes path). Its ports must be named as in [`LinkIo`]: [`UartLink`]'s Verilog connects them
-/// by name.
+/// codes path). Its ports must be named as in [`LinkIo`]: [`UartLink`]'s and
+/// [`crate::frontpanel_link::FrontPanelLink`]'s Verilog connect them by name.
 pub trait LinkDesign: Block {
     /// The design built as `cfg`.
     fn for_config(cfg: &DeviceConfig) -> Self;
@@ -44,6 +45,7 @@ macro_rules! link_io {
             m_axis_tdata: &$s.m_axis_tdata,
             m_axis_tvalid: &$s.m_axis_tvalid,
             m_axis_tready: &mut $s.m_axis_tready,
+            m_axis_tlast: &$s.m_axis_tlast,
             busy: &$s.busy,
             idle: &$s.idle,
         }
@@ -139,12 +141,16 @@ impl<L: LinkDesign> UartLink<L> {
 }
 
 impl<L: LinkDesign> BoardDesign for UartLink<L> {
+    /// Panics if `board` has no UART.
     fn for_board(board: &Board) -> Self {
+        let u = board
+            .uart()
+            .unwrap_or_else(|| panic!("UartLink: {} has no UART", board.name));
         Self::new(
             &board.device_config(),
             board.design_clock_hz(),
-            board.baud,
-            board.rx_fifo_depth,
+            u.baud,
+            u.rx_fifo_depth,
         )
     }
     fn io(&mut self) -> DesignIo<'_> {
@@ -245,13 +251,18 @@ mod tests {
     use crate::boards::{board, top_verilog, BOARDS};
 
     #[test]
-    fn every_boards_link_top_lints_and_has_its_pins() {
+    fn every_uart_boards_link_top_lints_and_has_its_pins() {
+        // The XEM7010 (FrontPanel) is linted in `xem7010_top`.
         for name in BOARDS {
             let b = board(name).unwrap();
+            if b.uart().is_none() {
+                continue;
+            }
             let v = top_verilog(&b, "link").unwrap();
             let pins: &[&str] = match b.shell {
                 crate::boards::Shell::Ulx3s => &["clk_25mhz", "ftdi_txd", "ftdi_rxd", "led"],
                 crate::boards::Shell::AlchitryCu => &["clk", "usb_rx", "usb_tx", "led"],
+                crate::boards::Shell::Xem7010 => unreachable!("no UART"),
             };
             for p in pins {
                 assert!(v.contains(&format!(" {p};")), "{name}: no port {p}");

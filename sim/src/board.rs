@@ -63,21 +63,7 @@ impl SimBoard {
     /// Builds (or loads from the cache) the board design for `cfg` and resets it.
     pub fn new(cfg: &DeviceConfig, opts: &BuildOptions) -> Result<Self> {
         use Direction::{Input as I, Output as O};
-        let (d, n) = (cfg.core.d, cfg.core.n_max);
-        let verilog = match (&cfg.front_end, cfg.codes) {
-            (Some(_), false) if hdl::HEAD_SUPPORTED.contains(&(d, n)) => hdl::link_verilog(cfg),
-            (None, true) if hdl::CODES_BOARD_SUPPORTED.contains(&(d, n)) => {
-                hdl::link_core_verilog(cfg)
-            }
-            (Some(_), false) | (None, true) => bail!(
-                "no board design for D = {d}, N_MAX = {n} (head boards: {:?}; codes boards: {:?})",
-                hdl::HEAD_SUPPORTED,
-                hdl::CODES_BOARD_SUPPORTED
-            ),
-            _ => bail!(
-                "a board design has either the front end or the codes path, not both or neither"
-            ),
-        };
+        let verilog = hdl::with_link_design(cfg, hdl::LinkAlone).map_err(anyhow::Error::msg)?;
         let mut model = VerilatedModel::build(&verilog, "top", opts)?;
         model
             .set_clock("clock")

@@ -3,111 +3,17 @@
 //! response bytes must be identical, byte for byte (results, statuses, sequence numbers,
 //! cycles, CRCs), whatever the link's idle cycles and back-pressure.
 
-use model::frontend::FrontEndParams;
 use model::golden::{golden_dir, load_head_cases, HeadCase};
 use model::link::*;
-use model::{Codebook, CodebookKind, CoreParams, Variant};
+use model::{Codebook, CoreParams, Variant};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sim::board::{LinkDrive, SimBoard};
 use sim::verilator::BuildOptions;
 
-fn config(d: usize, n_max: usize, cb: &Codebook) -> DeviceConfig {
-    DeviceConfig {
-        core: CoreParams::new(d, n_max, 16, 3).unwrap(),
-        variant: if cb.kind() == CodebookKind::Octave {
-            Variant::Octave
-        } else {
-            Variant::General
-        },
-        front_end: Some((
-            FrontEndParams {
-                d,
-                n_max,
-                ..Default::default()
-            },
-            cb.clone(),
-        )),
-        codes: false,
-    }
-}
-
-fn weights(cb: &Codebook) -> [u16; 8] {
-    let w = cb.weights().w;
-    std::array::from_fn(|i| w[i] as u16)
-}
-
-fn golden_request(c: &HeadCase, seq: u16) -> Request {
-    let cb = c.codebook().unwrap();
-    Request {
-        seq,
-        bits: 3,
-        weights: weights(&cb),
-        codebook: codebook_tag(&cb),
-        payload: Payload::Head(HeadPayload {
-            kq: c.kq.clone(),
-            mk: c.mk.iter().map(|&m| m as u16).collect(),
-            vq: c.vq.clone(),
-            qq: c.qq.clone(),
-            mq: c.mq.iter().map(|&m| m as u16).collect(),
-            shift: c.shift.clamp(0, 63) as u8,
-            valid_len: c.valid_len as u16,
-        }),
-    }
-}
-
-/// A random head of d lanes: shapes up to `n_max`, int8 rows, multipliers and shifts in the
-/// ranges real heads use (and now and then anywhere, saturation included).
-fn random_request(rng: &mut StdRng, d: usize, n_max: usize, cb: &Codebook, seq: u16) -> Request {
-    let n = rng.gen_range(1..=n_max);
-    let rows = rng.gen_range(1..=n_max);
-    let mut m = |r: usize, c: usize| Array2::from_shape_fn((r, c), |_| rng.gen::<i8>());
-    let (kq, vq, qq) = (m(n, d), m(n, d), m(rows, d));
-    let wild = rng.gen_bool(0.2);
-    let mut mul = |k: usize| -> Vec<u16> {
-        (0..k)
-            .map(|_| {
-                if wild {
-                    rng.gen()
-                } else {
-                    rng.gen_range(8000..32768)
-                }
-            })
-            .collect()
-    };
-    let (mk, mq) = (mul(n), mul(rows));
-    let shift = if wild {
-        rng.gen_range(0..64)
-    } else {
-        rng.gen_range(20..30)
-    };
-    Request {
-        seq,
-        bits: 3,
-        weights: weights(cb),
-        codebook: codebook_tag(cb),
-        payload: Payload::Head(HeadPayload {
-            kq,
-            mk,
-            vq,
-            qq,
-            mq,
-            shift,
-            valid_len: rng.gen_range(0..=n as u16 + 2),
-        }),
-    }
-}
-
-fn info(seq: u16) -> Request {
-    Request {
-        seq,
-        bits: 3,
-        weights: [0; 8],
-        codebook: 0,
-        payload: Payload::Info,
-    }
-}
+mod common;
+use common::{config, random_request, weights};
 
 /// Runs `bytes` through the board under `drive` and through a fresh `Device`; they must agree
 /// byte for byte. Returns the decoded responses.
@@ -163,10 +69,10 @@ fn board_serves_golden_and_random_heads_as_the_device() {
         .collect();
     assert!(!golden.is_empty());
     for (k, drive) in DRIVES.into_iter().enumerate() {
-        let mut bytes = info(1).encode().unwrap();
+        let mut bytes = Request::info(1).encode().unwrap();
         let mut seq = 2;
         for c in &golden {
-            bytes.extend(golden_request(c, seq).encode().unwrap());
+            bytes.extend(c.request(seq).unwrap().encode().unwrap());
             seq += 1;
         }
         for _ in 0..[12, 6, 3][k] {
@@ -256,7 +162,7 @@ fn board_answers_every_kind_of_bad_frame_as_the_device() {
         .unwrap(),
     ));
     // An info request with a payload, its CRCs made good: malformed, so bad header.
-    let mut inf = info(19).encode().unwrap();
+    let mut inf = Request::info(19).encode().unwrap();
     inf.truncate(44);
     inf[36] = 3;
     let hc = crc32(&inf[..40]);
@@ -386,7 +292,7 @@ fn codes_board_serves_codes_jobs_as_the_device() {
         let mut board = SimBoard::new(&codes_config(8, variant), &BuildOptions::default()).unwrap();
         let mut rng = StdRng::seed_from_u64(3);
         for drive in [DRIVES[0], DRIVES[1]] {
-            let mut bytes = info(1).encode().unwrap();
+            let mut bytes = Request::info(1).encode().unwrap();
             for seq in 2..14 {
                 bytes.extend(codes_request(&mut rng, 8, w, seq).encode().unwrap());
             }
@@ -453,8 +359,9 @@ fn alchitry_cu_top_answers_over_its_uart_as_the_device() {
     let rx = m.port_checked("usb_rx", Dir::Input, 1).unwrap();
     let tx = m.port_checked("usb_tx", Dir::Output, 1).unwrap();
     let rst_n = m.port_checked("rst_n", Dir::Input, 1).unwrap();
-    let per_bit = (b.design_clock_hz() / b.baud) as usize;
-    assert_eq!(per_bit * b.baud as usize, b.design_clock_hz() as usize);
+    let baud = b.uart().unwrap().baud;
+    let per_bit = (b.design_clock_hz() / baud) as usize;
+    assert_eq!(per_bit * baud as usize, b.design_clock_hz() as usize);
     let mut rng = StdRng::seed_from_u64(11);
     let w = weights(&Codebook::octave(3).unwrap());
     let small = |rng: &mut StdRng, seq| {
@@ -466,7 +373,7 @@ fn alchitry_cu_top_answers_over_its_uart_as_the_device() {
         }
         r.encode().unwrap()
     };
-    let mut frames = vec![info(1).encode().unwrap()];
+    let mut frames = vec![Request::info(1).encode().unwrap()];
     for seq in 2..6 {
         frames.push(small(&mut rng, seq));
     }
