@@ -120,24 +120,15 @@ impl<L: LinkDesign> Logic for FrontPanelLink<L> {
             self.bridge.s_axis_tready.val(),
         );
         let (overflow, underflow) = (self.bridge.overflow.val(), self.bridge.underflow.val());
-        let io = self.link.io();
-        io.clock.next = clock;
-        io.reset.next = reset;
-        io.s_axis_tdata.next = b_data;
-        io.s_axis_tvalid.next = b_valid;
-        io.m_axis_tready.next = b_ready;
-        let (s_ready, m_data, m_valid, m_last, busy, idle) = (
-            io.s_axis_tready.val(),
-            io.m_axis_tdata.val(),
-            io.m_axis_tvalid.val(),
-            io.m_axis_tlast.val(),
-            io.busy.val(),
-            io.idle.val(),
-        );
-        self.bridge.m_axis_tready.next = s_ready;
-        self.bridge.s_axis_tdata.next = m_data;
-        self.bridge.s_axis_tvalid.next = m_valid;
-        self.bridge.s_axis_tlast.next = m_last;
+        let out = self
+            .link
+            .io()
+            .step(clock, reset, (b_data, b_valid), b_ready);
+        self.bridge.m_axis_tready.next = out.s_axis_tready;
+        self.bridge.s_axis_tdata.next = out.m_axis_tdata;
+        self.bridge.s_axis_tvalid.next = out.m_axis_tvalid;
+        self.bridge.s_axis_tlast.next = out.m_axis_tlast;
+        let (busy, idle) = (out.busy, out.idle);
         let flags = u64::from(busy)
             | (u64::from(!idle) << 1)
             | (u64::from(overflow) << 2)

@@ -24,6 +24,48 @@ pub struct LinkIo<'a> {
     pub idle: &'a Signal<Out, Bit>,
 }
 
+/// What a link design drives, as a shell's `update` twin reads it ([`LinkIo::step`]).
+pub struct LinkOutputs {
+    /// `s_axis_tready`: the design takes the request byte.
+    pub s_axis_tready: bool,
+    /// `m_axis_tdata`: a response byte.
+    pub m_axis_tdata: Bits<8>,
+    /// `m_axis_tvalid`.
+    pub m_axis_tvalid: bool,
+    /// `m_axis_tlast`: the response frame's last byte.
+    pub m_axis_tlast: bool,
+    /// `busy`: a job is computing.
+    pub busy: bool,
+    /// `idle`: nothing received is still to be answered.
+    pub idle: bool,
+}
+
+impl LinkIo<'_> {
+    /// Drives the design's inputs (`clock`, `reset`, a request byte and its valid, the response
+    /// stream's ready) and reads its outputs: the link design's part of a shell's `update` twin.
+    pub fn step(
+        self,
+        clock: Clock,
+        reset: bool,
+        request: (Bits<8>, bool),
+        response_ready: bool,
+    ) -> LinkOutputs {
+        self.clock.next = clock;
+        self.reset.next = reset;
+        self.s_axis_tdata.next = request.0;
+        self.s_axis_tvalid.next = request.1;
+        self.m_axis_tready.next = response_ready;
+        LinkOutputs {
+            s_axis_tready: self.s_axis_tready.val(),
+            m_axis_tdata: self.m_axis_tdata.val(),
+            m_axis_tvalid: self.m_axis_tvalid.val(),
+            m_axis_tlast: self.m_axis_tlast.val(),
+            busy: self.busy.val(),
+            idle: self.idle.val(),
+        }
+    }
+}
+
 /// A board design behind byte streams: [`LinkTop`] (the whole head) or [`LinkCore`] (the
 /// codes path). Its ports must be named as in [`LinkIo`]: [`UartLink`]'s and
 /// [`crate::frontpanel_link::FrontPanelLink`]'s Verilog connect them by name.
@@ -182,22 +224,14 @@ impl<L: LinkDesign> Logic for UartLink<L> {
             self.bridge.rx_overrun.val(),
             self.bridge.rx_frame_error.val(),
         );
-        let io = self.link.io();
-        io.clock.next = clock;
-        io.reset.next = reset;
-        io.s_axis_tdata.next = b_data;
-        io.s_axis_tvalid.next = b_valid;
-        io.m_axis_tready.next = b_ready;
-        let (s_ready, m_data, m_valid, busy, idle) = (
-            io.s_axis_tready.val(),
-            io.m_axis_tdata.val(),
-            io.m_axis_tvalid.val(),
-            io.busy.val(),
-            io.idle.val(),
-        );
-        self.bridge.m_axis_tready.next = s_ready;
-        self.bridge.s_axis_tdata.next = m_data;
-        self.bridge.s_axis_tvalid.next = m_valid;
+        let out = self
+            .link
+            .io()
+            .step(clock, reset, (b_data, b_valid), b_ready);
+        self.bridge.m_axis_tready.next = out.s_axis_tready;
+        self.bridge.s_axis_tdata.next = out.m_axis_tdata;
+        self.bridge.s_axis_tvalid.next = out.m_axis_tvalid;
+        let (busy, idle) = (out.busy, out.idle);
         let led = u64::from(busy)
             | (u64::from(!idle) << 1)
             | (u64::from(overrun) << 2)
