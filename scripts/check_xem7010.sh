@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A developer's check, NOT part of CI or `make test`: compile-checks hdl's `xem7010` feature
-# (hdl::xem7010_ok and examples/xem7010_bitstream.rs, over rust-hdl-bsp-ok-xem7010 and
-# rust-hdl-ok-core 0.46) without Opal Kelly's FrontPanel SDK or Vivado, then links it against
+# A developer's check, NOT part of CI or `make test`: compile-checks the `xem7010` features
+# without Opal Kelly's FrontPanel SDK or Vivado: hdl's (hdl::xem7010_ok and
+# examples/xem7010_bitstream.rs, over rust-hdl-bsp-ok-xem7010 and rust-hdl-ok-core 0.46) and
+# host's (the FrontPanel transport, over rust-hdl-ok-frontpanel-sys); then links hdl's against
 # a stub library and runs its test.
 #
 #   scripts/check_xem7010.sh          (Debian 12; installs libclang-dev with apt if missing)
@@ -30,7 +31,8 @@ export FP_PATH="${FP_PATH:-/nonexistent/FrontPanel/FrontPanelHDL}"
 # The sys crate's build script does not track the header: make it run bindgen again.
 cargo clean -q -p rust-hdl-ok-frontpanel-sys
 cargo check -p hdl --features xem7010 --lib --examples
-echo "check_xem7010.sh: the xem7010 feature compiles (against the stub header)"
+cargo check -p host --features xem7010 --lib --bins
+echo "check_xem7010.sh: the xem7010 features of hdl and host compile (against the stub header)"
 # Then link it against a stub libokFrontPanel (every function a no-op) and run the feature's
 # test: the BSP design's Verilog, as Vivado would get it, generated and linted (release
 # profile, as `make test`; the first run compiles rust-hdl with its `fpga` feature: minutes).

@@ -1,14 +1,31 @@
-//! # host: the `logattn` command-line tool and, later, the board driver
+//! # host: the `logattn` board driver and command-line tool
 //!
 //! Principal pieces:
+//! - [`transport::Transport`]: a byte stream to a board: the Verilated board
+//!   ([`transport::sim`]), a serial port ([`transport::uart`]), FrontPanel pipes
+//!   ([`transport::frontpanel`]), and fault injection around any of them
+//!   ([`transport::faults`]).
+//! - [`driver::Driver`]: jobs in, CRC-checked responses out, with pipelining, sequence
+//!   numbers, loss detection and bounded retries.
+//! - [`jobs`]: tensors to link requests and results back to floats; the model's expected
+//!   response for `--verify`.
+//! - [`connect::LinkArgs`]: `--transport`, `--board`, `--device`, `--inject`, ... shared by
+//!   [`run`], [`bench`] and [`devices`] (`info`, `devices`).
 //! - [`CodebookArgs`]: `--bits`, `--threshold` / `--octave`, shared by every command.
 //! - [`quantize`], [`analyze`], [`attend`]: the software commands (see `logattn --help`).
 //! - [`plot`]: the paper's histograms as SVG (`logattn analyze --plot DIR`).
 
 pub mod analyze;
 pub mod attend;
+pub mod bench;
+pub mod connect;
+pub mod devices;
+pub mod driver;
+pub mod jobs;
 pub mod plot;
 pub mod quantize;
+pub mod run;
+pub mod transport;
 
 use anyhow::{bail, Result};
 use model::Codebook;

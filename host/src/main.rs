@@ -1,9 +1,11 @@
-//! `logattn`: quantize, analyze and attend on attention tensors (.npy).
+//! `logattn`: run and bench attention heads on a board (or the Verilated board), and the
+//! software commands: quantize, analyze, attend.
 
 use clap::{Parser, Subcommand};
-use host::{analyze, attend, quantize};
+use host::{analyze, attend, bench, devices, quantize, run};
 
-/// Sparse, log-quantized attention: analysis and the software path of the logattn hardware.
+/// Sparse, log-quantized attention on an FPGA: the board driver, and the software path of the
+/// logattn hardware.
 #[derive(Parser, Debug)]
 #[command(name = "logattn", version, about)]
 struct Cli {
@@ -13,6 +15,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Stream every head of Q/K/V (or P and V) through a board; write O (float32 .npy).
+    Run(Box<run::Args>),
+    /// Synthetic heads through a board: throughput, latency, link and compute, projections.
+    Bench(Box<bench::Args>),
+    /// The boards reachable from here.
+    Devices(devices::DevicesArgs),
+    /// The configuration a board reports through the link.
+    Info(Box<devices::InfoArgs>),
     /// Quantize attention probabilities to k-bit log codes (uint8 .npy of the same shape).
     Quantize(quantize::Args),
     /// Sparsity, top-k mass, JSD per quantization method, and memory figures.
@@ -24,12 +34,20 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Devices(a) => devices::devices(a),
+        Command::Info(a) => devices::info(a),
         Command::Quantize(a) => quantize::run(a),
         Command::Analyze(a) => analyze::run(a),
         Command::Attend(a) => attend::run(a),
     };
     match result {
-        Ok(text) => println!("{text}"),
+        Ok(text) => {
+            use std::io::Write;
+            // A closed pipe (`logattn ... | head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout(), "{text}");
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::exit(1);

@@ -4,9 +4,10 @@
 
 use crate::ModelError;
 use ndarray::{ArrayD, Dimension};
+use ndarray_npy::npy::header::Header;
 use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 type Result<T> = std::result::Result<T, ModelError>;
@@ -17,9 +18,45 @@ fn fail(path: &Path, why: impl std::fmt::Display) -> ModelError {
 
 /// Reads an `.npy` array of element type `T` and any rank.
 pub fn read<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>> {
-    let file = File::open(path).map_err(|e| fail(path, format!("cannot open: {e}")))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    ArrayD::<T>::read_npy(BufReader::new(file)).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| fail(path, format!("cannot open: {e}")))?;
+    read_bytes(&bytes, path)
+}
+
+/// Reads an `.npy` array from `bytes` (errors name `path`). The header's shape is checked
+/// against the bytes that follow it before anything is allocated for the data, so a corrupt
+/// or hostile header cannot make the reader allocate more than the file holds.
+pub fn read_bytes<T: ReadableElement>(bytes: &[u8], path: &Path) -> Result<ArrayD<T>> {
+    let len = bytes.len() as u64;
+    let mut cursor = bytes;
+    if let Ok(h) = Header::from_reader(&mut cursor) {
+        let data = cursor.len();
+        let need = h
+            .shape
+            .iter()
+            .try_fold(std::mem::size_of::<T>(), |acc, &d| acc.checked_mul(d));
+        match need {
+            Some(need) if need <= data => {}
+            _ => {
+                return Err(fail(
+                    path,
+                    format!(
+                        "truncated .npy file ({len} bytes): its header says shape {:?}, {} bytes of data, but {data} follow the header",
+                        h.shape,
+                        need.map_or("more than 2^64".to_string(), |n| n.to_string())
+                    ),
+                ))
+            }
+        }
+    }
+    read_from(bytes, len, path)
+}
+
+fn read_from<T: ReadableElement, R: std::io::Read>(
+    reader: R,
+    len: u64,
+    path: &Path,
+) -> Result<ArrayD<T>> {
+    ArrayD::<T>::read_npy(reader).map_err(|e| {
         let why = match &e {
             ReadNpyError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
                 format!("truncated .npy file ({len} bytes)")

@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use model::link::DeviceConfig;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::collections::VecDeque;
 
 /// How the host side drives the simulated link.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -139,37 +140,64 @@ impl SimBoard {
     /// frame it received is answered (a frame cut short stays pending, as on a real link).
     /// Fails if the board makes no progress for [`HANG_CYCLES`] cycles.
     pub fn exchange(&mut self, request: &[u8]) -> Result<Vec<u8>> {
+        let mut input: VecDeque<u8> = request.iter().copied().collect();
         let mut out = Vec::new();
-        let mut next = 0usize;
+        while self.pump(&mut input, &mut out, u64::MAX)? != Pumped::Quiet {}
+        Ok(out)
+    }
+
+    /// Runs the board, feeding it bytes from the front of `input` (each byte is removed as the
+    /// board takes it) and appending what it sends to `out`, until a response frame ends
+    /// ([`Pumped::Frame`]), or `input` is empty and the board has nothing more to say
+    /// ([`Pumped::Quiet`]: every frame it received is answered), or `max_cycles` have passed
+    /// ([`Pumped::Budget`]). A host can thus write the next request the moment a response
+    /// ends, in the same simulated cycle. Fails if the board makes no progress for
+    /// [`HANG_CYCLES`] cycles.
+    pub fn pump(
+        &mut self,
+        input: &mut VecDeque<u8>,
+        out: &mut Vec<u8>,
+        max_cycles: u64,
+    ) -> Result<Pumped> {
         let (mut quiet, mut still) = (0u32, 0u64);
+        let mut spent = 0u64;
         loop {
+            if spent >= max_cycles {
+                return Ok(Pumped::Budget);
+            }
+            spent += 1;
             let ps = &self.ports;
-            let offer = next < request.len()
+            let offer = !input.is_empty()
                 && (self.drive.idle == 0.0 || !self.rng.gen_bool(self.drive.idle));
             let ready = self.drive.stall == 0.0 || !self.rng.gen_bool(self.drive.stall);
             let m = &mut self.model;
-            if offer {
-                m.set(ps.s_data, request[next] as u64);
+            if let (true, Some(&b)) = (offer, input.front()) {
+                m.set(ps.s_data, b as u64);
             }
             m.set(ps.s_valid, offer as u64);
             m.set(ps.m_ready, ready as u64);
             m.eval();
             let mut progress = m.get(ps.busy) != 0;
             if offer && m.get(ps.s_ready) != 0 {
-                next += 1;
+                input.pop_front();
                 progress = true;
             }
+            let mut frame_end = false;
             if ready && m.get(ps.m_valid) != 0 {
                 out.push(m.get(ps.m_data) as u8);
-                self.frames_out += m.get(ps.m_last);
+                frame_end = m.get(ps.m_last) != 0;
+                self.frames_out += u64::from(frame_end);
                 progress = true;
             }
             let idle = m.get(ps.idle) != 0 && m.get(ps.m_valid) == 0;
             m.posedge();
-            if next == request.len() && idle {
+            if frame_end {
+                return Ok(Pumped::Frame);
+            }
+            if input.is_empty() && idle {
                 quiet += 1;
                 if quiet >= 2 {
-                    return Ok(out);
+                    return Ok(Pumped::Quiet);
                 }
             } else {
                 quiet = 0;
@@ -177,13 +205,24 @@ impl SimBoard {
             still = if progress { 0 } else { still + 1 };
             if still >= HANG_CYCLES {
                 bail!(
-                    "the board made no progress for {HANG_CYCLES} cycles: {next} of {} request bytes taken, {} response bytes out",
-                    request.len(),
+                    "the board made no progress for {HANG_CYCLES} cycles with {} request bytes waiting and {} response bytes out",
+                    input.len(),
                     out.len()
                 );
             }
         }
     }
+}
+
+/// Why [`SimBoard::pump`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pumped {
+    /// A response frame ended (its last byte is the last of `out`).
+    Frame,
+    /// Every input byte is taken and every frame received is answered.
+    Quiet,
+    /// The cycle budget ran out.
+    Budget,
 }
 
 /// The board configuration built for head dimension `d` with `codebook`'s front end: N_MAX as

@@ -1,0 +1,538 @@
+//! `logattn bench`: synthetic heads through a board: throughput, latency, link and compute,
+//! and a projection to a real board from the simulated cycles.
+//!
+//! Heads are random Gaussian Q, K, V with Q scaled (a softmax temperature) so that the
+//! model's codes reach each requested sparsity (fraction of zero codes), found by bisection
+//! on the first head of each configuration.
+
+use crate::connect::{Kind, LinkArgs};
+use crate::driver::LinkStats;
+use crate::jobs;
+use crate::run::{progress, run_jobs, sim_config_for, HeadReport};
+use crate::CodebookArgs;
+use anyhow::{bail, Context, Result};
+use model::frontend::{front_end, FrontEndParams};
+use model::link::DeviceConfig;
+use model::Codebook;
+use ndarray::{Array2, Array3, Axis};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `logattn bench`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Keys per head (comma-separated list).
+    #[arg(long, value_delimiter = ',', default_values_t = [128usize, 512])]
+    pub n: Vec<usize>,
+    /// Head dimension (must be the board's D).
+    #[arg(long, default_value_t = 64)]
+    pub d: usize,
+    /// Query rows per head (default: n).
+    #[arg(long)]
+    pub rows: Option<usize>,
+    /// Heads per configuration.
+    #[arg(long, default_value_t = 4)]
+    pub heads: usize,
+    /// Target fractions of zero codes (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [0.8f64])]
+    pub sparsity: Vec<f64>,
+    /// Seed of the synthetic heads.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub codebook: CodebookArgs,
+    #[command(flatten)]
+    pub link: LinkArgs,
+    /// Project board figures for this board (ulx3s, alchitry_cu, xem7010) from the cycles
+    /// measured here, its design clock and its link (default: `--board`, if given).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Also recompute every head with the model (integers and cycles).
+    #[arg(long)]
+    pub verify: bool,
+    /// Write a JSON report (`-`: to standard output, instead of the table).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Min, median, max.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Spread {
+    pub min: f64,
+    pub median: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    pub fn of(mut v: Vec<f64>) -> Self {
+        v.sort_by(|a, b| a.total_cmp(b));
+        let n = v.len();
+        Self {
+            min: v[0],
+            median: if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                (v[n / 2 - 1] + v[n / 2]) / 2.0
+            },
+            max: v[n - 1],
+        }
+    }
+}
+
+/// A board's figures projected from measured cycles: stated as a projection, with its
+/// assumptions.
+#[derive(Clone, Debug, Serialize)]
+pub struct Projection {
+    pub board: String,
+    /// The design clock the board runs (its PLL output), MHz.
+    pub clock_mhz: f64,
+    /// The routed Fmax of its committed link bitstream, MHz, if there is one.
+    pub fmax_mhz: Option<f64>,
+    /// The link: e.g. `UART 3000000 baud 8N1, full duplex`.
+    pub link: String,
+    /// Payload bytes per second each way.
+    pub link_bytes_per_s: f64,
+    pub full_duplex: bool,
+    /// One head alone: request transfer + compute + response transfer, microseconds.
+    pub latency_us: Spread,
+    /// Heads back to back: the slowest of receive, compute and send bounds the rate.
+    pub heads_per_s: f64,
+    /// What bounds it: "link in", "link out", "link" (half duplex) or "compute".
+    pub bound: &'static str,
+    /// Compute time over the whole per-head time (latency), median.
+    pub compute_share: f64,
+}
+
+/// One configuration's results.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub n: usize,
+    pub rows: usize,
+    pub d: usize,
+    pub target_sparsity: f64,
+    /// Fraction of zero codes the heads actually had (model).
+    pub sparsity: f64,
+    pub heads: usize,
+    pub bytes_in_per_head: usize,
+    pub bytes_out_per_head: usize,
+    /// Compute cycles read back from the board.
+    pub cycles: Spread,
+    /// Wall clock through this transport.
+    pub heads_per_s: f64,
+    pub mb_per_s_to_board: f64,
+    pub mb_per_s_from_board: f64,
+    pub latency_us: Spread,
+    /// Simulated transports: board cycles per head with the link at one byte a cycle each
+    /// way, and the compute share of them.
+    pub sim_cycles_per_head: Option<f64>,
+    pub compute_share_of_sim_cycles: Option<f64>,
+    pub link: LinkStats,
+    pub projection: Option<Projection>,
+    #[serde(skip)]
+    pub per_head: Vec<HeadReport>,
+}
+
+/// The JSON report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub transport: String,
+    pub codebook: String,
+    pub rows: Vec<Row>,
+}
+
+/// A standard normal sample (Box-Muller).
+fn gaussian(rng: &mut impl Rng) -> f32 {
+    let u: f64 = rng.gen_range(f64::MIN_POSITIVE..1.0);
+    let v: f64 = rng.gen();
+    ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
+}
+
+fn random(rng: &mut StdRng, r: usize, c: usize) -> Array2<f32> {
+    Array2::from_shape_simple_fn((r, c), || gaussian(rng))
+}
+
+/// Fraction of zero codes the model gives Q `[rows, d]` and K.
+fn sparsity_of(
+    fe: &FrontEndParams,
+    cb: &Codebook,
+    q: &Array2<f32>,
+    k: &Array2<f32>,
+) -> Result<f64> {
+    let t = front_end(fe, cb, q.view(), k.view(), k.nrows())?;
+    Ok(t.codes.iter().filter(|&&c| c == 0).count() as f64 / t.codes.len() as f64)
+}
+
+/// The Q scale at which the model's codes reach `target` sparsity (bisection on log scale).
+fn temperature(
+    fe: &FrontEndParams,
+    cb: &Codebook,
+    q: &Array2<f32>,
+    k: &Array2<f32>,
+    target: f64,
+) -> Result<f64> {
+    let (mut lo, mut hi) = (-6.0f64, 8.0f64);
+    for _ in 0..30 {
+        let mid = (lo + hi) / 2.0;
+        let s = sparsity_of(fe, cb, &q.mapv(|x| x * mid.exp2() as f32), k)?;
+        if s < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(((lo + hi) / 2.0).exp2())
+}
+
+/// Board figures from compute cycles measured on a design of head dimension `d` and per-head
+/// bytes. Fails unless the board is built for whole heads of dimension `d`.
+pub fn project(
+    board: &str,
+    d: usize,
+    cycles: &[u32],
+    bytes_in: usize,
+    bytes_out: usize,
+) -> Result<Projection> {
+    let b = hdl::boards::board(board).with_context(|| {
+        format!(
+            "unknown board `{board}` (boards: {:?})",
+            hdl::boards::BOARDS
+        )
+    })?;
+    if !b.front_end || b.d != d {
+        bail!(
+            "--project {board}: the {board} is built for {} at D = {}; these heads have d = {d}",
+            if b.front_end { "whole heads" } else { "codes" },
+            b.d
+        );
+    }
+    if cycles.is_empty() {
+        bail!("no cycles to project from");
+    }
+    let clock = b.design_clock_hz() as f64;
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(format!("bitstreams/{board}/link.manifest.json"));
+    let fmax_mhz = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        .and_then(|v| {
+            v["fmax_mhz"]
+                .as_object()
+                .and_then(|m| m.values().filter_map(|x| x.as_f64()).reduce(f64::min))
+        });
+    let (link, rate, full) = match (&b.uart(), &b.frontpanel()) {
+        (Some(u), _) => (
+            format!("UART {} baud 8N1 ({}), full duplex", u.baud, u.chip),
+            u.baud as f64 / crate::transport::uart::BITS_PER_BYTE,
+            true,
+        ),
+        (None, Some(f)) => (
+            format!(
+                "FrontPanel {} pipes at an assumed {:.0} MB/s, half duplex",
+                f.bus,
+                crate::transport::frontpanel::USB2_PIPE_BYTES_PER_S / 1e6
+            ),
+            crate::transport::frontpanel::USB2_PIPE_BYTES_PER_S,
+            false,
+        ),
+        _ => bail!("the {board} has no host link"),
+    };
+    let (t_in, t_out) = (bytes_in as f64 / rate, bytes_out as f64 / rate);
+    let lat: Vec<f64> = cycles
+        .iter()
+        .map(|&c| (t_in + c as f64 / clock + t_out) * 1e6)
+        .collect();
+    let mut comp: Vec<f64> = cycles.iter().map(|&c| c as f64 / clock).collect();
+    comp.sort_by(|a, b| a.total_cmp(b));
+    let t_c = comp[comp.len() / 2];
+    let (bound_t, bound) = if full {
+        [(t_in, "link in"), (t_out, "link out"), (t_c, "compute")]
+            .into_iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .expect("three")
+    } else if t_in + t_out >= t_c {
+        (t_in + t_out, "link")
+    } else {
+        (t_c, "compute")
+    };
+    Ok(Projection {
+        board: board.into(),
+        clock_mhz: clock / 1e6,
+        fmax_mhz,
+        link,
+        link_bytes_per_s: rate,
+        full_duplex: full,
+        latency_us: Spread::of(lat),
+        heads_per_s: 1.0 / bound_t,
+        bound,
+        compute_share: t_c / (t_in + t_c + t_out),
+    })
+}
+
+/// Runs the command; returns the table to print (or the JSON when `--json -`).
+pub fn run(args: &Args) -> Result<String> {
+    let cb = args.codebook.codebook()?;
+    if args.heads == 0 || args.n.is_empty() || args.sparsity.is_empty() {
+        bail!("--heads, --n and --sparsity need at least one value each");
+    }
+    if let Some(s) = args.sparsity.iter().find(|s| !(0.0..1.0).contains(*s)) {
+        bail!("--sparsity {s}: a fraction of zero codes in [0, 1)");
+    }
+    let project_to = args.project.clone().or_else(|| {
+        (args.link.transport == Kind::Sim)
+            .then(|| args.link.board.clone())
+            .flatten()
+    });
+    let mut conn = args.link.connect(|| sim_config_for(args.d, &cb, false))?;
+    let info = conn
+        .driver
+        .info()
+        .context("asking the board for its configuration")?;
+    let cfg: DeviceConfig = jobs::board_config(&info, &cb)?;
+    let fe = cfg
+        .front_end
+        .as_ref()
+        .map(|f| f.0)
+        .context("bench runs whole heads: the board needs the Q/K front end")?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut rows_out = Vec::new();
+    let total = (args.n.len() * args.sparsity.len() * args.heads) as u64;
+    let pb = progress(total, args.quiet, "bench");
+    for &n in &args.n {
+        let rows = args.rows.unwrap_or(n);
+        for &target in &args.sparsity {
+            let mut q = Array3::<f32>::zeros((args.heads, rows, args.d));
+            let mut k = Array3::<f32>::zeros((args.heads, n, args.d));
+            let mut v = Array3::<f32>::zeros((args.heads, n, args.d));
+            for h in 0..args.heads {
+                q.index_axis_mut(Axis(0), h)
+                    .assign(&random(&mut rng, rows, args.d));
+                k.index_axis_mut(Axis(0), h)
+                    .assign(&random(&mut rng, n, args.d));
+                v.index_axis_mut(Axis(0), h)
+                    .assign(&random(&mut rng, n, args.d));
+            }
+            if args.d != cfg.core.d {
+                bail!("--d {}: the board is built for D = {}", args.d, cfg.core.d);
+            }
+            let tau = temperature(
+                &fe,
+                &cb,
+                &q.index_axis(Axis(0), 0).to_owned(),
+                &k.index_axis(Axis(0), 0).to_owned(),
+                target,
+            )?;
+            q.mapv_inplace(|x| x * tau as f32);
+            let mut zeros = 0.0;
+            for h in 0..args.heads {
+                zeros += sparsity_of(
+                    &fe,
+                    &cb,
+                    &q.index_axis(Axis(0), h).to_owned(),
+                    &k.index_axis(Axis(0), h).to_owned(),
+                )?;
+            }
+            let names: Vec<String> = (0..args.heads)
+                .map(|h| format!("n = {n}, sparsity {target}, head {h}"))
+                .collect();
+            let js = jobs::head_jobs(&cfg, q.view(), k.view(), v.view(), n, &names)?;
+            let bytes_in = js[0].0.request.encode().map(|b| b.len()).unwrap_or(0);
+            let bytes_out = crate::driver::response_len(&js[0].0.request);
+            let before = conn.driver.stats();
+            let c0 = conn.driver.link_ref().sim_cycles();
+            let t0 = Instant::now();
+            let (_, heads) = run_jobs(&mut conn, &cfg, &js, args.verify, &pb)?;
+            let wall = t0.elapsed().as_secs_f64();
+            let sim_total = c0
+                .zip(conn.driver.link_ref().sim_cycles())
+                .map(|(a, b)| (b - a) as f64);
+            let after = conn.driver.stats();
+            let link = LinkStats {
+                jobs_done: after.jobs_done - before.jobs_done,
+                frames_sent: after.frames_sent - before.frames_sent,
+                bytes_sent: after.bytes_sent - before.bytes_sent,
+                bytes_received: after.bytes_received - before.bytes_received,
+                retries: after.retries - before.retries,
+                board_rejected: after.board_rejected - before.board_rejected,
+                responses_damaged: after.responses_damaged - before.responses_damaged,
+                lost_by_order: after.lost_by_order - before.lost_by_order,
+                timeouts: after.timeouts - before.timeouts,
+                stale: after.stale - before.stale,
+            };
+            let cycles: Vec<u32> = heads.iter().map(|h| h.cycles).collect();
+            let compute: f64 = cycles.iter().map(|&c| c as f64).sum();
+            let projection = project_to
+                .as_deref()
+                .map(|b| project(b, args.d, &cycles, bytes_in, bytes_out))
+                .transpose()?;
+            rows_out.push(Row {
+                n,
+                rows,
+                d: args.d,
+                target_sparsity: target,
+                sparsity: zeros / args.heads as f64,
+                heads: args.heads,
+                bytes_in_per_head: bytes_in,
+                bytes_out_per_head: bytes_out,
+                cycles: Spread::of(cycles.iter().map(|&c| c as f64).collect()),
+                heads_per_s: args.heads as f64 / wall,
+                mb_per_s_to_board: link.bytes_sent as f64 / wall / 1e6,
+                mb_per_s_from_board: link.bytes_received as f64 / wall / 1e6,
+                latency_us: Spread::of(heads.iter().map(|h| h.latency_us).collect()),
+                sim_cycles_per_head: sim_total.map(|t| t / args.heads as f64),
+                compute_share_of_sim_cycles: sim_total.map(|t| compute / t),
+                link,
+                projection,
+                per_head: heads,
+            });
+        }
+    }
+    pb.finish_and_clear();
+    let report = Report {
+        transport: conn.driver.link_ref().describe(),
+        codebook: cb.describe(),
+        rows: rows_out,
+    };
+    if let Some(j) = &args.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        if j.as_os_str() == "-" {
+            return Ok(text);
+        }
+        model::npy::write_text_atomic(j, &text)?;
+    }
+    Ok(table(&report))
+}
+
+/// The report as text.
+pub fn table(r: &Report) -> String {
+    let mut s = format!("{} ({})\n", r.transport, r.codebook);
+    s += &format!(
+        "{:>5} {:>5} {:>6} {:>6} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>20} {:>11}  {}\n",
+        "n",
+        "rows",
+        "target",
+        "zeros",
+        "bytes in",
+        "bytes out",
+        "cycles",
+        "heads/s",
+        "MB/s in",
+        "MB/s out",
+        "lat min/med/max ms",
+        "sim cyc/hd",
+        "compute share"
+    );
+    for x in &r.rows {
+        s += &format!(
+            "{:>5} {:>5} {:>6.2} {:>6.3} {:>9} {:>9} {:>9.0} {:>8.1} {:>8.2} {:>8.2} {:>20} {:>11}  {}\n",
+            x.n,
+            x.rows,
+            x.target_sparsity,
+            x.sparsity,
+            x.bytes_in_per_head,
+            x.bytes_out_per_head,
+            x.cycles.median,
+            x.heads_per_s,
+            x.mb_per_s_to_board,
+            x.mb_per_s_from_board,
+            format!(
+                "{:.1}/{:.1}/{:.1}",
+                x.latency_us.min / 1e3,
+                x.latency_us.median / 1e3,
+                x.latency_us.max / 1e3
+            ),
+            x.sim_cycles_per_head.map_or("-".into(), |c| format!("{c:.0}")),
+            x.compute_share_of_sim_cycles
+                .map_or("-".into(), |c| format!("{:.1}%", 100.0 * c)),
+        );
+    }
+    if r.rows
+        .iter()
+        .any(|x| (x.sparsity - x.target_sparsity).abs() > 0.05)
+    {
+        s += "(zeros far from the target: no softmax temperature reaches it for these heads and this codebook)\n";
+    }
+    s += "(wall-clock figures are this transport's: for sim, the simulator's speed, not a board's)\n";
+    let projected: Vec<&Row> = r.rows.iter().filter(|x| x.projection.is_some()).collect();
+    if let Some(p0) = projected.first().and_then(|x| x.projection.as_ref()) {
+        s += &format!(
+            "\nPROJECTION for the {} (not measured on a board): design clock {:.1} MHz{}; link {}\n",
+            p0.board,
+            p0.clock_mhz,
+            p0.fmax_mhz
+                .map_or(String::from(" (no routed bitstream yet)"), |f| format!(
+                    " (routed Fmax {f:.1} MHz)"
+                )),
+            p0.link
+        );
+        s += &format!(
+            "{:>5} {:>6} {:>12} {:>12} {:>12} {:>10} {:>9}\n",
+            "n", "target", "lat min ms", "lat med ms", "lat max ms", "heads/s", "bound"
+        );
+        for x in projected {
+            let p = x.projection.as_ref().expect("filtered");
+            s += &format!(
+                "{:>5} {:>6.2} {:>12.3} {:>12.3} {:>12.3} {:>10.1} {:>9}  (compute {:.2}% of a head's latency)\n",
+                x.n,
+                x.target_sparsity,
+                p.latency_us.min / 1e3,
+                p.latency_us.median / 1e3,
+                p.latency_us.max / 1e3,
+                p.heads_per_s,
+                p.bound,
+                100.0 * p.compute_share
+            );
+        }
+    }
+    s.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_adds_link_and_compute_and_names_the_bound() {
+        // ULX3S: 3 Mbaud 8N1 = 300,000 bytes/s each way, full duplex; 45 MHz design clock.
+        let p = project("ulx3s", 64, &[45_000, 90_000, 450_000], 30_000, 60_000).unwrap();
+        assert_eq!(p.link_bytes_per_s, 300_000.0);
+        assert!(p.full_duplex && p.link.contains("3000000 baud"));
+        let clock = hdl::boards::board("ulx3s").unwrap().design_clock_hz() as f64;
+        let lat = |c: f64| (0.1 + c / clock + 0.2) * 1e6;
+        assert!((p.latency_us.min - lat(45_000.0)).abs() < 1e-6);
+        assert!((p.latency_us.median - lat(90_000.0)).abs() < 1e-6);
+        assert!((p.latency_us.max - lat(450_000.0)).abs() < 1e-6);
+        // Sending 60 kB back takes 0.2 s, longer than receiving (0.1 s) or computing (2 ms).
+        assert_eq!(p.bound, "link out");
+        assert!((p.heads_per_s - 5.0).abs() < 1e-9);
+        // XEM7010: half duplex, so both directions add up.
+        let p = project("xem7010", 64, &[48_000], 3_200_000, 3_200_000).unwrap();
+        assert_eq!((p.bound, p.full_duplex), ("link", false));
+        assert!((p.heads_per_s - 5.0).abs() < 1e-9);
+        assert_eq!(p.fmax_mhz, None, "no routed XEM7010 bitstream exists");
+    }
+
+    #[test]
+    fn projection_refuses_a_board_of_another_shape() {
+        let e = project("alchitry_cu", 8, &[1], 1, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("built for codes at D = 8"), "{e}");
+        let e = project("ulx3s", 32, &[1], 1, 1).unwrap_err().to_string();
+        assert!(e.contains("D = 64; these heads have d = 32"), "{e}");
+        let e = project("nosuch", 64, &[1], 1, 1).unwrap_err().to_string();
+        assert!(e.contains("unknown board `nosuch`"), "{e}");
+    }
+
+    #[test]
+    fn spread_is_min_median_max() {
+        let s = Spread::of(vec![3.0, 1.0, 2.0, 10.0]);
+        assert_eq!((s.min, s.median, s.max), (1.0, 2.5, 10.0));
+    }
+}

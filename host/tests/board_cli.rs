@@ -1,0 +1,439 @@
+//! End-to-end tests of `logattn run`, `bench`, `info` and `devices` on the simulated board:
+//! outputs equal the model's, faults change nothing in them, and bad input or a refusing
+//! board gets a clear error and no output file.
+
+use model::golden::{golden_dir, load_head_cases};
+use model::{dequantize, quantize_v, Codebook};
+use ndarray::{Array3, Array4, ArrayD, Axis};
+use ndarray_npy::{read_npy, write_npy};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn logattn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_logattn"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("logattn-board-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "failed: {err}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Exit code 1, one line on stderr with every needle, no panic, and no output file.
+fn assert_fails(out: &Output, needles: &[&str], no_file: &Path) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected: {err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "stderr {err:?} lacks {n:?}");
+    }
+    assert!(!no_file.exists(), "{} was written", no_file.display());
+}
+
+fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+#[test]
+fn run_replays_the_golden_head_and_writes_the_models_output() {
+    let cases = load_head_cases(&golden_dir().join("head")).unwrap();
+    let g = cases.iter().find(|c| c.name == "d4_n20_log3").unwrap();
+    let dir = golden_dir().join("head").join(&g.name);
+    let (o, r) = (tmp("golden_o.npy"), tmp("golden_r.json"));
+    let out = logattn(&[
+        "run",
+        "--q",
+        s(&dir.join("q.npy")),
+        "--k",
+        s(&dir.join("k.npy")),
+        "--v",
+        s(&dir.join("v.npy")),
+        "--threshold",
+        "1e-3",
+        "--verify",
+        "--out",
+        s(&o),
+        "--json",
+        s(&r),
+    ]);
+    let text = ok(&out);
+    assert!(
+        text.contains("every head bit-exact against the model"),
+        "{text}"
+    );
+    // O is the golden accumulators, dequantized.
+    let cb = g.codebook().unwrap();
+    let want = dequantize(
+        &g.expected,
+        &quantize_v(g.v.view()).unwrap().scales,
+        cb.weights().scale,
+    );
+    let got: ndarray::Array2<f32> = read_npy(&o).unwrap();
+    assert_eq!(got, want);
+    let rep = json(&r);
+    let h = &rep["heads"][0];
+    assert_eq!(h["cycles"], h["cycles_model"]);
+    assert_eq!(rep["link"]["retries"], 0);
+    assert_eq!(rep["board"]["d"], 4);
+}
+
+fn random_qkv(
+    lead: (usize, usize),
+    rows: usize,
+    n: usize,
+    d: usize,
+    seed: u64,
+) -> [Array4<f32>; 3] {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut g =
+        |r| Array4::from_shape_simple_fn((lead.0, lead.1, r, d), || rng.gen_range(-2.0f32..2.0));
+    [g(rows), g(n), g(n)]
+}
+
+#[test]
+fn run_streams_every_head_and_faults_change_nothing() {
+    let [q, k, v] = random_qkv((2, 3), 9, 40, 4, 1);
+    let (qp, kp, vp) = (tmp("q.npy"), tmp("k.npy"), tmp("v.npy"));
+    write_npy(&qp, &q).unwrap();
+    write_npy(&kp, &k).unwrap();
+    write_npy(&vp, &v).unwrap();
+    let (o1, o2, r2) = (tmp("o1.npy"), tmp("o2.npy"), tmp("r2.json"));
+    let base = [
+        "run",
+        "--q",
+        s(&qp),
+        "--k",
+        s(&kp),
+        "--v",
+        s(&vp),
+        "--valid-len",
+        "33",
+    ];
+    ok(&logattn(
+        &[&base[..], &["--verify", "--out", s(&o1)]].concat(),
+    ));
+    ok(&logattn(
+        &[
+            &base[..],
+            &[
+                "--inject",
+                "all=0.05,seed=2",
+                "--out",
+                s(&o2),
+                "--json",
+                s(&r2),
+            ],
+        ]
+        .concat(),
+    ));
+    let a: ArrayD<f32> = read_npy(&o1).unwrap();
+    let b: ArrayD<f32> = read_npy(&o2).unwrap();
+    assert_eq!(a.shape(), &[2, 3, 9, 4]);
+    assert_eq!(a, b, "injected faults changed an output");
+    let rep = json(&r2);
+    assert!(rep["faults"]["dropped"].as_u64().is_some());
+    assert_eq!(rep["heads"].as_array().unwrap().len(), 6);
+    assert_eq!(rep["heads"][5]["name"], "head [1, 2]");
+    // Each head equals the model's float path through the same integers.
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let fe = model::frontend::FrontEndParams {
+        d: 4,
+        n_max: 64,
+        ..Default::default()
+    };
+    for (l, h) in [(0, 0), (1, 2)] {
+        let (qh, kh, vh) = (
+            q.index_axis(Axis(0), l).index_axis(Axis(0), h).to_owned(),
+            k.index_axis(Axis(0), l).index_axis(Axis(0), h).to_owned(),
+            v.index_axis(Axis(0), l).index_axis(Axis(0), h).to_owned(),
+        );
+        let t = model::frontend::front_end(&fe, &cb, qh.view(), kh.view(), 33).unwrap();
+        let qv = quantize_v(vh.view()).unwrap();
+        let acc = model::accumulate(t.codes.view(), qv.vq.view(), &cb.weights().w);
+        let want = dequantize(&acc, &qv.scales, cb.weights().scale);
+        let got = a.index_axis(Axis(0), l).index_axis(Axis(0), h).to_owned();
+        assert_eq!(got, want.into_dyn(), "head [{l}, {h}]");
+    }
+}
+
+#[test]
+fn run_codes_path_equals_attend() {
+    let mut rng = StdRng::seed_from_u64(3);
+    // Rows of a softmax over 50 keys, 2 heads; V of 8 lanes (the Alchitry Cu's codes board).
+    let mut p = Array3::<f32>::zeros((2, 6, 50));
+    for mut row in p.rows_mut() {
+        let e: Vec<f32> = (0..50)
+            .map(|_| (rng.gen_range(-4.0f32..4.0)).exp())
+            .collect();
+        let sum: f32 = e.iter().sum();
+        for (x, y) in row.iter_mut().zip(e) {
+            *x = y / sum;
+        }
+    }
+    let v = Array3::from_shape_simple_fn((2, 50, 8), || rng.gen_range(-1.0f32..1.0));
+    let (pp, vp, o1, o2) = (tmp("p.npy"), tmp("pv.npy"), tmp("po1.npy"), tmp("po2.npy"));
+    write_npy(&pp, &p).unwrap();
+    write_npy(&vp, &v).unwrap();
+    let text = ok(&logattn(&[
+        "run",
+        "--probs",
+        s(&pp),
+        "--v",
+        s(&vp),
+        "--octave",
+        "--board",
+        "alchitry_cu",
+        "--verify",
+        "--out",
+        s(&o1),
+    ]));
+    assert!(text.contains("LinkCore, D = 8"), "{text}");
+    ok(&logattn(&[
+        "attend",
+        "--probs",
+        s(&pp),
+        "--v",
+        s(&vp),
+        "--octave",
+        "--out",
+        s(&o2),
+    ]));
+    let a: ArrayD<f32> = read_npy(&o1).unwrap();
+    let b: ArrayD<f32> = read_npy(&o2).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn bad_runs_get_a_clear_error_and_no_output() {
+    let [q, k, v] = random_qkv((1, 1), 4, 20, 4, 4);
+    let (qp, kp, vp) = (tmp("eq.npy"), tmp("ek.npy"), tmp("ev.npy"));
+    write_npy(&qp, &q).unwrap();
+    write_npy(&kp, &k).unwrap();
+    write_npy(&vp, &v).unwrap();
+    let o = tmp("never.npy");
+    let run = |extra: &[&str]| {
+        logattn(
+            &[
+                &[
+                    "run",
+                    "--q",
+                    s(&qp),
+                    "--k",
+                    s(&kp),
+                    "--v",
+                    s(&vp),
+                    "--out",
+                    s(&o),
+                ][..],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    assert_fails(
+        &run(&["--transport", "uart"]),
+        &["--transport uart needs --device"],
+        &o,
+    );
+    assert_fails(
+        &run(&["--board", "nosuch"]),
+        &["unknown board `nosuch`"],
+        &o,
+    );
+    assert_fails(
+        &run(&["--transport", "frontpanel"]),
+        &["built without FrontPanel support", "--features xem7010"],
+        &o,
+    );
+    assert_fails(
+        &run(&["--transport", "uart", "--device", "/nonexistent/ttyUSB9"]),
+        &["opening serial port /nonexistent/ttyUSB9"],
+        &o,
+    );
+    assert_fails(
+        &run(&["--valid-len", "70"]),
+        &["valid length 70 exceeds n = 20"],
+        &o,
+    );
+    assert_fails(
+        &run(&["--board", "alchitry_cu"]),
+        &["this board has no Q/K front end"],
+        &o,
+    );
+    let out = run(&["--inject", "drop=2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("drop = 2 is not a probability"));
+    // n beyond N_MAX, and a d no board is built for.
+    let [q2, k2, v2] = random_qkv((1, 2), 4, 100, 4, 5);
+    let (q2p, k2p, v2p) = (tmp("bq.npy"), tmp("bk.npy"), tmp("bv.npy"));
+    write_npy(&q2p, &q2).unwrap();
+    write_npy(&k2p, &k2).unwrap();
+    write_npy(&v2p, &v2).unwrap();
+    let out = logattn(&[
+        "run",
+        "--q",
+        s(&q2p),
+        "--k",
+        s(&k2p),
+        "--v",
+        s(&v2p),
+        "--out",
+        s(&o),
+    ]);
+    assert_fails(
+        &out,
+        &["n = 100 keys, but the board takes 1..=64 (N_MAX)"],
+        &o,
+    );
+    let [q3, k3, v3] = random_qkv((1, 1), 4, 10, 5, 6);
+    write_npy(&q2p, &q3).unwrap();
+    write_npy(&k2p, &k3).unwrap();
+    write_npy(&v2p, &v3).unwrap();
+    let out = logattn(&[
+        "run",
+        "--q",
+        s(&q2p),
+        "--k",
+        s(&k2p),
+        "--v",
+        s(&v2p),
+        "--out",
+        s(&o),
+    ]);
+    assert_fails(&out, &["d = 5: the on-chip head is built for D in"], &o);
+    // NaN in Q.
+    let mut qn = q.clone();
+    qn[[0, 0, 1, 2]] = f32::NAN;
+    write_npy(&q2p, &qn).unwrap();
+    let out = logattn(&[
+        "run",
+        "--q",
+        s(&q2p),
+        "--k",
+        s(&kp),
+        "--v",
+        s(&vp),
+        "--out",
+        s(&o),
+    ]);
+    assert_fails(&out, &["bq.npy", "NaN"], &o);
+    // An octave codes board refuses codes of the log codebook.
+    let p = Array3::<f32>::from_elem((1, 2, 16), 1.0 / 16.0);
+    let v8 = Array3::<f32>::from_elem((1, 16, 8), 0.5);
+    write_npy(&q2p, &p).unwrap();
+    write_npy(&v2p, &v8).unwrap();
+    let out = logattn(&[
+        "run",
+        "--probs",
+        s(&q2p),
+        "--v",
+        s(&v2p),
+        "--board",
+        "alchitry_cu",
+        "--out",
+        s(&o),
+    ]);
+    assert_fails(
+        &out,
+        &["head [0]", "the board refused the job (unsupported"],
+        &o,
+    );
+}
+
+#[test]
+fn info_and_devices_describe_the_boards() {
+    let text = ok(&logattn(&["info", "--board", "alchitry_cu"]));
+    assert!(
+        text.contains("D = 8, N_MAX = 64, 3-bit codes, octave lanes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("front end: none") && text.contains("codes jobs: yes"),
+        "{text}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&ok(&logattn(&["info", "--board", "alchitry_cu", "--json"]))).unwrap();
+    assert_eq!(j["info"]["variant"], "octave");
+    let core = model::CoreParams::new(8, 64, 16, 3).unwrap();
+    assert_eq!(j["info"]["acc_bits"], core.acc_bits());
+    let j: serde_json::Value = serde_json::from_str(&ok(&logattn(&["devices", "--json"]))).unwrap();
+    let sims: Vec<&str> = j
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["transport"] == "sim")
+        .map(|r| r["device"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sims,
+        ["--board ulx3s", "--board alchitry_cu", "--board xem7010"]
+    );
+}
+
+#[test]
+fn bench_reaches_the_sparsity_asked_and_reports_verified_cycles() {
+    let r = tmp("bench.json");
+    let text = ok(&logattn(&[
+        "bench",
+        "--d",
+        "4",
+        "--n",
+        "16,48",
+        "--heads",
+        "3",
+        "--sparsity",
+        "0.5,0.9",
+        "--verify",
+        "--json",
+        s(&r),
+        "--quiet",
+    ]));
+    assert!(text.contains("sim (Verilated LinkTop, D = 4"), "{text}");
+    let rep = json(&r);
+    let rows = rep["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        let (t, z) = (
+            row["target_sparsity"].as_f64().unwrap(),
+            row["sparsity"].as_f64().unwrap(),
+        );
+        assert!((z - t).abs() < 0.1, "sparsity {z} for target {t}");
+        assert!(row["cycles"]["min"].as_f64().unwrap() > 0.0);
+        assert_eq!(row["link"]["jobs_done"], 3);
+        assert_eq!(row["link"]["retries"], 0);
+        let share = row["compute_share_of_sim_cycles"].as_f64().unwrap();
+        assert!(share > 0.0 && share < 1.0, "{share}");
+    }
+    // JSON to standard output for scripts.
+    let words = |c: &str| c.split_whitespace().map(String::from).collect::<Vec<_>>();
+    let run = |c: &str| logattn(&words(c).iter().map(|w| w.as_str()).collect::<Vec<_>>());
+    let j: serde_json::Value =
+        serde_json::from_str(&ok(&run("bench --d 4 --n 16 --heads 1 --json -"))).unwrap();
+    assert_eq!(j["rows"][0]["n"], 16);
+    let out = run("bench --d 4 --n 16 --heads 1 --project ulx3s");
+    assert_fails(
+        &out,
+        &["--project ulx3s", "D = 64; these heads have d = 4"],
+        &tmp("none"),
+    );
+}

@@ -1,0 +1,334 @@
+//! The driver over every transport that needs no board: the Verilated board on its byte
+//! streams (`SimLink`), at its FrontPanel endpoints (`SimPipes`), and behind a pseudo serial
+//! port (`Uart`); with and without injected faults. Every result is compared integer for
+//! integer (and cycle for cycle) with `model::link::Device`.
+
+use host::driver::{Driver, DriverOptions, Job, LinkStats};
+use host::transport::faults::{FaultCounts, FaultSpec, Faulty};
+use host::transport::sim::{sim_pipes, SimLink};
+use host::transport::uart::Uart;
+use host::transport::Transport;
+use model::frontend::FrontEndParams;
+use model::golden::{golden_dir, load_head_cases};
+use model::link::{DeviceConfig, HeadPayload, Request, Response, Status};
+use model::{Codebook, CodebookKind, CoreParams, Variant};
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::time::Duration;
+
+fn config(d: usize, n_max: usize, cb: &Codebook) -> DeviceConfig {
+    DeviceConfig {
+        core: CoreParams::new(d, n_max, 16, 3).unwrap(),
+        variant: if cb.kind() == CodebookKind::Octave {
+            Variant::Octave
+        } else {
+            Variant::General
+        },
+        front_end: Some((
+            FrontEndParams {
+                d,
+                n_max,
+                ..Default::default()
+            },
+            cb.clone(),
+        )),
+        codes: false,
+    }
+}
+
+/// A random head job of `d` lanes, n keys and rows query rows up to the limits given.
+fn random_job(
+    rng: &mut StdRng,
+    d: usize,
+    n_max: usize,
+    rows_max: usize,
+    cb: &Codebook,
+    i: usize,
+) -> Job {
+    let n = rng.gen_range(1..=n_max);
+    let rows = rng.gen_range(1..=rows_max);
+    let mut m = |r: usize, c: usize| Array2::from_shape_fn((r, c), |_| rng.gen::<i8>());
+    let (kq, vq, qq) = (m(n, d), m(n, d), m(rows, d));
+    let mk = (0..n).map(|_| rng.gen_range(8000..32768)).collect();
+    let mq = (0..rows).map(|_| rng.gen_range(8000..32768)).collect();
+    Job {
+        name: format!("job {i}"),
+        request: Request::head(
+            0,
+            cb,
+            HeadPayload {
+                kq,
+                mk,
+                vq,
+                qq,
+                mq,
+                shift: rng.gen_range(14..24),
+                valid_len: rng.gen_range(1..=n) as u16,
+            },
+        ),
+    }
+}
+
+/// Runs `jobs` and counts results that differ from the model's in any integer or in cycles.
+fn run_and_count_wrong<T: Transport>(
+    driver: &mut Driver<T>,
+    cfg: &DeviceConfig,
+    jobs: &[Job],
+) -> anyhow::Result<(usize, usize)> {
+    let mut wrong = 0;
+    let mut done = 0;
+    driver.run(jobs, |d| {
+        let want: Response = host::jobs::expected(cfg, &jobs[d.job].request);
+        assert_eq!(want.status, Status::Ok);
+        if d.response.result != want.result || d.response.cycles != want.cycles {
+            wrong += 1;
+        }
+        done += 1;
+        Ok(())
+    })?;
+    Ok((done, wrong))
+}
+
+fn report(what: &str, jobs: usize, wrong: usize, s: &LinkStats, f: &FaultCounts) {
+    println!(
+        "{what}: {jobs} jobs; faults injected {} (dropped {}, duplicated {}, flipped {}, stalled {}; {} request frames and {} response chunks damaged); failed attempts detected {} (board rejected {}, responses damaged {}, lost by order {}, timeouts {}); retries {}; stale {}; wrong outputs {wrong}",
+        f.total(),
+        f.dropped,
+        f.duplicated,
+        f.flipped,
+        f.stalled,
+        f.requests_damaged,
+        f.responses_damaged,
+        s.detected(),
+        s.board_rejected,
+        s.responses_damaged,
+        s.lost_by_order,
+        s.timeouts,
+        s.retries,
+        s.stale
+    );
+}
+
+#[test]
+fn golden_and_random_heads_over_the_sim_link_equal_the_model() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let cfg = config(4, 64, &cb);
+    let mut d = Driver::new(SimLink::new(&cfg).unwrap(), DriverOptions::default()).unwrap();
+    let info = d.info().unwrap();
+    assert_eq!((info.d, info.n_max, info.front_end), (4, 64, 1));
+    // The golden head of D = 4: the board's integers equal the golden files.
+    let cases = load_head_cases(&golden_dir().join("head")).unwrap();
+    let g = cases.iter().find(|c| c.name == "d4_n20_log3").unwrap();
+    let job = Job {
+        name: g.name.clone(),
+        request: g.request(0).unwrap(),
+    };
+    let mut got = None;
+    d.run(std::slice::from_ref(&job), |r| {
+        got = r.response.result;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        got.as_ref(),
+        Some(&g.expected),
+        "the golden head's acc/rsum"
+    );
+    // Random heads, two in flight at a time.
+    let mut rng = StdRng::seed_from_u64(5);
+    let jobs: Vec<Job> = (0..40)
+        .map(|i| random_job(&mut rng, 4, 64, 64, &cb, i))
+        .collect();
+    let (done, wrong) = run_and_count_wrong(&mut d, &cfg, &jobs).unwrap();
+    assert_eq!((done, wrong), (40, 0));
+    let s = d.stats();
+    assert_eq!((s.retries, s.detected(), s.stale), (0, 0, 0), "{s:?}");
+    assert_eq!(s.frames_sent, 42);
+}
+
+#[test]
+fn thousands_of_jobs_with_injected_faults_complete_and_none_is_wrong() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let cfg = config(4, 64, &cb);
+    let spec: FaultSpec = "drop=0.02,dup=0.02,flip=0.02,stall=0.02,seed=11"
+        .parse()
+        .unwrap();
+    let link = Faulty::new(SimLink::new(&cfg).unwrap(), spec);
+    let faults = link.counts_handle();
+    let mut d = Driver::new(link, DriverOptions::default()).unwrap();
+    let mut rng = StdRng::seed_from_u64(6);
+    let jobs: Vec<Job> = (0..3000)
+        .map(|i| random_job(&mut rng, 4, 16, 4, &cb, i))
+        .collect();
+    let (done, wrong) = run_and_count_wrong(&mut d, &cfg, &jobs).unwrap();
+    let (s, f) = (d.stats(), faults.get());
+    report(
+        "sim link, 2% of each fault per transfer",
+        done,
+        wrong,
+        &s,
+        &f,
+    );
+    assert_eq!(done, 3000, "every job completes");
+    assert_eq!(wrong, 0, "no wrong output");
+    assert!(f.total() >= 300, "faults were injected: {f:?}");
+    // Every damaged transfer and every stall costs at least one failed attempt, detected.
+    assert!(s.detected() > 0 && s.retries > 0, "{s:?}");
+    assert!(
+        s.detected() as f64 >= 0.9 * (f.requests_damaged + f.responses_damaged) as f64,
+        "detected {} of {} damaged transfers",
+        s.detected(),
+        f.requests_damaged + f.responses_damaged
+    );
+}
+
+#[test]
+fn heavy_faults_end_in_an_error_naming_the_job_and_nothing_wrong_is_delivered() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let cfg = config(4, 64, &cb);
+    let spec: FaultSpec = "all=0.5,seed=3".parse().unwrap();
+    let mut d = Driver::new(
+        Faulty::new(SimLink::new(&cfg).unwrap(), spec),
+        DriverOptions {
+            max_attempts: 3,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut rng = StdRng::seed_from_u64(7);
+    let jobs: Vec<Job> = (0..200)
+        .map(|i| random_job(&mut rng, 4, 16, 4, &cb, i))
+        .collect();
+    let mut wrong = 0;
+    let err = d
+        .run(&jobs, |r| {
+            let want = host::jobs::expected(&cfg, &jobs[r.job].request);
+            wrong += usize::from(r.response.result != want.result);
+            Ok(())
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("job ") && err.contains("no verified response after 3 attempts"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written for it"), "{err}");
+    assert_eq!(wrong, 0);
+}
+
+#[test]
+fn frontpanel_pipes_carry_jobs_with_faults() {
+    let cb = Codebook::octave(3).unwrap();
+    let cfg = config(4, 64, &cb);
+    let spec: FaultSpec = "all=0.03,seed=4".parse().unwrap();
+    let link = Faulty::new(sim_pipes(&cfg, 64).unwrap(), spec);
+    let faults = link.counts_handle();
+    let mut d = Driver::new(link, DriverOptions::default()).unwrap();
+    assert!(d.link_ref().describe().contains("FrontPanelLink"));
+    let info = d.info().unwrap();
+    assert_eq!((info.d, info.variant, info.codebook), (4, 1, 0));
+    let mut rng = StdRng::seed_from_u64(8);
+    // Odd and even frame lengths (pads), some longer than the 64-word FIFOs.
+    let jobs: Vec<Job> = (0..300)
+        .map(|i| random_job(&mut rng, 4, 64, 8, &cb, i))
+        .collect();
+    let (done, wrong) = run_and_count_wrong(&mut d, &cfg, &jobs).unwrap();
+    let (s, f) = (d.stats(), faults.get());
+    report("FrontPanel pipes, 3% of each fault", done, wrong, &s, &f);
+    assert_eq!((done, wrong), (300, 0));
+    assert!(f.total() > 20 && s.retries > 0, "{f:?} {s:?}");
+}
+
+#[test]
+fn the_board_refusing_a_job_ends_the_run_with_its_reason() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let cfg = config(4, 64, &cb);
+    let mut d = Driver::new(SimLink::new(&cfg).unwrap(), DriverOptions::default()).unwrap();
+    let mut rng = StdRng::seed_from_u64(9);
+    // A head for another codebook's front end: unsupported.
+    let other = Codebook::log(3, 1e-2).unwrap();
+    let job = random_job(&mut rng, 4, 8, 2, &other, 0);
+    let err = d.run(&[job], |_| Ok(())).unwrap_err().to_string();
+    assert!(
+        err.contains("job 0: the board refused the job (unsupported"),
+        "{err}"
+    );
+    // A head wider than the board: overflow.
+    let job = random_job(&mut rng, 8, 8, 2, &cb, 1);
+    let err = d.run(&[job], |_| Ok(())).unwrap_err().to_string();
+    assert!(
+        err.contains("job 1: the board refused the job (overflow"),
+        "{err}"
+    );
+    // The link is still in step: a good job after them succeeds.
+    let jobs = [random_job(&mut rng, 4, 8, 2, &cb, 2)];
+    assert_eq!(run_and_count_wrong(&mut d, &cfg, &jobs).unwrap(), (1, 0));
+}
+
+/// The Verilated board behind a pseudo-terminal, relayed by a thread (dropping the request
+/// bytes at the positions in `drop_at`), with the host's `Uart` transport on the other side.
+#[test]
+fn uart_transport_over_a_pseudo_terminal() {
+    use serialport::{SerialPort, TTYPort};
+    use std::io::{Read, Write};
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let cfg = config(4, 64, &cb);
+    let (mut master, slave) = TTYPort::pair().expect("a pseudo-terminal pair");
+    let slave_name = slave.name().expect("the slave has a path");
+    master.set_timeout(Duration::from_millis(20)).unwrap();
+    let cfg2 = cfg.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let relay = std::thread::spawn(move || {
+        let mut board = SimLink::new(&cfg2).unwrap();
+        let mut buf = [0u8; 4096];
+        let mut seen = 0usize;
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            let n = master.read(&mut buf).unwrap_or_default();
+            if n > 0 {
+                // Lose byte 100 of the stream once: a frame cut short.
+                let mut bytes = buf[..n].to_vec();
+                if seen <= 100 && seen + n > 100 {
+                    bytes.remove(100 - seen);
+                }
+                seen += n;
+                board.send(&bytes).unwrap();
+            }
+            loop {
+                let out = board.recv(Duration::ZERO).unwrap();
+                if out.is_empty() {
+                    break;
+                }
+                master.write_all(&out).unwrap();
+            }
+        }
+    });
+    let port = serialport::new(&slave_name, 3_000_000)
+        .timeout(Duration::from_millis(50))
+        .open()
+        .expect("opens the pseudo-terminal's slave");
+    let link = Uart::from_port(port, &slave_name, 3_000_000).unwrap();
+    assert!(link.describe().starts_with("uart /dev/pts/"));
+    assert_eq!(link.bytes_per_second(), Some(300_000.0));
+    let mut d = Driver::new(
+        link,
+        DriverOptions {
+            timeout: Some(Duration::from_millis(300)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut rng = StdRng::seed_from_u64(10);
+    let jobs: Vec<Job> = (0..20)
+        .map(|i| random_job(&mut rng, 4, 32, 8, &cb, i))
+        .collect();
+    let (done, wrong) = run_and_count_wrong(&mut d, &cfg, &jobs).unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    relay.join().unwrap();
+    let s = d.stats();
+    assert_eq!((done, wrong), (20, 0));
+    // The lost byte cost the first frame: found by the board's CRC or by a timeout, and
+    // retried.
+    assert!(s.retries >= 1 && s.detected() >= 1, "{s:?}");
+}
