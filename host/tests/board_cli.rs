@@ -8,51 +8,9 @@ use ndarray::{Array3, Array4, ArrayD, Axis};
 use ndarray_npy::{read_npy, write_npy};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn logattn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_logattn"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("logattn-board-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "failed: {err}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Exit code 1, one line on stderr with every needle, no panic, and no output file.
-fn assert_fails(out: &Output, needles: &[&str], no_file: &Path) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one line expected: {err}"
-    );
-    for n in needles {
-        assert!(err.contains(n), "stderr {err:?} lacks {n:?}");
-    }
-    assert!(!no_file.exists(), "{} was written", no_file.display());
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
+mod common;
+use common::{assert_fails, json, logattn, logattn_line, ok, s, tmp};
 
 #[test]
 fn run_replays_the_golden_head_and_writes_the_models_output() {
@@ -223,138 +181,67 @@ fn run_codes_path_equals_attend() {
     assert_eq!(a, b);
 }
 
+/// Writes Q, K, V to `name`-q.npy, -k.npy, -v.npy; returns the `--q .. --k .. --v ..` words.
+fn write_qkv(name: &str, [q, k, v]: &[Array4<f32>; 3]) -> String {
+    let p = |x: &str| tmp(&format!("{name}-{x}.npy"));
+    write_npy(p("q"), q).unwrap();
+    write_npy(p("k"), k).unwrap();
+    write_npy(p("v"), v).unwrap();
+    format!("--q {} --k {} --v {}", s(&p("q")), s(&p("k")), s(&p("v")))
+}
+
 #[test]
 fn bad_runs_get_a_clear_error_and_no_output() {
-    let [q, k, v] = random_qkv((1, 1), 4, 20, 4, 4);
-    let (qp, kp, vp) = (tmp("eq.npy"), tmp("ek.npy"), tmp("ev.npy"));
-    write_npy(&qp, &q).unwrap();
-    write_npy(&kp, &k).unwrap();
-    write_npy(&vp, &v).unwrap();
+    let qkv = random_qkv((1, 1), 4, 20, 4, 4);
+    let good = write_qkv("good", &qkv);
     let o = tmp("never.npy");
-    let run = |extra: &[&str]| {
-        logattn(
-            &[
-                &[
-                    "run",
-                    "--q",
-                    s(&qp),
-                    "--k",
-                    s(&kp),
-                    "--v",
-                    s(&vp),
-                    "--out",
-                    s(&o),
-                ][..],
-                extra,
-            ]
-            .concat(),
-        )
-    };
-    assert_fails(
-        &run(&["--transport", "uart"]),
-        &["--transport uart needs --device"],
-        &o,
-    );
-    assert_fails(
-        &run(&["--board", "nosuch"]),
-        &["unknown board `nosuch`"],
-        &o,
-    );
-    assert_fails(
-        &run(&["--transport", "frontpanel"]),
-        &["built without FrontPanel support", "--features xem7010"],
-        &o,
-    );
-    assert_fails(
-        &run(&["--transport", "uart", "--device", "/nonexistent/ttyUSB9"]),
-        &["opening serial port /nonexistent/ttyUSB9"],
-        &o,
-    );
-    assert_fails(
-        &run(&["--valid-len", "70"]),
-        &["valid length 70 exceeds n = 20"],
-        &o,
-    );
-    assert_fails(
-        &run(&["--board", "alchitry_cu"]),
-        &["this board has no Q/K front end"],
-        &o,
-    );
-    let out = run(&["--inject", "drop=2"]);
+    let run =
+        |inputs: &str, extra: &str| logattn_line(&format!("run {inputs} --out {} {extra}", s(&o)));
+    for (extra, needles) in [
+        ("--transport uart", &["--transport uart needs --device"][..]),
+        ("--board nosuch", &["unknown board `nosuch`"]),
+        (
+            "--transport frontpanel",
+            &["built without FrontPanel support", "--features xem7010"],
+        ),
+        (
+            "--transport uart --device /nonexistent/ttyUSB9",
+            &["opening serial port /nonexistent/ttyUSB9"],
+        ),
+        ("--valid-len 70", &["valid length 70 exceeds n = 20"]),
+        ("--board alchitry_cu", &["this board has no Q/K front end"]),
+    ] {
+        assert_fails(&run(&good, extra), needles, &o);
+    }
+    let out = run(&good, "--inject drop=2");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("drop = 2 is not a probability"));
     // n beyond N_MAX, and a d no board is built for.
-    let [q2, k2, v2] = random_qkv((1, 2), 4, 100, 4, 5);
-    let (q2p, k2p, v2p) = (tmp("bq.npy"), tmp("bk.npy"), tmp("bv.npy"));
-    write_npy(&q2p, &q2).unwrap();
-    write_npy(&k2p, &k2).unwrap();
-    write_npy(&v2p, &v2).unwrap();
-    let out = logattn(&[
-        "run",
-        "--q",
-        s(&q2p),
-        "--k",
-        s(&k2p),
-        "--v",
-        s(&v2p),
-        "--out",
-        s(&o),
-    ]);
+    let long = write_qkv("long", &random_qkv((1, 2), 4, 100, 4, 5));
     assert_fails(
-        &out,
+        &run(&long, ""),
         &["n = 100 keys, but the board takes 1..=64 (N_MAX)"],
         &o,
     );
-    let [q3, k3, v3] = random_qkv((1, 1), 4, 10, 5, 6);
-    write_npy(&q2p, &q3).unwrap();
-    write_npy(&k2p, &k3).unwrap();
-    write_npy(&v2p, &v3).unwrap();
-    let out = logattn(&[
-        "run",
-        "--q",
-        s(&q2p),
-        "--k",
-        s(&k2p),
-        "--v",
-        s(&v2p),
-        "--out",
-        s(&o),
-    ]);
-    assert_fails(&out, &["d = 5: the on-chip head is built for D in"], &o);
-    // NaN in Q.
-    let mut qn = q.clone();
-    qn[[0, 0, 1, 2]] = f32::NAN;
-    write_npy(&q2p, &qn).unwrap();
-    let out = logattn(&[
-        "run",
-        "--q",
-        s(&q2p),
-        "--k",
-        s(&kp),
-        "--v",
-        s(&vp),
-        "--out",
-        s(&o),
-    ]);
-    assert_fails(&out, &["bq.npy", "NaN"], &o);
-    // An octave codes board refuses codes of the log codebook.
-    let p = Array3::<f32>::from_elem((1, 2, 16), 1.0 / 16.0);
-    let v8 = Array3::<f32>::from_elem((1, 16, 8), 0.5);
-    write_npy(&q2p, &p).unwrap();
-    write_npy(&v2p, &v8).unwrap();
-    let out = logattn(&[
-        "run",
-        "--probs",
-        s(&q2p),
-        "--v",
-        s(&v2p),
-        "--board",
-        "alchitry_cu",
-        "--out",
-        s(&o),
-    ]);
+    let d5 = write_qkv("d5", &random_qkv((1, 1), 4, 10, 5, 6));
     assert_fails(
-        &out,
+        &run(&d5, ""),
+        &["d = 5: the on-chip head is built for D in"],
+        &o,
+    );
+    // NaN in Q.
+    let mut nan = qkv.clone();
+    nan[0][[0, 0, 1, 2]] = f32::NAN;
+    assert_fails(&run(&write_qkv("nan", &nan), ""), &["nan-q.npy", "NaN"], &o);
+    // An octave codes board refuses codes of the log codebook.
+    let (pp, vp) = (tmp("refused-p.npy"), tmp("refused-v.npy"));
+    write_npy(&pp, &Array3::<f32>::from_elem((1, 2, 16), 1.0 / 16.0)).unwrap();
+    write_npy(&vp, &Array3::<f32>::from_elem((1, 16, 8), 0.5)).unwrap();
+    assert_fails(
+        &run(
+            &format!("--probs {} --v {}", s(&pp), s(&vp)),
+            "--board alchitry_cu",
+        ),
         &["head [0]", "the board refused the job (unsupported"],
         &o,
     );
@@ -425,8 +312,7 @@ fn bench_reaches_the_sparsity_asked_and_reports_verified_cycles() {
         assert!(share > 0.0 && share < 1.0, "{share}");
     }
     // JSON to standard output for scripts.
-    let words = |c: &str| c.split_whitespace().map(String::from).collect::<Vec<_>>();
-    let run = |c: &str| logattn(&words(c).iter().map(|w| w.as_str()).collect::<Vec<_>>());
+    let run = logattn_line;
     let j: serde_json::Value =
         serde_json::from_str(&ok(&run("bench --d 4 --n 16 --heads 1 --json -"))).unwrap();
     assert_eq!(j["rows"][0]["n"], 16);

@@ -2,46 +2,9 @@
 
 use ndarray::{Array2, Array3, ArrayD, Axis};
 use ndarray_npy::{read_npy, write_npy};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn logattn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_logattn"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("logattn-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
-}
-
-/// Asserts a failure: exit code 1, one line on stderr containing every `needle`, no panic,
-/// and no output file.
-fn assert_fails(out: &Output, needles: &[&str], no_file: &Path) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one line expected: {err}"
-    );
-    for n in needles {
-        assert!(err.contains(n), "stderr {err:?} lacks {n:?}");
-    }
-    assert!(
-        !no_file.exists(),
-        "{} was written despite the error",
-        no_file.display()
-    );
-}
+mod common;
+use common::{assert_fails, logattn, root, tmp};
 
 #[test]
 fn quantize_replays_golden_codes() {

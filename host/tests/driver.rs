@@ -8,33 +8,17 @@ use host::transport::faults::{FaultCounts, FaultSpec, Faulty};
 use host::transport::sim::{sim_pipes, SimLink};
 use host::transport::uart::Uart;
 use host::transport::Transport;
-use model::frontend::FrontEndParams;
 use model::golden::{golden_dir, load_head_cases};
 use model::link::{DeviceConfig, HeadPayload, Request, Response, Status};
-use model::{Codebook, CodebookKind, CoreParams, Variant};
+use model::Codebook;
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::Duration;
 
-fn config(d: usize, n_max: usize, cb: &Codebook) -> DeviceConfig {
-    DeviceConfig {
-        core: CoreParams::new(d, n_max, 16, 3).unwrap(),
-        variant: if cb.kind() == CodebookKind::Octave {
-            Variant::Octave
-        } else {
-            Variant::General
-        },
-        front_end: Some((
-            FrontEndParams {
-                d,
-                n_max,
-                ..Default::default()
-            },
-            cb.clone(),
-        )),
-        codes: false,
-    }
+/// The simulated head board for `d` lanes (N_MAX = 64 at D = 4) with `cb`'s front end.
+fn config(d: usize, cb: &Codebook) -> DeviceConfig {
+    sim::board::board_config(d, cb).unwrap()
 }
 
 /// A random head job of `d` lanes, n keys and rows query rows up to the limits given.
@@ -113,7 +97,7 @@ fn report(what: &str, jobs: usize, wrong: usize, s: &LinkStats, f: &FaultCounts)
 #[test]
 fn golden_and_random_heads_over_the_sim_link_equal_the_model() {
     let cb = Codebook::log(3, 1e-3).unwrap();
-    let cfg = config(4, 64, &cb);
+    let cfg = config(4, &cb);
     let mut d = Driver::new(SimLink::new(&cfg).unwrap(), DriverOptions::default()).unwrap();
     let info = d.info().unwrap();
     assert_eq!((info.d, info.n_max, info.front_end), (4, 64, 1));
@@ -150,7 +134,7 @@ fn golden_and_random_heads_over_the_sim_link_equal_the_model() {
 #[test]
 fn thousands_of_jobs_with_injected_faults_complete_and_none_is_wrong() {
     let cb = Codebook::log(3, 1e-3).unwrap();
-    let cfg = config(4, 64, &cb);
+    let cfg = config(4, &cb);
     let spec: FaultSpec = "drop=0.02,dup=0.02,flip=0.02,stall=0.02,seed=11"
         .parse()
         .unwrap();
@@ -186,7 +170,7 @@ fn thousands_of_jobs_with_injected_faults_complete_and_none_is_wrong() {
 #[test]
 fn heavy_faults_end_in_an_error_naming_the_job_and_nothing_wrong_is_delivered() {
     let cb = Codebook::log(3, 1e-3).unwrap();
-    let cfg = config(4, 64, &cb);
+    let cfg = config(4, &cb);
     let spec: FaultSpec = "all=0.5,seed=3".parse().unwrap();
     let mut d = Driver::new(
         Faulty::new(SimLink::new(&cfg).unwrap(), spec),
@@ -220,7 +204,7 @@ fn heavy_faults_end_in_an_error_naming_the_job_and_nothing_wrong_is_delivered() 
 #[test]
 fn frontpanel_pipes_carry_jobs_with_faults() {
     let cb = Codebook::octave(3).unwrap();
-    let cfg = config(4, 64, &cb);
+    let cfg = config(4, &cb);
     let spec: FaultSpec = "all=0.03,seed=4".parse().unwrap();
     let link = Faulty::new(sim_pipes(&cfg, 64).unwrap(), spec);
     let faults = link.counts_handle();
@@ -243,7 +227,7 @@ fn frontpanel_pipes_carry_jobs_with_faults() {
 #[test]
 fn the_board_refusing_a_job_ends_the_run_with_its_reason() {
     let cb = Codebook::log(3, 1e-3).unwrap();
-    let cfg = config(4, 64, &cb);
+    let cfg = config(4, &cb);
     let mut d = Driver::new(SimLink::new(&cfg).unwrap(), DriverOptions::default()).unwrap();
     let mut rng = StdRng::seed_from_u64(9);
     // A head for another codebook's front end: unsupported.
@@ -273,7 +257,7 @@ fn uart_transport_over_a_pseudo_terminal() {
     use serialport::{SerialPort, TTYPort};
     use std::io::{Read, Write};
     let cb = Codebook::log(3, 1e-3).unwrap();
-    let cfg = config(4, 64, &cb);
+    let cfg = config(4, &cb);
     let (mut master, slave) = TTYPort::pair().expect("a pseudo-terminal pair");
     let slave_name = slave.name().expect("the slave has a path");
     master.set_timeout(Duration::from_millis(20)).unwrap();
