@@ -263,6 +263,9 @@ pub fn run(args: &Args) -> Result<String> {
         bail!("--valid-len applies to Q/K/V runs (codes carry their own zeros)");
     }
     let (n, d) = (v3.len_of(Axis(1)), v3.len_of(Axis(2)));
+    if let Some(l) = args.valid_len.filter(|&l| l > n) {
+        bail!("valid length {l} exceeds n = {n} keys");
+    }
     let names = head_names(&out_lead);
     let mut conn = args.link.connect(|| sim_config_for(d, &cb, codes))?;
     let info = conn
