@@ -128,10 +128,12 @@ pub const DESIGNS: [&str; 2] = ["echo", "link"];
 /// The board called `name` ([`BOARDS`]), or `None`.
 ///
 /// - `ulx3s`: ULX3S (v2.x/3.0.x) with an LFE5U-85F; 25 MHz oscillator, PLL to 45 MHz; FT231X at
-///   3 Mbaud, its maximum (15 clocks per bit, exact). The D = 64 link design does not route at
-///   60 MHz (20 clocks per bit), the next clock with a whole number of clocks per bit
-///   (docs/results.md §6); the link is the bottleneck by three orders of magnitude either way.
-///   The link design: the whole head, D = 64, N_MAX = 512, general lanes, log codebook.
+///   3 Mbaud, its maximum (15 clocks per bit, exact). 60 MHz (20 clocks per bit), the next
+///   clock with a whole number of clocks per bit, is out of reach (docs/results.md §6); the
+///   link is the bottleneck by three orders of magnitude either way. The link design: the
+///   whole head, D = 32 (the head dimension of the MiniLM fixture), N_MAX = 512, general
+///   lanes, log codebook. At D = 64 it needs 133 of the part's 156 multipliers and did not
+///   route: router2 stalled at about 3,650 overused wires after 16 iterations (results §6).
 /// - `alchitry_cu`: Alchitry Cu with an iCE40-HX8K; 100 MHz oscillator, PLL to 60 MHz; FT2232H
 ///   at 6 Mbaud (10 clocks per bit, exact; its 12 and 8 Mbaud need at least 96 and 64 MHz for 8
 ///   clocks per bit, more than an HX8K design is likely to close timing at).
@@ -158,9 +160,9 @@ pub fn board(name: &str) -> Option<Board> {
                 rx_fifo_depth: 2048,
             }),
             constraints: "constraints/ulx3s_v20.lpf",
-            // router2: nextpnr's default router1 needs about an hour for the D = 64 link design.
+            // router2: nextpnr's default router1 needed over an hour for the D = 64 design.
             nextpnr_args: &["--85k", "--package", "CABGA381", "--router", "router2"],
-            d: 64,
+            d: 32,
             n_max: 512,
             variant: Variant::General,
             front_end: true,
