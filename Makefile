@@ -49,7 +49,7 @@ synth:
 ## bitstreams: every board's bitstreams with the pinned open tools: the link design (the accelerator
 ## behind the board's UART) and the UART echo bring-up design, into bitstreams/<board>/<design>.bit|.bin
 ## with a .manifest.json (resources, Fmax, tool versions, hashes). Fails if timing is not met. The
-## ULX3S link design (the D = 64 head) comes last and takes longest (placement alone ~15 min).
+## ULX3S link design (the D = 32 head) comes last and takes longest (about 15 min; router2 needs 44 iterations).
 ## Not part of `test`.
 bitstreams:
 	scripts/bitstream.sh alchitry_cu link

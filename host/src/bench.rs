@@ -27,9 +27,10 @@ pub struct Args {
     /// Keys per head (comma-separated list).
     #[arg(long, value_delimiter = ',', default_values_t = [128usize, 512])]
     pub n: Vec<usize>,
-    /// Head dimension (must be the board's D).
-    #[arg(long, default_value_t = 64)]
-    pub d: usize,
+    /// Head dimension (default: the board's D; a simulated board without --board is built
+    /// for 64).
+    #[arg(long)]
+    pub d: Option<usize>,
     /// Query rows per head (default: n).
     #[arg(long)]
     pub rows: Option<usize>,
@@ -289,7 +290,9 @@ pub fn run(args: &Args) -> Result<String> {
             .then(|| args.link.board.clone())
             .flatten()
     });
-    let mut conn = args.link.connect(|| sim_config_for(args.d, &cb, false))?;
+    let mut conn = args
+        .link
+        .connect(|| sim_config_for(args.d.unwrap_or(64), &cb, false))?;
     let info = conn
         .driver
         .info()
@@ -300,6 +303,10 @@ pub fn run(args: &Args) -> Result<String> {
         .as_ref()
         .map(|f| f.0)
         .context("bench runs whole heads: the board needs the Q/K front end")?;
+    let d = args.d.unwrap_or(cfg.core.d);
+    if d != cfg.core.d {
+        bail!("--d {d}: the board is built for D = {}", cfg.core.d);
+    }
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut rows_out = Vec::new();
     let total = (args.n.len() * args.sparsity.len() * args.heads) as u64;
@@ -307,19 +314,14 @@ pub fn run(args: &Args) -> Result<String> {
     for &n in &args.n {
         let rows = args.rows.unwrap_or(n);
         for &target in &args.sparsity {
-            let mut q = Array3::<f32>::zeros((args.heads, rows, args.d));
-            let mut k = Array3::<f32>::zeros((args.heads, n, args.d));
-            let mut v = Array3::<f32>::zeros((args.heads, n, args.d));
+            let mut q = Array3::<f32>::zeros((args.heads, rows, d));
+            let mut k = Array3::<f32>::zeros((args.heads, n, d));
+            let mut v = Array3::<f32>::zeros((args.heads, n, d));
             for h in 0..args.heads {
                 q.index_axis_mut(Axis(0), h)
-                    .assign(&random(&mut rng, rows, args.d));
-                k.index_axis_mut(Axis(0), h)
-                    .assign(&random(&mut rng, n, args.d));
-                v.index_axis_mut(Axis(0), h)
-                    .assign(&random(&mut rng, n, args.d));
-            }
-            if args.d != cfg.core.d {
-                bail!("--d {}: the board is built for D = {}", args.d, cfg.core.d);
+                    .assign(&random(&mut rng, rows, d));
+                k.index_axis_mut(Axis(0), h).assign(&random(&mut rng, n, d));
+                v.index_axis_mut(Axis(0), h).assign(&random(&mut rng, n, d));
             }
             let tau = temperature(
                 &fe,
@@ -369,12 +371,12 @@ pub fn run(args: &Args) -> Result<String> {
             let compute: f64 = cycles.iter().map(|&c| c as f64).sum();
             let projection = project_to
                 .as_deref()
-                .map(|b| project(b, args.d, &cycles, bytes_in, bytes_out))
+                .map(|b| project(b, d, &cycles, bytes_in, bytes_out))
                 .transpose()?;
             rows_out.push(Row {
                 n,
                 rows,
-                d: args.d,
+                d: d,
                 target_sparsity: target,
                 sparsity: zeros / args.heads as f64,
                 heads: args.heads,
@@ -466,7 +468,7 @@ pub fn table(r: &Report) -> String {
             p0.board,
             p0.clock_mhz,
             p0.fmax_mhz
-                .map_or(String::from(" (no routed bitstream yet)"), |f| format!(
+                .map_or(String::from(" (no routed bitstream manifest found)"), |f| format!(
                     " (routed Fmax {f:.1} MHz)"
                 )),
             p0.link
@@ -500,7 +502,7 @@ mod tests {
     #[test]
     fn projection_adds_link_and_compute_and_names_the_bound() {
         // ULX3S: 3 Mbaud 8N1 = 300,000 bytes/s each way, full duplex; 45 MHz design clock.
-        let p = project("ulx3s", 64, &[45_000, 90_000, 450_000], 30_000, 60_000).unwrap();
+        let p = project("ulx3s", 32, &[45_000, 90_000, 450_000], 30_000, 60_000).unwrap();
         assert_eq!(p.link_bytes_per_s, 300_000.0);
         assert!(p.full_duplex && p.link.contains("3000000 baud"));
         let clock = hdl::boards::board("ulx3s").unwrap().design_clock_hz() as f64;
@@ -524,8 +526,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("built for codes at D = 8"), "{e}");
-        let e = project("ulx3s", 32, &[1], 1, 1).unwrap_err().to_string();
-        assert!(e.contains("D = 64; these heads have d = 32"), "{e}");
+        let e = project("ulx3s", 64, &[1], 1, 1).unwrap_err().to_string();
+        assert!(e.contains("D = 32; these heads have d = 64"), "{e}");
         let e = project("nosuch", 64, &[1], 1, 1).unwrap_err().to_string();
         assert!(e.contains("unknown board `nosuch`"), "{e}");
     }

@@ -319,7 +319,7 @@ fn bench_reaches_the_sparsity_asked_and_reports_verified_cycles() {
     let out = run("bench --d 4 --n 16 --heads 1 --project ulx3s");
     assert_fails(
         &out,
-        &["--project ulx3s", "D = 64; these heads have d = 4"],
+        &["--project ulx3s", "D = 32; these heads have d = 4"],
         &tmp("none"),
     );
 }
