@@ -8,7 +8,7 @@
 use crate::connect::{Kind, LinkArgs};
 use crate::driver::LinkStats;
 use crate::jobs;
-use crate::run::{progress, run_jobs, sim_config_for, HeadReport};
+use crate::run::{progress, run_jobs, sim_config_for};
 use crate::CodebookArgs;
 use anyhow::{bail, Context, Result};
 use model::frontend::{front_end, FrontEndParams};
@@ -135,8 +135,6 @@ pub struct Row {
     pub compute_share_of_sim_cycles: Option<f64>,
     pub link: LinkStats,
     pub projection: Option<Projection>,
-    #[serde(skip)]
-    pub per_head: Vec<HeadReport>,
 }
 
 /// The JSON report.
@@ -343,9 +341,9 @@ pub fn run(args: &Args) -> Result<String> {
             let names: Vec<String> = (0..args.heads)
                 .map(|h| format!("n = {n}, sparsity {target}, head {h}"))
                 .collect();
-            let js = jobs::head_jobs(&cfg, q.view(), k.view(), v.view(), n, &names)?;
-            let bytes_in = js[0].0.request.encode().map(|b| b.len()).unwrap_or(0);
-            let bytes_out = crate::driver::response_len(&js[0].0.request);
+            let (js, _) = jobs::head_jobs(&cfg, q.view(), k.view(), v.view(), n, &names)?;
+            let bytes_in = js[0].request.encode().map(|b| b.len()).unwrap_or(0);
+            let bytes_out = crate::driver::response_len(&js[0].request);
             let before = conn.driver.stats();
             let c0 = conn.driver.link_ref().sim_cycles();
             let t0 = Instant::now();
@@ -355,18 +353,7 @@ pub fn run(args: &Args) -> Result<String> {
                 .zip(conn.driver.link_ref().sim_cycles())
                 .map(|(a, b)| (b - a) as f64);
             let after = conn.driver.stats();
-            let link = LinkStats {
-                jobs_done: after.jobs_done - before.jobs_done,
-                frames_sent: after.frames_sent - before.frames_sent,
-                bytes_sent: after.bytes_sent - before.bytes_sent,
-                bytes_received: after.bytes_received - before.bytes_received,
-                retries: after.retries - before.retries,
-                board_rejected: after.board_rejected - before.board_rejected,
-                responses_damaged: after.responses_damaged - before.responses_damaged,
-                lost_by_order: after.lost_by_order - before.lost_by_order,
-                timeouts: after.timeouts - before.timeouts,
-                stale: after.stale - before.stale,
-            };
+            let link = after.since(&before);
             let cycles: Vec<u32> = heads.iter().map(|h| h.cycles).collect();
             let compute: f64 = cycles.iter().map(|&c| c as f64).sum();
             let projection = project_to
@@ -376,7 +363,7 @@ pub fn run(args: &Args) -> Result<String> {
             rows_out.push(Row {
                 n,
                 rows,
-                d: d,
+                d,
                 target_sparsity: target,
                 sparsity: zeros / args.heads as f64,
                 heads: args.heads,
@@ -391,7 +378,6 @@ pub fn run(args: &Args) -> Result<String> {
                 compute_share_of_sim_cycles: sim_total.map(|t| compute / t),
                 link,
                 projection,
-                per_head: heads,
             });
         }
     }

@@ -92,6 +92,22 @@ pub struct LinkStats {
 }
 
 impl LinkStats {
+    /// What happened since `before` (an earlier reading of the same driver's stats).
+    pub fn since(&self, before: &LinkStats) -> LinkStats {
+        LinkStats {
+            jobs_done: self.jobs_done - before.jobs_done,
+            frames_sent: self.frames_sent - before.frames_sent,
+            bytes_sent: self.bytes_sent - before.bytes_sent,
+            bytes_received: self.bytes_received - before.bytes_received,
+            retries: self.retries - before.retries,
+            board_rejected: self.board_rejected - before.board_rejected,
+            responses_damaged: self.responses_damaged - before.responses_damaged,
+            lost_by_order: self.lost_by_order - before.lost_by_order,
+            timeouts: self.timeouts - before.timeouts,
+            stale: self.stale - before.stale,
+        }
+    }
+
     /// Failed attempts the driver detected.
     pub fn detected(&self) -> u64 {
         self.board_rejected + self.responses_damaged + self.lost_by_order + self.timeouts

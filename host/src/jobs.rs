@@ -104,7 +104,7 @@ pub fn head_jobs(
     v: ArrayView3<f32>,
     valid_len: usize,
     names: &[String],
-) -> Result<Vec<(Job, Dequant)>> {
+) -> Result<(Vec<Job>, Vec<Dequant>)> {
     let Some((fe, cb)) = &cfg.front_end else {
         bail!("this board has no Q/K front end (it takes codes: use --probs P.npy --v V.npy)");
     };
@@ -115,7 +115,7 @@ pub fn head_jobs(
         "valid length {valid_len} exceeds n = {n} keys"
     );
     let g = cb.weights().scale;
-    let mut jobs = Vec::with_capacity(q.len_of(Axis(0)));
+    let (mut jobs, mut dequants) = (Vec::new(), Vec::new());
     for (h, name) in names.iter().enumerate() {
         let (qh, kh, vh) = (
             q.index_axis(Axis(0), h),
@@ -150,18 +150,16 @@ pub fn head_jobs(
             shift,
             valid_len: valid_len as u16,
         };
-        jobs.push((
-            Job {
-                name: name.clone(),
-                request: Request::head(0, cb, payload),
-            },
-            Dequant {
-                scales: qv.scales,
-                g,
-            },
-        ));
+        jobs.push(Job {
+            name: name.clone(),
+            request: Request::head(0, cb, payload),
+        });
+        dequants.push(Dequant {
+            scales: qv.scales,
+            g,
+        });
     }
-    Ok(jobs)
+    Ok((jobs, dequants))
 }
 
 /// Codes requests for probabilities P `[h, rows, n]` and V `[h, n, d]` quantized with `cb`.
@@ -171,7 +169,7 @@ pub fn codes_jobs(
     p: ArrayView3<f32>,
     v: ArrayView3<f32>,
     names: &[String],
-) -> Result<Vec<(Job, Dequant)>> {
+) -> Result<(Vec<Job>, Vec<Dequant>)> {
     ensure!(
         cfg.codes,
         "this board takes whole heads (Q, K, V), not codes: use --q/--k/--v"
@@ -180,29 +178,27 @@ pub fn codes_jobs(
     check_dims(cfg, rows, n, d)?;
     let w = cb.weights();
     let weights: [u16; 8] = std::array::from_fn(|i| w.w.get(i).map_or(0, |&x| x as u16));
-    let mut jobs = Vec::new();
+    let (mut jobs, mut dequants) = (Vec::new(), Vec::new());
     for (h, name) in names.iter().enumerate() {
         let codes =
             quantize_probs(p.index_axis(Axis(0), h), cb).map_err(|e| anyhow!("{name}: P: {e}"))?;
         let qv = quantize_v(v.index_axis(Axis(0), h)).map_err(|e| anyhow!("{name}: V: {e}"))?;
-        jobs.push((
-            Job {
-                name: name.clone(),
-                request: Request {
-                    seq: 0,
-                    bits: cb.bits() as u8,
-                    weights,
-                    codebook: codebook_tag(cb),
-                    payload: Payload::Codes(CodesPayload { vq: qv.vq, codes }),
-                },
+        jobs.push(Job {
+            name: name.clone(),
+            request: Request {
+                seq: 0,
+                bits: cb.bits() as u8,
+                weights,
+                codebook: codebook_tag(cb),
+                payload: Payload::Codes(CodesPayload { vq: qv.vq, codes }),
             },
-            Dequant {
-                scales: qv.scales,
-                g: w.scale,
-            },
-        ));
+        });
+        dequants.push(Dequant {
+            scales: qv.scales,
+            g: w.scale,
+        });
     }
-    Ok(jobs)
+    Ok((jobs, dequants))
 }
 
 fn check_dims(cfg: &DeviceConfig, rows: usize, n: usize, d: usize) -> Result<()> {

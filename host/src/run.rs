@@ -2,7 +2,7 @@
 
 use crate::connect::{Connection, LinkArgs};
 use crate::driver::{Done, Job, LinkStats};
-use crate::jobs::{self, Dequant};
+use crate::jobs;
 use crate::transport::faults::FaultCounts;
 use crate::CodebookArgs;
 use anyhow::{anyhow, bail, Context, Result};
@@ -184,14 +184,13 @@ pub fn progress(len: u64, quiet: bool, what: &str) -> indicatif::ProgressBar {
 pub fn run_jobs(
     conn: &mut Connection,
     cfg: &DeviceConfig,
-    jobs: &[(Job, Dequant)],
+    jobs: &[Job],
     verify: bool,
     pb: &indicatif::ProgressBar,
 ) -> Result<(Vec<Response>, Vec<HeadReport>)> {
-    let plain: Vec<Job> = jobs.iter().map(|(j, _)| j.clone()).collect();
-    let mut got: Vec<Option<(Response, HeadReport)>> = vec![None; plain.len()];
-    conn.driver.run(&plain, |d: Done| {
-        let job = &plain[d.job];
+    let mut got: Vec<Option<(Response, HeadReport)>> = vec![None; jobs.len()];
+    conn.driver.run(jobs, |d: Done| {
+        let job = &jobs[d.job];
         let cycles_model = if verify {
             let want = jobs::expected(cfg, &job.request);
             jobs::verify(&job.name, &d.response, &want)?;
@@ -273,7 +272,7 @@ pub fn run(args: &Args) -> Result<String> {
         .info()
         .context("asking the board for its configuration")?;
     let cfg = jobs::board_config(&info, &cb)?;
-    let jobs = match &b3 {
+    let (jobs, dequants) = match &b3 {
         Some(k3) => jobs::head_jobs(
             &cfg,
             a3.view(),
@@ -288,7 +287,7 @@ pub fn run(args: &Args) -> Result<String> {
     let (responses, heads) = run_jobs(&mut conn, &cfg, &jobs, args.verify, &pb)?;
     pb.finish_and_clear();
     let mut out = Array3::<f32>::zeros((jobs.len(), rows, d));
-    for (h, (r, (_, dq))) in responses.iter().zip(&jobs).enumerate() {
+    for (h, (r, dq)) in responses.iter().zip(&dequants).enumerate() {
         let acc = r.result.as_ref().expect("an Ok head response has a result");
         out.index_axis_mut(Axis(0), h).assign(&dq.apply(acc));
     }
