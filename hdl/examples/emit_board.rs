@@ -2,7 +2,7 @@
 //! constraints file), for synthesis, to stdout or a file; or, with `--info`, the board's
 //! description as JSON (what `scripts/bitstream.sh` needs: device, tools, clocks, baud rate).
 //!
-//! `cargo run --release -p hdl --example emit_board -- --board ulx3s|alchitry_cu|xem7010 [--design echo|link] [--variant general|octave|dense] [--out FILE] [--info]`
+//! `cargo run --release -p hdl --example emit_board -- --board ulx3s|alchitry_cu|xem7010 [--design echo|link|core] [--variant general|octave|dense] [--out FILE] [--info]`
 //!
 //! The XEM7010 carries the link design only (behind FrontPanel pipes; the default there); its
 //! `--info` names the FrontPanel endpoints instead of a UART and nextpnr.
@@ -80,14 +80,18 @@ fn run() -> Result<(), String> {
     // The default design: the echo on a UART board, the link design on a FrontPanel board.
     let design =
         design.unwrap_or_else(|| if b.uart().is_some() { "echo" } else { "link" }.to_string());
-    if let Some(v) = variant {
-        b.variant = v;
-    }
     if !DESIGNS.contains(&design.as_str()) {
         return Err(format!(
             "unknown design `{design}`; known: {}",
             DESIGNS.join(", ")
         ));
+    }
+    if design != "echo" {
+        // The board as it carries this link design (its D, clock and baud rate).
+        b = b.for_design(&design)?;
+    }
+    if let Some(v) = variant {
+        b.variant = v;
     }
     let text = if info {
         // A board the design cannot go on is an error here too.

@@ -117,13 +117,18 @@ pub struct Board {
     /// The link design takes Q, K, V (the whole head, [`crate::link_top::LinkTop`]); otherwise
     /// codes and V (the core alone, [`crate::link_core::LinkCore`]).
     pub front_end: bool,
+    /// Which of the board's link designs ([`Board::link_designs`]) the fields above describe:
+    /// `link` (what [`board`] gives) or another ([`Board::for_design`]). Also the bitstream's
+    /// name.
+    pub design: &'static str,
 }
 
 /// The board names [`board`] knows.
 pub const BOARDS: [&str; 3] = ["ulx3s", "alchitry_cu", "xem7010"];
 
-/// The design names [`top_verilog`] knows.
-pub const DESIGNS: [&str; 2] = ["echo", "link"];
+/// The design names [`top_verilog`] knows: the UART echo (bring-up) and the link designs
+/// ([`Board::link_designs`]: `link` on every board, `core` on the ULX3S).
+pub const DESIGNS: [&str; 3] = ["echo", "link", "core"];
 
 /// The board called `name` ([`BOARDS`]), or `None`.
 ///
@@ -134,6 +139,9 @@ pub const DESIGNS: [&str; 2] = ["echo", "link"];
 ///   whole head, D = 32 (the head dimension of the MiniLM fixture), N_MAX = 512, general
 ///   lanes, log codebook. At D = 64 it needs 133 of the part's 156 multipliers and did not
 ///   route: router2 stalled at about 3,650 overused wires after 16 iterations (results §6).
+///   Its second link design, `core` ([`Board::for_design`]): the AttnV core alone at D = 64
+///   (codes and V in, general lanes), N_MAX = 512, on a 105 MHz clock (3 Mbaud is 35 clocks
+///   per bit).
 /// - `alchitry_cu`: Alchitry Cu with an iCE40-HX8K; 100 MHz oscillator, PLL to 60 MHz; FT2232H
 ///   at 6 Mbaud (10 clocks per bit, exact; its 12 and 8 Mbaud need at least 96 and 64 MHz for 8
 ///   clocks per bit, more than an HX8K design is likely to close timing at).
@@ -166,6 +174,7 @@ pub fn board(name: &str) -> Option<Board> {
             n_max: 512,
             variant: Variant::General,
             front_end: true,
+            design: "link",
         }),
         "alchitry_cu" => Some(Board {
             name: "alchitry_cu",
@@ -187,6 +196,7 @@ pub fn board(name: &str) -> Option<Board> {
             n_max: 64,
             variant: Variant::Octave,
             front_end: false,
+            design: "link",
         }),
         "xem7010" => Some(Board {
             name: "xem7010",
@@ -206,12 +216,60 @@ pub fn board(name: &str) -> Option<Board> {
             n_max: 512,
             variant: Variant::Octave,
             front_end: true,
+            design: "link",
         }),
         _ => None,
     }
 }
 
 impl Board {
+    /// The board's link designs (the host's `--design`, the bitstreams' names): `link` first
+    /// (the one [`board`] describes), then any other [`Board::for_design`] makes.
+    pub fn link_designs(&self) -> &'static [&'static str] {
+        match self.name {
+            "ulx3s" => &["link", "core"],
+            _ => &["link"],
+        }
+    }
+
+    /// The board as it carries link design `design` ([`Board::link_designs`]): the fields of the
+    /// link design (D, N_MAX, variant, front end, design clock and baud rate) are that design's.
+    /// `Err` names the board's link designs if it has no `design`.
+    ///
+    /// - `ulx3s` / `core`: the AttnV core alone (codes and V in, the host quantizes), D = 64,
+    ///   N_MAX = 512, general lanes (64 multipliers), at 105 MHz (the PLL: 25 MHz x 21 / 5;
+    ///   the FT231X's 3 Mbaud is 35 clocks per bit, exact).
+    pub fn for_design(&self, design: &str) -> Result<Board, String> {
+        let mut b = self.clone();
+        match (self.name, design) {
+            (_, "link") => return board(self.name).ok_or_else(|| self.name.to_string()),
+            ("ulx3s", "core") => {
+                b.d = 64;
+                b.n_max = 512;
+                b.variant = Variant::General;
+                b.front_end = false;
+                b.clock_hz = 105_000_000;
+            }
+            _ => {
+                return Err(format!(
+                    "{}: no link design `{design}`; its link designs: {}",
+                    self.name,
+                    self.link_designs().join(", ")
+                ))
+            }
+        }
+        b.design = self
+            .link_designs()
+            .iter()
+            .find(|d| **d == design)
+            .expect("Board::for_design makes only the board's link designs");
+        let clock = b.design_clock_hz();
+        if let HostLink::Uart(u) = &mut b.host {
+            u.baud = best_baud(clock, u.base_hz).expect("a rate fits");
+        }
+        Ok(b)
+    }
+
     /// The board's USB UART, if the host reaches it through one.
     pub fn uart(&self) -> Option<&UartSpec> {
         match &self.host {
@@ -334,7 +392,13 @@ pub fn top_verilog(board: &Board, design: &str) -> Result<String, String> {
             board.name
         )),
         "echo" => Ok(board_top_verilog::<UartEcho>(board)),
-        "link" => link_top_verilog(board),
+        d if d == board.design => link_top_verilog(board),
+        d if board.link_designs().contains(&d) => link_top_verilog(&board.for_design(d)?),
+        _ if DESIGNS.contains(&design) => Err(format!(
+            "{}: no design `{design}`; its designs: echo, {}",
+            board.name,
+            board.link_designs().join(", ")
+        )),
         _ => Err(format!(
             "unknown design `{design}`; known: {}",
             DESIGNS.join(", ")
@@ -400,9 +464,19 @@ mod tests {
 
     #[test]
     fn boards_are_consistent() {
-        for name in BOARDS {
+        for b in BOARDS.iter().flat_map(|name| {
             let b = board(name).unwrap();
-            assert_eq!(b.name, name);
+            assert_eq!((b.name, b.design), (*name, "link"));
+            let designs = b.link_designs();
+            assert_eq!(designs[0], "link");
+            designs.iter().map(move |d| {
+                let bd = b.for_design(d).unwrap();
+                assert_eq!(bd.design, *d);
+                assert!(DESIGNS.contains(d));
+                bd
+            })
+        }) {
+            let name = b.name;
             let clk = b.design_clock_hz();
             assert_eq!(
                 clk, b.clock_hz,
@@ -441,6 +515,16 @@ mod tests {
         assert_eq!((x.design_clock_hz(), x.d, x.n_max), (48_000_000, 64, 512));
         assert_eq!((x.variant, x.front_end), (Variant::Octave, true));
         assert!(x.uart().is_none() && x.pll_stand_in().is_empty());
+        let c = board("ulx3s").unwrap().for_design("core").unwrap();
+        assert_eq!(
+            (c.d, c.n_max, c.variant, c.front_end),
+            (64, 512, Variant::General, false)
+        );
+        assert_eq!(
+            (c.design_clock_hz(), c.uart().unwrap().baud),
+            (105_000_000, 3_000_000)
+        );
+        assert_eq!(c.for_design("link").unwrap(), board("ulx3s").unwrap());
     }
 
     #[test]
@@ -462,7 +546,17 @@ mod tests {
     #[test]
     fn unknown_design_is_an_error() {
         let e = top_verilog(&board("ulx3s").unwrap(), "blinky").unwrap_err();
-        assert_eq!(e, "unknown design `blinky`; known: echo, link");
+        assert_eq!(e, "unknown design `blinky`; known: echo, link, core");
+        let e = board("alchitry_cu")
+            .unwrap()
+            .for_design("core")
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "alchitry_cu: no link design `core`; its link designs: link"
+        );
+        let e = top_verilog(&board("alchitry_cu").unwrap(), "core").unwrap_err();
+        assert_eq!(e, "alchitry_cu: no design `core`; its designs: echo, link");
         let e = top_verilog(&board("xem7010").unwrap(), "echo").unwrap_err();
         assert_eq!(
             e,

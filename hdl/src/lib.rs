@@ -286,7 +286,7 @@ pub fn with_link_design<V: LinkDesignVisitor>(
             (64, 7, 6, 23),
             (64, 9, 6, 25),
         ),
-        (None, true) => codes!((4, 6), (8, 6), (16, 6)),
+        (None, true) => codes!((4, 6), (8, 6), (16, 6), (64, 9)),
         _ => Err(
             "link: a board design has either the front end or the codes path, not both or neither"
                 .into(),
@@ -295,7 +295,7 @@ pub fn with_link_design<V: LinkDesignVisitor>(
 }
 
 /// The (D, N_MAX) configurations of the codes-path board design ([`link_core::LinkCore`]).
-pub const CODES_BOARD_SUPPORTED: [(usize, usize); 3] = [(4, 64), (8, 64), (16, 64)];
+pub const CODES_BOARD_SUPPORTED: [(usize, usize); 4] = [(4, 64), (8, 64), (16, 64), (64, 512)];
 
 /// The Verilog of top-level `uut` with loops at block granularity only (see `head_verilog`).
 fn top_with_loops<B: Block>(uut: &mut B) -> String {
