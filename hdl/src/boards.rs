@@ -140,8 +140,7 @@ pub const DESIGNS: [&str; 3] = ["echo", "link", "core"];
 ///   lanes, log codebook. At D = 64 it needs 133 of the part's 156 multipliers and did not
 ///   route: router2 stalled at about 3,650 overused wires after 16 iterations (results §6).
 ///   Its second link design, `core` ([`Board::for_design`]): the AttnV core alone at D = 64
-///   (codes and V in, general lanes), N_MAX = 512, on a 105 MHz clock (3 Mbaud is 35 clocks
-///   per bit).
+///   (codes and V in, general lanes), N_MAX = 512, at the same 45 MHz and 3 Mbaud.
 /// - `alchitry_cu`: Alchitry Cu with an iCE40-HX8K; 100 MHz oscillator, PLL to 60 MHz; FT2232H
 ///   at 6 Mbaud (10 clocks per bit, exact; its 12 and 8 Mbaud need at least 96 and 64 MHz for 8
 ///   clocks per bit, more than an HX8K design is likely to close timing at).
@@ -237,8 +236,10 @@ impl Board {
     /// `Err` names the board's link designs if it has no `design`.
     ///
     /// - `ulx3s` / `core`: the AttnV core alone (codes and V in, the host quantizes), D = 64,
-    ///   N_MAX = 512, general lanes (64 multipliers), at 105 MHz (the PLL: 25 MHz x 21 / 5;
-    ///   the FT231X's 3 Mbaud is 35 clocks per bit, exact).
+    ///   N_MAX = 512, general lanes (64 multipliers), at the board's 45 MHz (3 Mbaud, 15
+    ///   clocks per bit). At 105 MHz (3 Mbaud is 35 clocks per bit) nextpnr placed it at
+    ///   52.6 MHz: the link around the core (framer, buffers) is slower than the core alone
+    ///   (110.9 MHz out of context), and the UART, not the clock, bounds the board (results §6).
     pub fn for_design(&self, design: &str) -> Result<Board, String> {
         let mut b = self.clone();
         match (self.name, design) {
@@ -248,7 +249,6 @@ impl Board {
                 b.n_max = 512;
                 b.variant = Variant::General;
                 b.front_end = false;
-                b.clock_hz = 105_000_000;
             }
             _ => {
                 return Err(format!(

@@ -188,26 +188,26 @@ fn temperature(
     Ok(((lo + hi) / 2.0).exp2())
 }
 
-/// Board figures from compute cycles measured on a design of head dimension `d` and per-head
-/// bytes. Fails unless the board is built for whole heads of dimension `d`.
+/// Board figures from compute cycles measured on a design of head dimension `d` taking whole
+/// heads (`whole_heads`) or codes, and per-head bytes. Fails unless `b` (a board as it carries
+/// one of its link designs, [`hdl::boards::Board::for_design`]) is built for that.
 pub fn project(
-    board: &str,
+    b: &hdl::boards::Board,
     d: usize,
+    whole_heads: bool,
     cycles: &[u32],
     bytes_in: usize,
     bytes_out: usize,
 ) -> Result<Projection> {
-    let b = hdl::boards::board(board).with_context(|| {
-        format!(
-            "unknown board `{board}` (boards: {:?})",
-            hdl::boards::BOARDS
-        )
-    })?;
-    if !b.front_end || b.d != d {
+    let board = b.name;
+    let what = |fe: bool| if fe { "whole heads" } else { "codes" };
+    if b.front_end != whole_heads || b.d != d {
         bail!(
-            "--project {board}: the {board} is built for {} at D = {}; these heads have d = {d}",
-            if b.front_end { "whole heads" } else { "codes" },
-            b.d
+            "--project {board}: its `{}` design is built for {} at D = {}; these jobs are {} at d = {d}",
+            b.design,
+            what(b.front_end),
+            b.d,
+            what(whole_heads)
         );
     }
     if cycles.is_empty() {
@@ -216,7 +216,7 @@ pub fn project(
     let clock = b.design_clock_hz() as f64;
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
-        .join(format!("bitstreams/{board}/link.manifest.json"));
+        .join(format!("bitstreams/{board}/{}.manifest.json", b.design));
     let fmax_mhz = std::fs::read_to_string(&manifest)
         .ok()
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
@@ -261,7 +261,11 @@ pub fn project(
         (t_c, "compute")
     };
     Ok(Projection {
-        board: board.into(),
+        board: if b.design == "link" {
+            board.to_string()
+        } else {
+            format!("{board} ({} design)", b.design)
+        },
         clock_mhz: clock / 1e6,
         fmax_mhz,
         link,
@@ -274,6 +278,106 @@ pub fn project(
     })
 }
 
+/// `heads` random heads (Gaussian Q, K, V; Q scaled so that the model's codes of the first
+/// reach `target` sparsity) as jobs for a whole-head board, and their mean fraction of zero codes.
+#[allow(clippy::too_many_arguments)]
+fn synthetic_heads(
+    rng: &mut StdRng,
+    cfg: &DeviceConfig,
+    fe: &FrontEndParams,
+    cb: &Codebook,
+    heads: usize,
+    rows: usize,
+    n: usize,
+    target: f64,
+    names: &[String],
+) -> Result<(Vec<crate::driver::Job>, f64)> {
+    let d = cfg.core.d;
+    let mut q = Array3::<f32>::zeros((heads, rows, d));
+    let mut k = Array3::<f32>::zeros((heads, n, d));
+    let mut v = Array3::<f32>::zeros((heads, n, d));
+    for h in 0..heads {
+        q.index_axis_mut(Axis(0), h).assign(&random(rng, rows, d));
+        k.index_axis_mut(Axis(0), h).assign(&random(rng, n, d));
+        v.index_axis_mut(Axis(0), h).assign(&random(rng, n, d));
+    }
+    let tau = temperature(
+        fe,
+        cb,
+        &q.index_axis(Axis(0), 0).to_owned(),
+        &k.index_axis(Axis(0), 0).to_owned(),
+        target,
+    )?;
+    q.mapv_inplace(|x| x * tau as f32);
+    let mut zeros = 0.0;
+    for h in 0..heads {
+        zeros += sparsity_of(
+            fe,
+            cb,
+            &q.index_axis(Axis(0), h).to_owned(),
+            &k.index_axis(Axis(0), h).to_owned(),
+        )?;
+    }
+    let (js, _) = jobs::head_jobs(cfg, q.view(), k.view(), v.view(), n, names)?;
+    Ok((js, zeros / heads as f64))
+}
+
+/// Row-wise softmax of `scores * tau`.
+fn softmax_rows(scores: &Array2<f32>, tau: f64) -> Array2<f32> {
+    let mut p = scores.mapv(|x| (x as f64 * tau) as f32);
+    for mut row in p.rows_mut() {
+        let m = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        row.mapv_inplace(|x| (x - m).exp());
+        let s: f32 = row.sum();
+        row.mapv_inplace(|x| x / s);
+    }
+    p
+}
+
+/// Fraction of the probabilities `p` that `cb` codes as zero.
+fn zero_codes(p: &Array2<f32>, cb: &Codebook) -> f64 {
+    p.iter().filter(|&&x| cb.code(x) == 0).count() as f64 / p.len() as f64
+}
+
+/// `heads` random attention matrices (softmax of Gaussian scores at the temperature that gives
+/// the first `target` zero codes) and Gaussian V as jobs for a codes board, and their mean
+/// fraction of zero codes.
+#[allow(clippy::too_many_arguments)]
+fn synthetic_codes(
+    rng: &mut StdRng,
+    cfg: &DeviceConfig,
+    cb: &Codebook,
+    heads: usize,
+    rows: usize,
+    n: usize,
+    target: f64,
+    names: &[String],
+) -> Result<(Vec<crate::driver::Job>, f64)> {
+    let d = cfg.core.d;
+    let scores: Vec<Array2<f32>> = (0..heads).map(|_| random(rng, rows, n)).collect();
+    let (mut lo, mut hi) = (-6.0f64, 8.0f64);
+    for _ in 0..40 {
+        let mid = (lo + hi) / 2.0;
+        if zero_codes(&softmax_rows(&scores[0], mid.exp2()), cb) < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let tau = ((lo + hi) / 2.0).exp2();
+    let mut p = Array3::<f32>::zeros((heads, rows, n));
+    let mut v = Array3::<f32>::zeros((heads, n, d));
+    let mut zeros = 0.0;
+    for (h, sc) in scores.iter().enumerate() {
+        let ph = softmax_rows(sc, tau);
+        zeros += zero_codes(&ph, cb);
+        p.index_axis_mut(Axis(0), h).assign(&ph);
+        v.index_axis_mut(Axis(0), h).assign(&random(rng, n, d));
+    }
+    let (js, _) = jobs::codes_jobs(cfg, cb, p.view(), v.view(), names)?;
+    Ok((js, zeros / heads as f64))
+}
+
 /// Runs the command; returns the table to print (or the JSON when `--json -`).
 pub fn run(args: &Args) -> Result<String> {
     let cb = args.codebook.codebook()?;
@@ -283,11 +387,18 @@ pub fn run(args: &Args) -> Result<String> {
     if let Some(s) = args.sparsity.iter().find(|s| !(0.0..1.0).contains(*s)) {
         bail!("--sparsity {s}: a fraction of zero codes in [0, 1)");
     }
-    let project_to = args.project.clone().or_else(|| {
-        (args.link.transport == Kind::Sim)
-            .then(|| args.link.board.clone())
-            .flatten()
-    });
+    let project_to = match &args.project {
+        Some(name) => Some(
+            LinkArgs {
+                board: Some(name.clone()),
+                ..args.link.clone()
+            }
+            .board()?
+            .expect("a board name was given"),
+        ),
+        None if args.link.transport == Kind::Sim => args.link.board()?,
+        None => None,
+    };
     let mut conn = args
         .link
         .connect(|| sim_config_for(args.d.unwrap_or(64), &cb, false))?;
@@ -296,11 +407,7 @@ pub fn run(args: &Args) -> Result<String> {
         .info()
         .context("asking the board for its configuration")?;
     let cfg: DeviceConfig = jobs::board_config(&info, &cb)?;
-    let fe = cfg
-        .front_end
-        .as_ref()
-        .map(|f| f.0)
-        .context("bench runs whole heads: the board needs the Q/K front end")?;
+    let fe = cfg.front_end.as_ref().map(|f| f.0);
     let d = args.d.unwrap_or(cfg.core.d);
     if d != cfg.core.d {
         bail!("--d {d}: the board is built for D = {}", cfg.core.d);
@@ -312,36 +419,15 @@ pub fn run(args: &Args) -> Result<String> {
     for &n in &args.n {
         let rows = args.rows.unwrap_or(n);
         for &target in &args.sparsity {
-            let mut q = Array3::<f32>::zeros((args.heads, rows, d));
-            let mut k = Array3::<f32>::zeros((args.heads, n, d));
-            let mut v = Array3::<f32>::zeros((args.heads, n, d));
-            for h in 0..args.heads {
-                q.index_axis_mut(Axis(0), h)
-                    .assign(&random(&mut rng, rows, d));
-                k.index_axis_mut(Axis(0), h).assign(&random(&mut rng, n, d));
-                v.index_axis_mut(Axis(0), h).assign(&random(&mut rng, n, d));
-            }
-            let tau = temperature(
-                &fe,
-                &cb,
-                &q.index_axis(Axis(0), 0).to_owned(),
-                &k.index_axis(Axis(0), 0).to_owned(),
-                target,
-            )?;
-            q.mapv_inplace(|x| x * tau as f32);
-            let mut zeros = 0.0;
-            for h in 0..args.heads {
-                zeros += sparsity_of(
-                    &fe,
-                    &cb,
-                    &q.index_axis(Axis(0), h).to_owned(),
-                    &k.index_axis(Axis(0), h).to_owned(),
-                )?;
-            }
             let names: Vec<String> = (0..args.heads)
                 .map(|h| format!("n = {n}, sparsity {target}, head {h}"))
                 .collect();
-            let (js, _) = jobs::head_jobs(&cfg, q.view(), k.view(), v.view(), n, &names)?;
+            let (js, zeros) = match &fe {
+                Some(fe) => {
+                    synthetic_heads(&mut rng, &cfg, fe, &cb, args.heads, rows, n, target, &names)?
+                }
+                None => synthetic_codes(&mut rng, &cfg, &cb, args.heads, rows, n, target, &names)?,
+            };
             let bytes_in = js[0].request.encode().map(|b| b.len()).unwrap_or(0);
             let bytes_out = crate::driver::response_len(&js[0].request);
             let before = conn.driver.stats();
@@ -357,15 +443,15 @@ pub fn run(args: &Args) -> Result<String> {
             let cycles: Vec<u32> = heads.iter().map(|h| h.cycles).collect();
             let compute: f64 = cycles.iter().map(|&c| c as f64).sum();
             let projection = project_to
-                .as_deref()
-                .map(|b| project(b, d, &cycles, bytes_in, bytes_out))
+                .as_ref()
+                .map(|b| project(b, d, fe.is_some(), &cycles, bytes_in, bytes_out))
                 .transpose()?;
             rows_out.push(Row {
                 n,
                 rows,
                 d,
                 target_sparsity: target,
-                sparsity: zeros / args.heads as f64,
+                sparsity: zeros,
                 heads: args.heads,
                 bytes_in_per_head: bytes_in,
                 bytes_out_per_head: bytes_out,
@@ -488,7 +574,16 @@ mod tests {
     #[test]
     fn projection_adds_link_and_compute_and_names_the_bound() {
         // ULX3S: 3 Mbaud 8N1 = 300,000 bytes/s each way, full duplex; 45 MHz design clock.
-        let p = project("ulx3s", 32, &[45_000, 90_000, 450_000], 30_000, 60_000).unwrap();
+        let board = |n: &str| hdl::boards::board(n).unwrap();
+        let p = project(
+            &board("ulx3s"),
+            32,
+            true,
+            &[45_000, 90_000, 450_000],
+            30_000,
+            60_000,
+        )
+        .unwrap();
         assert_eq!(p.link_bytes_per_s, 300_000.0);
         assert!(p.full_duplex && p.link.contains("3000000 baud"));
         let clock = hdl::boards::board("ulx3s").unwrap().design_clock_hz() as f64;
@@ -500,7 +595,7 @@ mod tests {
         assert_eq!(p.bound, "link out");
         assert!((p.heads_per_s - 5.0).abs() < 1e-9);
         // XEM7010: half duplex, so both directions add up.
-        let p = project("xem7010", 64, &[48_000], 3_200_000, 3_200_000).unwrap();
+        let p = project(&board("xem7010"), 64, true, &[48_000], 3_200_000, 3_200_000).unwrap();
         assert_eq!((p.bound, p.full_duplex), ("link", false));
         assert!((p.heads_per_s - 5.0).abs() < 1e-9);
         assert_eq!(p.fmax_mhz, None, "no routed XEM7010 bitstream exists");
@@ -508,14 +603,35 @@ mod tests {
 
     #[test]
     fn projection_refuses_a_board_of_another_shape() {
-        let e = project("alchitry_cu", 8, &[1], 1, 1)
+        let board = |n: &str| hdl::boards::board(n).unwrap();
+        let e = project(&board("alchitry_cu"), 8, true, &[1], 1, 1)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("built for codes at D = 8"), "{e}");
-        let e = project("ulx3s", 64, &[1], 1, 1).unwrap_err().to_string();
-        assert!(e.contains("D = 32; these heads have d = 64"), "{e}");
-        let e = project("nosuch", 64, &[1], 1, 1).unwrap_err().to_string();
-        assert!(e.contains("unknown board `nosuch`"), "{e}");
+        assert!(
+            e.contains("its `link` design is built for codes at D = 8; these jobs are whole heads at d = 8"),
+            "{e}"
+        );
+        let e = project(&board("ulx3s"), 64, true, &[1], 1, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("whole heads at D = 32; these jobs are whole heads at d = 64"),
+            "{e}"
+        );
+        let core = board("ulx3s").for_design("core").unwrap();
+        let e = project(&core, 64, true, &[1], 1, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("its `core` design is built for codes at D = 64"),
+            "{e}"
+        );
+        // The ULX3S core design: 105 MHz, its own manifest.
+        let p = project(&core, 64, false, &[105_000], 300, 300).unwrap();
+        assert_eq!(
+            (p.clock_mhz, p.board.as_str()),
+            (105.0, "ulx3s (core design)")
+        );
     }
 
     #[test]

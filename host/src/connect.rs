@@ -34,6 +34,10 @@ pub struct LinkArgs {
     /// xem7010 through its FrontPanel endpoints); with uart, its baud rate by default.
     #[arg(long)]
     pub board: Option<String>,
+    /// The board's link design: `link` (every board's first), or `core` on the ulx3s (the
+    /// D = 64 AttnV core alone, taking codes; `link` there is the D = 32 whole head).
+    #[arg(long, default_value = "link")]
+    pub design: String,
     /// Serial port path (uart) or serial number (frontpanel; empty: the first board).
     #[arg(long)]
     pub device: Option<String>,
@@ -62,6 +66,7 @@ impl Default for LinkArgs {
         Self {
             transport: Kind::Sim,
             board: None,
+            design: "link".into(),
             device: None,
             baud: None,
             bitstream: None,
@@ -82,15 +87,20 @@ pub struct Connection {
 }
 
 impl LinkArgs {
-    fn board(&self) -> Result<Option<hdl::boards::Board>> {
-        self.board
-            .as_deref()
-            .map(|b| {
-                hdl::boards::board(b).with_context(|| {
-                    format!("unknown board `{b}` (boards: {:?})", hdl::boards::BOARDS)
-                })
-            })
-            .transpose()
+    /// The board of `--board`, as it carries `--design`.
+    pub fn board(&self) -> Result<Option<hdl::boards::Board>> {
+        let Some(name) = self.board.as_deref() else {
+            if self.design != "link" {
+                bail!("--design {} needs --board", self.design);
+            }
+            return Ok(None);
+        };
+        let b = hdl::boards::board(name).with_context(|| {
+            format!("unknown board `{name}` (boards: {:?})", hdl::boards::BOARDS)
+        })?;
+        b.for_design(&self.design)
+            .map(Some)
+            .map_err(anyhow::Error::msg)
     }
 
     /// Opens the transport. `sim_default` is the design a simulated board is built as when

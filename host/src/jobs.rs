@@ -52,6 +52,12 @@ pub fn board_config(info: &DeviceInfo, cb: &Codebook) -> Result<DeviceConfig> {
         2 => Variant::Dense,
         v => bail!("the board reports an unknown core variant {v}"),
     };
+    if variant == Variant::Octave && cb.kind() != model::CodebookKind::Octave {
+        bail!(
+            "the board's AttnV lanes are shift-only (octave codebook); you asked for {} (pass --octave)",
+            cb.describe()
+        );
+    }
     let (d, n_max) = (info.d as usize, info.n_max as usize);
     Ok(DeviceConfig {
         core: CoreParams::new(d, n_max, CODES_PER_CYCLE, info.bits as u32)?,

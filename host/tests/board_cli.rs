@@ -233,7 +233,8 @@ fn bad_runs_get_a_clear_error_and_no_output() {
     let mut nan = qkv.clone();
     nan[0][[0, 0, 1, 2]] = f32::NAN;
     assert_fails(&run(&write_qkv("nan", &nan), ""), &["nan-q.npy", "NaN"], &o);
-    // An octave codes board refuses codes of the log codebook.
+    // An octave codes board takes no codes of the log codebook: the host says so before sending
+    // (the board's own refusal is tested in tests/driver.rs).
     let (pp, vp) = (tmp("refused-p.npy"), tmp("refused-v.npy"));
     write_npy(&pp, &Array3::<f32>::from_elem((1, 2, 16), 1.0 / 16.0)).unwrap();
     write_npy(&vp, &Array3::<f32>::from_elem((1, 16, 8), 0.5)).unwrap();
@@ -242,7 +243,10 @@ fn bad_runs_get_a_clear_error_and_no_output() {
             &format!("--probs {} --v {}", s(&pp), s(&vp)),
             "--board alchitry_cu",
         ),
-        &["head [0]", "the board refused the job (unsupported"],
+        &[
+            "the board's AttnV lanes are shift-only (octave codebook)",
+            "pass --octave",
+        ],
         &o,
     );
 }
@@ -319,7 +323,50 @@ fn bench_reaches_the_sparsity_asked_and_reports_verified_cycles() {
     let out = run("bench --d 4 --n 16 --heads 1 --project ulx3s");
     assert_fails(
         &out,
-        &["--project ulx3s", "D = 32; these heads have d = 4"],
+        &[
+            "--project ulx3s",
+            "whole heads at D = 32; these jobs are whole heads at d = 4",
+        ],
+        &tmp("none"),
+    );
+}
+
+/// On a codes board (the core alone) bench sends synthetic probabilities and V: the cycles the
+/// board reports fall with sparsity (zero skipping), every head verified against the model.
+#[test]
+fn bench_on_a_codes_board_shows_zero_skipping() {
+    let out = logattn_line(
+        "bench --board alchitry_cu --octave --n 64 --heads 2 --sparsity 0.5,0.9 --verify --quiet --json -",
+    );
+    let rep: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let rows = rep["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        let (t, z) = (
+            row["target_sparsity"].as_f64().unwrap(),
+            row["sparsity"].as_f64().unwrap(),
+        );
+        assert!((z - t).abs() < 0.05, "sparsity {z} for target {t}");
+        assert_eq!(row["d"], 8);
+        assert_eq!(row["projection"]["board"], "alchitry_cu");
+    }
+    let cycles = |i: usize| rows[i]["cycles"]["median"].as_f64().unwrap();
+    // 64 rows of 64 keys: a dense row takes 64 cycles, a sparse one max(nnz, 4) and a little.
+    assert!(
+        cycles(1) < 0.4 * cycles(0),
+        "90% zeros: {} cycles, 50%: {}",
+        cycles(1),
+        cycles(0)
+    );
+    // A design name is the board's: `core` is the ULX3S's alone, and needs a board.
+    assert_fails(
+        &logattn_line("bench --board alchitry_cu --design core --n 16 --heads 1"),
+        &["alchitry_cu: no link design `core`; its link designs: link"],
+        &tmp("none"),
+    );
+    assert_fails(
+        &logattn_line("bench --design core --n 16 --heads 1"),
+        &["--design core needs --board"],
         &tmp("none"),
     );
 }
