@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup sim test lint golden fixture synth bitstreams xc7-estimate clean
+.PHONY: all setup sim test lint golden fixture synth bitstreams xc7-estimate results clean
 
 all: test
 
@@ -18,9 +18,12 @@ setup:
 sim: setup
 	$(CARGO) run --release -p sim
 
-## test: every test of the workspace (no board needed), plus formatting.
+## test: every test of the workspace (no board needed), plus formatting, plus a full run of the
+## results generator into build/results-check (every measurement of docs/results.md must still
+## pass; the committed page is not touched).
 test: setup lint
 	$(CARGO) test --workspace --release
+	$(CARGO) run --release -p results -- --out build/results-check
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -49,12 +52,14 @@ synth:
 ## bitstreams: every board's bitstreams with the pinned open tools: the link design (the accelerator
 ## behind the board's UART) and the UART echo bring-up design, into bitstreams/<board>/<design>.bit|.bin
 ## with a .manifest.json (resources, Fmax, tool versions, hashes). Fails if timing is not met. The
-## ULX3S link design (the D = 32 head) comes last and takes longest (about 15 min; router2 needs 44 iterations).
+## ULX3S's two link designs (`core`: the D = 64 core alone; `link`: the D = 32 head) come last and
+## take longest (about 15 min each; router2 needs tens of iterations).
 ## Not part of `test`.
 bitstreams:
 	scripts/bitstream.sh alchitry_cu link
 	scripts/bitstream.sh alchitry_cu echo
 	scripts/bitstream.sh ulx3s echo
+	scripts/bitstream.sh ulx3s core
 	scripts/bitstream.sh ulx3s link
 
 ## xc7-estimate: the XEM7010's design (the D = 64 octave head behind FrontPanel pipes) through
@@ -62,6 +67,13 @@ bitstreams:
 ## bitstreams/xem7010/estimate.json. No bitstream: that needs Vivado (hdl's `xem7010` feature).
 xc7-estimate:
 	scripts/xc7_estimate.sh xem7010 link
+
+## results: regenerate docs/results.md (from results/template.md), docs/results.json and
+## docs/figures/*.svg: the fixture's statistics, the quantizer sweep, the Verilator regression and
+## sweeps, the simulator-speed comparison, every board design through the host driver, and the
+## committed synthesis records. No FPGA tools needed.
+results: setup
+	$(CARGO) run --release -p results
 
 clean:
 	$(CARGO) clean

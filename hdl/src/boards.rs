@@ -522,7 +522,7 @@ mod tests {
         );
         assert_eq!(
             (c.design_clock_hz(), c.uart().unwrap().baud),
-            (105_000_000, 3_000_000)
+            (45_000_000, 3_000_000)
         );
         assert_eq!(c.for_design("link").unwrap(), board("ulx3s").unwrap());
     }

@@ -626,12 +626,13 @@ mod tests {
             e.contains("its `core` design is built for codes at D = 64"),
             "{e}"
         );
-        // The ULX3S core design: 105 MHz, its own manifest.
-        let p = project(&core, 64, false, &[105_000], 300, 300).unwrap();
+        // The ULX3S core design: the board's 45 MHz, its own manifest's Fmax.
+        let p = project(&core, 64, false, &[45_000], 300, 300).unwrap();
         assert_eq!(
             (p.clock_mhz, p.board.as_str()),
-            (105.0, "ulx3s (core design)")
+            (45.0, "ulx3s (core design)")
         );
+        assert!(p.fmax_mhz.unwrap() > 45.0, "the core design's routed Fmax");
     }
 
     #[test]

@@ -74,11 +74,18 @@ struct DeviceRow {
 pub fn devices(args: &DevicesArgs) -> Result<String> {
     let mut rows: Vec<DeviceRow> = Vec::new();
     for name in hdl::boards::BOARDS {
-        rows.push(DeviceRow {
-            transport: "sim",
-            device: format!("--board {name}"),
-            what: "the board's design, Verilated (always available)".into(),
-        });
+        let b = hdl::boards::board(name).expect("a known board");
+        for design in b.link_designs() {
+            rows.push(DeviceRow {
+                transport: "sim",
+                device: if *design == "link" {
+                    format!("--board {name}")
+                } else {
+                    format!("--board {name} --design {design}")
+                },
+                what: "the board's design, Verilated (always available)".into(),
+            });
+        }
     }
     for (path, what) in crate::transport::uart::list_ports() {
         rows.push(DeviceRow {

@@ -52,12 +52,6 @@ pub fn board_config(info: &DeviceInfo, cb: &Codebook) -> Result<DeviceConfig> {
         2 => Variant::Dense,
         v => bail!("the board reports an unknown core variant {v}"),
     };
-    if variant == Variant::Octave && cb.kind() != model::CodebookKind::Octave {
-        bail!(
-            "the board's AttnV lanes are shift-only (octave codebook); you asked for {} (pass --octave)",
-            cb.describe()
-        );
-    }
     let (d, n_max) = (info.d as usize, info.n_max as usize);
     Ok(DeviceConfig {
         core: CoreParams::new(d, n_max, CODES_PER_CYCLE, info.bits as u32)?,
@@ -180,6 +174,12 @@ pub fn codes_jobs(
         cfg.codes,
         "this board takes whole heads (Q, K, V), not codes: use --q/--k/--v"
     );
+    if cfg.variant == Variant::Octave && cb.kind() != model::CodebookKind::Octave {
+        bail!(
+            "the board's AttnV lanes are shift-only (octave codebook); you asked for {} (pass --octave)",
+            cb.describe()
+        );
+    }
     let (rows, n, d) = (p.len_of(Axis(1)), v.len_of(Axis(1)), v.len_of(Axis(2)));
     check_dims(cfg, rows, n, d)?;
     let w = cb.weights();
@@ -305,7 +305,32 @@ mod tests {
             (64, 512, Variant::Octave)
         );
         assert!(cfg.front_end.is_some() && !cfg.codes);
-        // A codes board takes any codebook of its width (its lanes hold the weights).
+        // A codes board takes any codebook of its width here; codes_jobs checks that its
+        // lanes can weigh it.
         assert!(board_config(&info(0, 0), &log).unwrap().codes);
+    }
+
+    #[test]
+    fn shift_only_lanes_take_only_octave_codes() {
+        let log = Codebook::log(3, 1e-3).unwrap();
+        let oct = Codebook::octave(3).unwrap();
+        let p = ndarray::Array3::<f32>::from_elem((1, 2, 16), 1.0 / 16.0);
+        let v = ndarray::Array3::<f32>::from_elem((1, 16, 64), 0.5);
+        let names = ["head [0]".to_string()];
+        let octave_board = board_config(&info(0, 0), &oct).unwrap();
+        assert!(codes_jobs(&octave_board, &oct, p.view(), v.view(), &names).is_ok());
+        let e = codes_jobs(&octave_board, &log, p.view(), v.view(), &names)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("shift-only (octave codebook)") && e.contains("(pass --octave)"),
+            "{e}"
+        );
+        let general = DeviceInfo {
+            variant: 0,
+            ..info(0, 0)
+        };
+        let general_board = board_config(&general, &log).unwrap();
+        assert!(codes_jobs(&general_board, &log, p.view(), v.view(), &names).is_ok());
     }
 }

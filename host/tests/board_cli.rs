@@ -277,7 +277,26 @@ fn info_and_devices_describe_the_boards() {
         .collect();
     assert_eq!(
         sims,
-        ["--board ulx3s", "--board alchitry_cu", "--board xem7010"]
+        [
+            "--board ulx3s",
+            "--board ulx3s --design core",
+            "--board alchitry_cu",
+            "--board xem7010"
+        ]
+    );
+    // The ULX3S's second design: the D = 64 core alone, taking codes.
+    let j: serde_json::Value = serde_json::from_str(&ok(&logattn(&[
+        "info", "--board", "ulx3s", "--design", "core", "--json",
+    ])))
+    .unwrap();
+    assert_eq!(
+        (&j["info"]["d"], &j["info"]["n_max"], &j["info"]["codes"]),
+        (
+            &serde_json::json!(64),
+            &serde_json::json!(512),
+            &serde_json::json!(true)
+        ),
+        "{j}"
     );
 }
 

@@ -27,6 +27,7 @@ pub mod golden;
 pub mod link;
 pub mod npy;
 pub mod params;
+pub mod sweep;
 pub mod timing;
 
 pub use codebook::{Codebook, CodebookKind, IntWeights};

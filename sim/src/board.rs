@@ -1,5 +1,6 @@
-//! The simulated board: `hdl::link_top::LinkTop` (framer, buffers and head: what a real board
-//! runs behind its UART or pipes) in Verilator, driven through its two byte streams exactly as
+//! The simulated board: `hdl::link_top::LinkTop` (framer, buffers and head) or
+//! `hdl::link_core::LinkCore` (framer, buffers and the core alone), what a real board runs
+//! behind its UART or pipes, in Verilator, driven through its two byte streams exactly as
 //! a host drives a board.
 //!
 //! [`SimBoard::exchange`] pushes request bytes in (honouring `s_axis_tready`, with seeded idle
