@@ -188,6 +188,12 @@ pub fn rel_err(a: ArrayView2<f32>, b: ArrayView2<f32>) -> f64 {
         num += (x as f64 - y as f64).powi(2);
         den += (y as f64).powi(2);
     }
+    rel_err_of_sums(num, den)
+}
+
+/// `sqrt(num / den)` for sums of squares `num = ||a - b||^2`, `den = ||b||^2`: 0 for 0 / 0,
+/// infinite for x / 0.
+pub fn rel_err_of_sums(num: f64, den: f64) -> f64 {
     if den == 0.0 {
         if num == 0.0 {
             0.0

@@ -19,6 +19,7 @@
 
 use crate::analysis::Method;
 use crate::codebook::{check_prob, Codebook};
+use crate::contract::rel_err_of_sums as ratio;
 use crate::frontend::{front_end, log2_probs_float, FrontEndParams, Tables};
 use crate::ModelError;
 use ndarray::{Array3, ArrayView2, ArrayViewD, Axis};
@@ -184,19 +185,6 @@ struct Acc {
     err: f64,
     nnz: u64,
     agree: u64,
-}
-
-/// `sqrt(num / den)`; 0 for 0 / 0, infinite for x / 0.
-fn ratio(num: f64, den: f64) -> f64 {
-    if den == 0.0 {
-        if num == 0.0 {
-            0.0
-        } else {
-            f64::INFINITY
-        }
-    } else {
-        (num / den).sqrt()
-    }
 }
 
 /// Checks the shapes: Q `[..., rows, d]`, K `[..., n, d]`, V `[..., n, d_v]`, P

@@ -1533,6 +1533,17 @@ pub fn projection(page: &mut Page) -> Result<()> {
     // measured power for SDPA only).
     let pv_b1_uj = pv_b1_us * gpu_b1_uj / gpu_b1_us;
     let pv_bat_uj = pv_bat_us * gpu_bat_uj / gpu_bat_us;
+    // A board's row: compute and with the link, time and energy.
+    let board_row = |label: &str, (c, l, w): (f64, f64, f64)| -> Vec<String> {
+        vec![
+            String::new(),
+            label.into(),
+            us(c),
+            uj(c * w),
+            us(l),
+            uj(l * w),
+        ]
+    };
     let cmp_rows = vec![
         vec![
             "whole head (scores, softmax, P V)".into(),
@@ -1550,22 +1561,8 @@ pub fn projection(page: &mut Page) -> Result<()> {
             "-".into(),
             "-".into(),
         ],
-        vec![
-            "".into(),
-            "XEM7010 (D = 64, octave), 48 MHz".into(),
-            us(xem.0),
-            uj(xem.0 * xem.2),
-            us(xem.1),
-            uj(xem.1 * xem.2),
-        ],
-        vec![
-            "".into(),
-            "ULX3S `link` (D = 32), 45 MHz".into(),
-            us(ulx.0),
-            uj(ulx.0 * ulx.2),
-            us(ulx.1),
-            uj(ulx.1 * ulx.2),
-        ],
+        board_row("XEM7010 (D = 64, octave), 48 MHz", xem),
+        board_row("ULX3S `link` (D = 32), 45 MHz", ulx),
         vec![
             "P V only (pruned 3-bit codes in)".into(),
             "H100, batch 1 (quantized P x V)".into(),
@@ -1582,22 +1579,8 @@ pub fn projection(page: &mut Page) -> Result<()> {
             "-".into(),
             "-".into(),
         ],
-        vec![
-            "".into(),
-            "ULX3S `core` (D = 64), 80% zeros".into(),
-            us(c80.0),
-            uj(c80.0 * c80.2),
-            us(c80.1),
-            uj(c80.1 * c80.2),
-        ],
-        vec![
-            "".into(),
-            "ULX3S `core` (D = 64), 95% zeros".into(),
-            us(c95.0),
-            uj(c95.0 * c95.2),
-            us(c95.1),
-            uj(c95.1 * c95.2),
-        ],
+        board_row("ULX3S `core` (D = 64), 80% zeros", c80),
+        board_row("ULX3S `core` (D = 64), 95% zeros", c95),
     ];
     page.set(
         "compare_table",
