@@ -295,6 +295,7 @@ pub fn bars(
                 .x_labels(ncat * 2 + 1)
                 .x_label_formatter(&label)
                 .x_label_style(("sans-serif", 12))
+                .y_label_formatter(&compact)
                 .y_desc(y)
                 .draw()
                 .map_err(|e| err(path)(&e))?;

@@ -1212,6 +1212,96 @@ pub fn hardware(page: &mut Page) -> Result<()> {
             &xrows,
         ),
     );
+    // The AttnV variants per board: ECP5 and XC7A50T core rows, the iCE40 link designs.
+    let find = |arr: &str, name: &str| -> Result<Value> {
+        syn[arr]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["name"] == name).cloned())
+            .with_context(|| format!("synthesis.json: {arr} has no `{name}`"))
+    };
+    let mut ecp5 = vec![
+        "ULX3S, LFE5U-85F".to_string(),
+        "the D = 64 core, out of context, 100 MHz target (§4)".to_string(),
+    ];
+    let mut xc7 = vec![
+        "XEM7010, XC7A50T".to_string(),
+        "the D = 64 core, `synth_xilinx` estimate (§4; no open place and route)".to_string(),
+    ];
+    let mut ice = vec![
+        "Alchitry Cu, iCE40-HX8K".to_string(),
+        "the board's link design (D = 8, N_MAX = 64: UART, framer, buffers, core), 60 MHz"
+            .to_string(),
+    ];
+    let cu = read_json(&page.root.join("bitstreams/alchitry_cu/link.manifest.json"))?;
+    for (v, key) in [
+        ("general", "general"),
+        ("octave", "octave"),
+        ("dense", "dense baseline"),
+    ] {
+        let r = find("ecp5_out_of_context", &format!("core, {key}, D = 64"))?;
+        ecp5.push(format!(
+            "{} LUT4, {} MULT18, {} DP16KD: **{:.1} MHz**",
+            thou(r["lut4"].as_u64().unwrap_or(0)),
+            r["mult18"],
+            r["dp16kd"],
+            r["fmax_mhz"].as_f64().unwrap_or(0.0)
+        ));
+        let r = find("xc7_estimates", &format!("core, {key}, D = 64"))?;
+        xc7.push(format!(
+            "{} LUT, {} DSP48E1",
+            thou(r["lut"].as_u64().unwrap_or(0)),
+            r["dsp48e1"]
+        ));
+        if v == "octave" {
+            let lc = &cu["resources"]["logic_cells"];
+            let (u, a) = (
+                lc["used"].as_u64().unwrap_or(0),
+                lc["available"].as_u64().unwrap_or(1),
+            );
+            let fmax = cu["fmax_mhz"]
+                .as_object()
+                .and_then(|o| o.values().filter_map(|v| v.as_f64()).reduce(f64::min))
+                .context("alchitry_cu manifest Fmax")?;
+            ice.push(format!(
+                "{} LC ({:.0}%), {} RAM: **{fmax:.1} MHz** (the bitstream)",
+                thou(u),
+                100.0 * u as f64 / a as f64,
+                cu["resources"]["bram_ram40_4k"]["used"]
+            ));
+        } else {
+            let r = syn["ice40_variants"]
+                .as_array()
+                .and_then(|a| a.iter().find(|r| r["variant"] == v).cloned())
+                .with_context(|| format!("synthesis.json: ice40_variants has no {v}"))?;
+            let (u, a) = (
+                r["logic_cells"].as_u64().unwrap_or(0),
+                r["available"].as_u64().unwrap_or(1),
+            );
+            ice.push(format!(
+                "{} LC ({:.0}%): **{}**",
+                thou(u),
+                100.0 * u as f64 / a as f64,
+                if r["fits"].as_bool() == Some(true) {
+                    "fits"
+                } else {
+                    "does not fit"
+                }
+            ));
+        }
+    }
+    page.set(
+        "variants_table",
+        md_table(
+            &[
+                "board, part",
+                "what is built",
+                "general",
+                "octave",
+                "dense baseline",
+            ],
+            &[ecp5, ice, xc7],
+        ),
+    );
     page.set(
         "xc7_provenance",
         syn["xc7_provenance"].as_str().unwrap_or("").to_string(),
@@ -1596,6 +1686,64 @@ pub fn projection(page: &mut Page) -> Result<()> {
             &cmp_rows,
         ),
     );
+    // Figures: time and energy a head at n = 128, log scale.
+    let cats: Vec<String> = [
+        "H100 batch 1",
+        "H100 batched",
+        "XEM7010 head",
+        "ULX3S head (D 32)",
+        "H100 P V b1",
+        "H100 P V batched",
+        "ULX3S core 80%",
+        "ULX3S core 95%",
+    ]
+    .map(String::from)
+    .to_vec();
+    let gpu_pts = [(gpu_b1_us, gpu_b1_uj), (gpu_bat_us, gpu_bat_uj)];
+    let pv_pts = [(pv_b1_us, pv_b1_uj), (pv_bat_us, pv_bat_uj)];
+    let boards_head = [xem, ulx];
+    let boards_core = [c80, c95];
+    let series = |f: &dyn Fn((f64, f64, f64)) -> f64, g: &dyn Fn((f64, f64)) -> f64| -> Vec<f64> {
+        gpu_pts
+            .iter()
+            .map(|&p| g(p))
+            .chain(boards_head.iter().map(|&b| f(b)))
+            .chain(pv_pts.iter().map(|&p| g(p)))
+            .chain(boards_core.iter().map(|&b| f(b)))
+            .collect()
+    };
+    fig::bars(
+        &page.figure("time_per_head.svg"),
+        "Time a head, n = 128 (boards: projected from measured cycles; H100: measured elsewhere)",
+        "µs (log scale)",
+        Scale::Log,
+        &cats,
+        &[
+            ("compute".into(), series(&|b| b.0, &|p| p.0)),
+            (
+                "with the board's link".into(),
+                series(&|b| b.1, &|_| f64::NAN),
+            ),
+        ],
+        1200,
+        Some(3e6),
+    )?;
+    fig::bars(
+        &page.figure("energy_per_head.svg"),
+        "Energy a head, n = 128 (boards: assumed power; H100 P V: estimated)",
+        "µJ (log scale)",
+        Scale::Log,
+        &cats,
+        &[
+            ("compute".into(), series(&|b| b.0 * b.2, &|p| p.1)),
+            (
+                "with the board's link".into(),
+                series(&|b| b.1 * b.2, &|_| f64::NAN),
+            ),
+        ],
+        1200,
+        Some(3e6),
+    )?;
     page.set("gpu_b1_us", us(gpu_b1_us));
     page.set("gpu_b1_mj", uj(gpu_b1_uj));
     page.set("gpu_bat_uj", uj(gpu_bat_uj));
