@@ -167,7 +167,22 @@ fn sparsity_of(
     Ok(t.codes.iter().filter(|&&c| c == 0).count() as f64 / t.codes.len() as f64)
 }
 
-/// The Q scale at which the model's codes reach `target` sparsity (bisection on log scale).
+/// The scale in 2^-6..2^8 at which `sparsity(scale)` (rising with the scale) reaches `target`:
+/// bisection on log2 of the scale.
+fn scale_for(target: f64, mut sparsity: impl FnMut(f64) -> Result<f64>) -> Result<f64> {
+    let (mut lo, mut hi) = (-6.0f64, 8.0f64);
+    for _ in 0..30 {
+        let mid = (lo + hi) / 2.0;
+        if sparsity(mid.exp2())? < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(((lo + hi) / 2.0).exp2())
+}
+
+/// The Q scale at which the model's codes reach `target` sparsity.
 fn temperature(
     fe: &FrontEndParams,
     cb: &Codebook,
@@ -175,17 +190,9 @@ fn temperature(
     k: &Array2<f32>,
     target: f64,
 ) -> Result<f64> {
-    let (mut lo, mut hi) = (-6.0f64, 8.0f64);
-    for _ in 0..30 {
-        let mid = (lo + hi) / 2.0;
-        let s = sparsity_of(fe, cb, &q.mapv(|x| x * mid.exp2() as f32), k)?;
-        if s < target {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Ok(((lo + hi) / 2.0).exp2())
+    scale_for(target, |s| {
+        sparsity_of(fe, cb, &q.mapv(|x| x * s as f32), k)
+    })
 }
 
 /// Board figures from compute cycles measured on a design of head dimension `d` taking whole
@@ -355,16 +362,7 @@ fn synthetic_codes(
 ) -> Result<(Vec<crate::driver::Job>, f64)> {
     let d = cfg.core.d;
     let scores: Vec<Array2<f32>> = (0..heads).map(|_| random(rng, rows, n)).collect();
-    let (mut lo, mut hi) = (-6.0f64, 8.0f64);
-    for _ in 0..40 {
-        let mid = (lo + hi) / 2.0;
-        if zero_codes(&softmax_rows(&scores[0], mid.exp2()), cb) < target {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let tau = ((lo + hi) / 2.0).exp2();
+    let tau = scale_for(target, |t| Ok(zero_codes(&softmax_rows(&scores[0], t), cb)))?;
     let mut p = Array3::<f32>::zeros((heads, rows, n));
     let mut v = Array3::<f32>::zeros((heads, n, d));
     let mut zeros = 0.0;
