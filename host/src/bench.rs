@@ -285,20 +285,34 @@ pub fn project(
     })
 }
 
-/// `heads` random heads (Gaussian Q, K, V; Q scaled so that the model's codes of the first
-/// reach `target` sparsity) as jobs for a whole-head board, and their mean fraction of zero codes.
-#[allow(clippy::too_many_arguments)]
-fn synthetic_heads(
-    rng: &mut StdRng,
-    cfg: &DeviceConfig,
-    fe: &FrontEndParams,
-    cb: &Codebook,
-    heads: usize,
+/// One configuration's synthetic jobs: a head each of `names`, `rows` query rows of `n` keys,
+/// `target` the fraction of zero codes asked for.
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    cfg: &'a DeviceConfig,
+    cb: &'a Codebook,
     rows: usize,
     n: usize,
     target: f64,
-    names: &[String],
+    names: &'a [String],
+}
+
+/// `heads` random heads (Gaussian Q, K, V; Q scaled so that the model's codes of the first
+/// reach `target` sparsity) as jobs for a whole-head board, and their mean fraction of zero codes.
+fn synthetic_heads(
+    rng: &mut StdRng,
+    batch: Batch,
+    fe: &FrontEndParams,
 ) -> Result<(Vec<crate::driver::Job>, f64)> {
+    let Batch {
+        cfg,
+        cb,
+        rows,
+        n,
+        target,
+        names,
+    } = batch;
+    let heads = names.len();
     let d = cfg.core.d;
     let mut q = Array3::<f32>::zeros((heads, rows, d));
     let mut k = Array3::<f32>::zeros((heads, n, d));
@@ -349,17 +363,16 @@ fn zero_codes(p: &Array2<f32>, cb: &Codebook) -> f64 {
 /// `heads` random attention matrices (softmax of Gaussian scores at the temperature that gives
 /// the first `target` zero codes) and Gaussian V as jobs for a codes board, and their mean
 /// fraction of zero codes.
-#[allow(clippy::too_many_arguments)]
-fn synthetic_codes(
-    rng: &mut StdRng,
-    cfg: &DeviceConfig,
-    cb: &Codebook,
-    heads: usize,
-    rows: usize,
-    n: usize,
-    target: f64,
-    names: &[String],
-) -> Result<(Vec<crate::driver::Job>, f64)> {
+fn synthetic_codes(rng: &mut StdRng, batch: Batch) -> Result<(Vec<crate::driver::Job>, f64)> {
+    let Batch {
+        cfg,
+        cb,
+        rows,
+        n,
+        target,
+        names,
+    } = batch;
+    let heads = names.len();
     let d = cfg.core.d;
     let scores: Vec<Array2<f32>> = (0..heads).map(|_| random(rng, rows, n)).collect();
     let tau = scale_for(target, |t| Ok(zero_codes(&softmax_rows(&scores[0], t), cb)))?;
@@ -420,11 +433,17 @@ pub fn run(args: &Args) -> Result<String> {
             let names: Vec<String> = (0..args.heads)
                 .map(|h| format!("n = {n}, sparsity {target}, head {h}"))
                 .collect();
+            let batch = Batch {
+                cfg: &cfg,
+                cb: &cb,
+                rows,
+                n,
+                target,
+                names: &names,
+            };
             let (js, zeros) = match &fe {
-                Some(fe) => {
-                    synthetic_heads(&mut rng, &cfg, fe, &cb, args.heads, rows, n, target, &names)?
-                }
-                None => synthetic_codes(&mut rng, &cfg, &cb, args.heads, rows, n, target, &names)?,
+                Some(fe) => synthetic_heads(&mut rng, batch, fe)?,
+                None => synthetic_codes(&mut rng, batch)?,
             };
             let bytes_in = js[0].request.encode().map(|b| b.len()).unwrap_or(0);
             let bytes_out = crate::driver::response_len(&js[0].request);

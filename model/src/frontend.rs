@@ -150,6 +150,14 @@ impl FrontEndParams {
     }
 }
 
+/// `Err(NonFinite)` with the first NaN or infinity among `xs`.
+pub(crate) fn check_finite<'a>(xs: impl IntoIterator<Item = &'a f32>) -> Result<(), ModelError> {
+    match xs.into_iter().find(|x| !x.is_finite()) {
+        Some(&bad) => Err(ModelError::NonFinite(bad)),
+        None => Ok(()),
+    }
+}
+
 /// Symmetric per-row quantization of `x [rows, d]` to `bits`-bit integers (stored in `i8`).
 ///
 /// `s[r] = max_l |x[r][l]| / qmax` (`qmax = 2^(bits-1) - 1`), or 1 for an all-zero row;
@@ -163,9 +171,7 @@ pub fn quantize_rows(
             "Q/K bits must be in 2..=8, got {bits}"
         )));
     }
-    if let Some(&bad) = x.iter().find(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite(bad));
-    }
+    check_finite(x.iter())?;
     let qmax = ((1i32 << (bits - 1)) - 1) as f64;
     let mut xq = Array2::<i8>::zeros(x.raw_dim());
     let mut scales = Array1::<f64>::zeros(x.nrows());
@@ -582,9 +588,7 @@ pub fn codes_float(
     k: ArrayView2<f32>,
     valid_len: usize,
 ) -> Result<Array2<u8>, ModelError> {
-    if let Some(&bad) = q.iter().chain(k.iter()).find(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite(bad));
-    }
+    check_finite(q.iter().chain(k.iter()))?;
     let y = log2_probs_float(q, k, valid_len)?;
     Ok(y.mapv(|v| cb.code(v.exp2() as f32)))
 }
@@ -627,14 +631,7 @@ fn weighted_v(
             v.nrows()
         )));
     }
-    if let Some(&bad) = q
-        .iter()
-        .chain(k.iter())
-        .chain(v.iter())
-        .find(|x| !x.is_finite())
-    {
-        return Err(ModelError::NonFinite(bad));
-    }
+    check_finite(q.iter().chain(k.iter()).chain(v.iter()))?;
     let y = log2_probs_float(q, k, valid_len)?;
     let mut out = Array2::<f32>::zeros((q.nrows(), v.ncols()));
     for (i, yr) in y.rows().into_iter().enumerate() {

@@ -20,7 +20,7 @@
 use crate::analysis::Method;
 use crate::codebook::{check_prob, Codebook};
 use crate::contract::rel_err_of_sums as ratio;
-use crate::frontend::{front_end, log2_probs_float, FrontEndParams, Tables};
+use crate::frontend::{check_finite, front_end, log2_probs_float, FrontEndParams, Tables};
 use crate::ModelError;
 use ndarray::{Array3, ArrayView2, ArrayViewD, Axis};
 use serde::Serialize;
@@ -285,14 +285,7 @@ pub fn sweep(
         .into_iter()
         .map(|m| Plan::new(m, fe.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
-    if let Some(&bad) = q
-        .iter()
-        .chain(k.iter())
-        .chain(v.iter())
-        .find(|x| !x.is_finite())
-    {
-        return Err(ModelError::NonFinite(bad));
-    }
+    check_finite(q.iter().chain(k.iter()).chain(v.iter()))?;
     for &p in probs.iter() {
         check_prob(p)?;
     }

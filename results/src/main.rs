@@ -71,6 +71,15 @@ pub struct Page {
     /// Machine-readable values (`results.json`).
     pub json: serde_json::Map<String, serde_json::Value>,
     started: Instant,
+    fixture: Option<std::rc::Rc<Fixture>>,
+}
+
+/// The MiniLM fixture's arrays (`tests/fixtures/minilm`), read once per run.
+pub struct Fixture {
+    pub q: ndarray::ArrayD<f32>,
+    pub k: ndarray::ArrayD<f32>,
+    pub v: ndarray::ArrayD<f32>,
+    pub probs: ndarray::ArrayD<f32>,
 }
 
 impl Page {
@@ -90,6 +99,21 @@ impl Page {
     /// The path of figure `name` (an SVG under `figures/`).
     pub fn figure(&self, name: &str) -> PathBuf {
         self.fig_dir.join(name)
+    }
+
+    /// The fixture, read (and checked) on first use.
+    pub fn fixture(&mut self) -> Result<std::rc::Rc<Fixture>> {
+        if self.fixture.is_none() {
+            let dir = self.root.join("tests/fixtures/minilm");
+            let read = |n: &str| model::npy::read_finite_f32(&dir.join(n));
+            self.fixture = Some(std::rc::Rc::new(Fixture {
+                q: read("q.npy")?,
+                k: read("k.npy")?,
+                v: read("v.npy")?,
+                probs: model::npy::read_probs(&dir.join("probs.npy"))?,
+            }));
+        }
+        Ok(self.fixture.clone().expect("read above"))
     }
 
     /// Logs progress on standard error.
@@ -150,6 +174,7 @@ fn run() -> Result<()> {
         vals: BTreeMap::new(),
         json: serde_json::Map::new(),
         started: Instant::now(),
+        fixture: None,
     };
     if let Some(bad) = cli
         .only

@@ -101,7 +101,8 @@ fn per_head(p: &ArrayD<f32>) -> Result<(usize, usize, Array2<f32>)> {
 /// §1: sparsity, top-k mass, JSD and memory of the fixture's attention; per-head histograms.
 pub fn attention(page: &mut Page) -> Result<()> {
     page.log("§1 attention statistics of the MiniLM fixture");
-    let p = model::npy::read_probs(&fixture(page).join("probs.npy"))?;
+    let fx = page.fixture()?;
+    let p = &fx.probs;
     let (bits, t) = (3, 1e-3);
     let methods = vec![
         Method::Log { bits, threshold: t },
@@ -111,7 +112,7 @@ pub fn attention(page: &mut Page) -> Result<()> {
         Method::Boolean { threshold: t },
     ];
     let report = analyze(p.view(), &methods).map_err(|e| anyhow::anyhow!("fixture: {e}"))?;
-    let (layers, heads, flat) = per_head(&p)?;
+    let (layers, heads, flat) = per_head(p)?;
     page.set(
         "fixture_shape",
         format!(
@@ -284,14 +285,8 @@ pub fn attention(page: &mut Page) -> Result<()> {
 /// §1: the quantizers compared over bits and thresholds; the memory table.
 pub fn quantizers(page: &mut Page) -> Result<()> {
     page.log("§1 quantizers: error and code agreement vs bits and threshold");
-    let fx = fixture(page);
-    let read = |n: &str| model::npy::read_finite_f32(&fx.join(n));
-    let (q, k, v, p) = (
-        read("q.npy")?,
-        read("k.npy")?,
-        read("v.npy")?,
-        model::npy::read_probs(&fx.join("probs.npy"))?,
-    );
+    let fx = page.fixture()?;
+    let (q, k, v, p) = (&fx.q, &fx.k, &fx.v, &fx.probs);
     let bits = [2u32, 3, 4];
     let thresholds: Vec<f64> = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1].to_vec();
     let points = model::sweep::sweep(q.view(), k.view(), v.view(), p.view(), &bits, &thresholds)
@@ -425,7 +420,7 @@ pub fn quantizers(page: &mut Page) -> Result<()> {
     page.set("bool_err", format!("{:.3}", boo.output_error));
 
     // Memory per attention matrix on the fixture, per codebook.
-    let (_, _, flat) = per_head(&p)?;
+    let (_, _, flat) = per_head(p)?;
     let s = p.shape();
     let (rows_total, n) = ((s[0] * s[1] * s[2]) as u64, s[3] as u64);
     let mut mem_rows = Vec::new();
@@ -573,9 +568,8 @@ pub fn attnv(page: &mut Page) -> Result<()> {
     spd.push(("ideal: min(1 / (1 - zeros), W = 16)".into(), ideal));
 
     // Every MiniLM head, both codebooks.
-    let fx = fixture(page);
-    let p = model::npy::read_probs(&fx.join("probs.npy"))?;
-    let v = model::npy::read_finite_f32(&fx.join("v.npy"))?;
+    let fx = page.fixture()?;
+    let (p, v) = (&fx.probs, &fx.v);
     let mut dots_e = Vec::new();
     let mut dots_s = Vec::new();
     let mut real_rows = Vec::new();
@@ -583,7 +577,7 @@ pub fn attnv(page: &mut Page) -> Result<()> {
         ("log k=3, t=1e-3", Codebook::log(3, 1e-3)?),
         ("octave k=3", Codebook::octave(3)?),
     ] {
-        let heads = sim::bench::heads_of(&p, &v, &cb)?;
+        let heads = sim::bench::heads_of(p, v, &cb)?;
         let ms = sim::bench::run_heads(&mut cores, &heads, &cb, None)?;
         if let Some(bad) = ms.iter().find(|m| !m.ok()) {
             bail!(
