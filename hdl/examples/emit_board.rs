@@ -11,7 +11,7 @@
 //! the committed bitstreams use each board's own).
 
 use hdl::boards::{board, top_verilog, Board, Family, HostLink, BOARDS, DESIGNS};
-use hdl::frontpanel_link::{
+use hdl::link::frontpanel_link::{
     EP_PIPE_IN, EP_PIPE_OUT, EP_RESET, EP_STATUS, EP_WORDS_FREE, EP_WORDS_READY,
 };
 
@@ -41,7 +41,9 @@ fn synth_command(f: Family) -> &'static str {
 /// `Err` if `design` cannot go on `b` (the message of [`top_verilog`]), without generating it.
 fn top_verilog_check(b: &Board, design: &str) -> Result<(), String> {
     if design == "echo" && b.uart().is_none() {
-        return top_verilog(b, design).map(|_| ());
+        return top_verilog(b, design)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
     }
     Ok(())
 }
@@ -88,10 +90,10 @@ fn run() -> Result<(), String> {
     }
     if design != "echo" {
         // The board as it carries this link design (its D, clock and baud rate).
-        b = b.for_design(&design)?;
+        b = b.for_design(&design).map_err(|e| e.to_string())?;
     }
     if let Some(v) = variant {
-        b.variant = v;
+        b.design.variant = v;
     }
     let text = if info {
         // A board the design cannot go on is an error here too.
@@ -113,10 +115,11 @@ fn run() -> Result<(), String> {
         );
         let design_fields = format!(
             "\"d\": {}, \"n_max\": {}, \"variant\": \"{:?}\", \"front_end\": {}",
-            b.d, b.n_max, b.variant, b.front_end,
+            b.design.d, b.design.n_max, b.design.variant, b.design.front_end,
         );
         match &b.host {
             HostLink::Uart(u) => {
+                let baud = b.baud().expect("a UART board has a baud rate");
                 let (nextpnr, pack, ext, constraints_opt) = match b.family {
                     Family::Ecp5 => ("nextpnr-ecp5", "ecppack", "bit", "--lpf"),
                     Family::Ice40 => ("nextpnr-ice40", "icepack", "bin", "--pcf"),
@@ -132,7 +135,7 @@ fn run() -> Result<(), String> {
                     b.constraints,
                     b.clock_in_hz,
                     b.design_clock_hz(),
-                    u.baud,
+                    baud,
                     u.chip,
                     u.rx_fifo_depth,
                 )
@@ -158,7 +161,7 @@ fn run() -> Result<(), String> {
             ),
         }
     } else {
-        top_verilog(&b, &design)?
+        top_verilog(&b, &design).map_err(|e| e.to_string())?
     };
     match out {
         Some(f) => std::fs::write(&f, text).map_err(|e| format!("{f}: {e}")),

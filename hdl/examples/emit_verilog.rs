@@ -1,6 +1,6 @@
 //! Writes the Verilog of one AttnV core, or with `--head` of one whole head (front end + AttnV),
 //! or with `--link` of the board design behind its byte streams (link framer, buffers, head:
-//! `hdl::link_top::LinkTop`), as module `top`, to stdout or a file.
+//! `hdl::link::link_head::LinkHead`), as module `top`, to stdout or a file.
 //!
 //! `cargo run --release -p hdl --example emit_verilog -- [--head|--link] [--d 64] [--n-max 512] [--variant general|octave|dense] [--threshold 1e-3] [--out FILE]`
 //!
@@ -45,38 +45,24 @@ fn run() -> Result<(), String> {
             _ => return Err(format!("unknown argument {a}")),
         }
     }
-    let p = CoreParams::new(d, n_max, 16, 3).map_err(|e| e.to_string())?;
+    let p = CoreParams::hardware(d, n_max).map_err(|e| e.to_string())?;
     let v = if head || link {
-        if !hdl::HEAD_SUPPORTED.contains(&(d, n_max)) {
-            return Err(format!(
-                "no compiled head for D = {d}, N_MAX = {n_max}; supported (D, N_MAX): {:?}",
-                hdl::HEAD_SUPPORTED
-            ));
-        }
         let cb = if variant == Variant::Octave {
             Codebook::octave(3)
         } else {
             Codebook::log(3, threshold)
         }
         .map_err(|e| e.to_string())?;
-        let fe = FrontEndParams {
-            d,
-            n_max,
-            ..Default::default()
-        };
         if link {
-            hdl::link_verilog(&model::link::DeviceConfig {
-                core: p,
-                variant,
-                front_end: Some((fe, cb)),
-                codes: false,
-            })
+            let cfg = model::link::DeviceConfig::head(d, n_max, &cb).map_err(|e| e.to_string())?;
+            hdl::link_verilog(&cfg)
         } else {
-            hdl::head_verilog(&p, variant, &fe, &cb)
+            hdl::head_verilog(&p, variant, &FrontEndParams::hardware(d, n_max), &cb)
         }
     } else {
-        core_verilog(&p, variant)?
-    };
+        hdl::attnv_verilog(&p, variant)
+    }
+    .map_err(|e| e.to_string())?;
     match out {
         Some(f) => std::fs::write(&f, v).map_err(|e| format!("{f}: {e}")),
         None => {
@@ -84,15 +70,4 @@ fn run() -> Result<(), String> {
             Ok(())
         }
     }
-}
-
-fn core_verilog(p: &CoreParams, variant: Variant) -> Result<String, String> {
-    let (d, n_max) = (p.d, p.n_max);
-    if !hdl::SUPPORTED.contains(&(d, n_max)) {
-        return Err(format!(
-            "no compiled configuration for D = {d}, N_MAX = {n_max}; supported (D, N_MAX): {:?}",
-            hdl::SUPPORTED
-        ));
-    }
-    Ok(hdl::attnv_verilog(p, variant))
 }

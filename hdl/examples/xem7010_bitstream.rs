@@ -11,16 +11,16 @@
 //! hand-written FrontPanel wiring) and of the Verilog Vivado was given, and whether Vivado's
 //! routed timing summary says every constraint is met.
 
+use hdl::boards::xem7010_ok::{synth, Xem7010Ok};
 use hdl::boards::{board, top_verilog};
-use hdl::link_top::LinkTop;
-use hdl::xem7010_ok::{synth, Xem7010Ok};
+use hdl::link::link_head::LinkHead;
 use rust_hdl::prelude::*;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The XEM7010's link design: the whole head at D = 64, N_MAX = 512 (the const parameters of
 /// `hdl::boards`' dispatch for (64, 9)).
-type Head = LinkTop<512, { 64 * 33 }, 9, 33, 25, 22, 25, 528, { 64 * 33 + 25 }>;
+type Head = LinkHead<512, { 64 * 33 }, 9, 33, 25, 22, 25, 528, { 64 * 33 + 25 }>;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

@@ -1,6 +1,6 @@
 //! `AttnHead`: a whole attention head on chip: the front end feeding the AttnV core.
 
-use crate::attnv::AttnV;
+use crate::core::attnv::AttnV;
 use crate::front_end::FrontEnd;
 use model::frontend::FrontEndParams;
 use model::{Codebook, CoreParams, Variant};
@@ -218,14 +218,17 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "head: no compiled configuration for D = 16 and N_MAX = 64")]
-    fn uncompiled_head_panics() {
+    fn uncompiled_head_is_an_error() {
         let core = CoreParams::new(16, 64, 16, 3).unwrap();
         let fe = FrontEndParams {
             d: 16,
             n_max: 64,
             ..Default::default()
         };
-        let _ = crate::head_verilog(&core, Variant::General, &fe, &Codebook::octave(3).unwrap());
+        let e = crate::head_verilog(&core, Variant::General, &fe, &Codebook::octave(3).unwrap())
+            .unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("head: no compiled configuration for D = 16 and N_MAX = 64"));
     }
 }

@@ -45,7 +45,7 @@ pub fn run(args: &Args) -> Result<String> {
     let report = analyze(p.view(), &methods)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.probs.display()))?;
     if let Some(path) = &args.json {
-        npy::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
+        model::output::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
     }
     if let Some(dir) = &args.plot {
         plot::write_all(dir, &p.view(), &report)?;

@@ -121,7 +121,7 @@ pub fn run(args: &Args) -> Result<String> {
     };
     npy::write_atomic(&args.out, &out)?;
     if let Some(j) = &args.json {
-        npy::write_text_atomic(j, &serde_json::to_string_pretty(&report)?)?;
+        model::output::write_text_atomic(j, &serde_json::to_string_pretty(&report)?)?;
     }
     let nnz: usize = report.heads.iter().map(|h| h.nnz).sum();
     let vals: usize = report.heads.iter().map(|h| h.values).sum();

@@ -208,12 +208,13 @@ pub fn project(
 ) -> Result<Projection> {
     let board = b.name;
     let what = |fe: bool| if fe { "whole heads" } else { "codes" };
-    if b.front_end != whole_heads || b.d != d {
+    let design = &b.design;
+    if design.front_end != whole_heads || design.d != d {
         bail!(
             "--project {board}: its `{}` design is built for {} at D = {}; these jobs are {} at d = {d}",
-            b.design,
-            what(b.front_end),
-            b.d,
+            design.name,
+            what(design.front_end),
+            design.d,
             what(whole_heads)
         );
     }
@@ -223,7 +224,7 @@ pub fn project(
     let clock = b.design_clock_hz() as f64;
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
-        .join(format!("bitstreams/{board}/{}.manifest.json", b.design));
+        .join(format!("bitstreams/{board}/{}.manifest.json", design.name));
     let fmax_mhz = std::fs::read_to_string(&manifest)
         .ok()
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
@@ -233,11 +234,14 @@ pub fn project(
                 .and_then(|m| m.values().filter_map(|x| x.as_f64()).reduce(f64::min))
         });
     let (link, rate, full) = match (&b.uart(), &b.frontpanel()) {
-        (Some(u), _) => (
-            format!("UART {} baud 8N1 ({}), full duplex", u.baud, u.chip),
-            u.baud as f64 / crate::transport::uart::BITS_PER_BYTE,
-            true,
-        ),
+        (Some(u), _) => {
+            let baud = b.baud().expect("a UART board has a baud rate");
+            (
+                format!("UART {baud} baud 8N1 ({}), full duplex", u.chip),
+                baud as f64 / crate::transport::uart::BITS_PER_BYTE,
+                true,
+            )
+        }
         (None, Some(f)) => (
             format!(
                 "FrontPanel {} pipes at an assumed {:.0} MB/s, half duplex",
@@ -268,10 +272,10 @@ pub fn project(
         (t_c, "compute")
     };
     Ok(Projection {
-        board: if b.design == "link" {
+        board: if design.name == "link" {
             board.to_string()
         } else {
-            format!("{board} ({} design)", b.design)
+            format!("{board} ({} design)", design.name)
         },
         clock_mhz: clock / 1e6,
         fmax_mhz,
@@ -417,8 +421,8 @@ pub fn run(args: &Args) -> Result<String> {
         .driver
         .info()
         .context("asking the board for its configuration")?;
-    let cfg: DeviceConfig = jobs::board_config(&info, &cb)?;
-    let fe = cfg.front_end.as_ref().map(|f| f.0);
+    let cfg = DeviceConfig::from_info(&info, &cb)?;
+    let fe = cfg.front_end().map(|f| *f.0);
     let d = args.d.unwrap_or(cfg.core.d);
     if d != cfg.core.d {
         bail!("--d {d}: the board is built for D = {}", cfg.core.d);
@@ -495,7 +499,7 @@ pub fn run(args: &Args) -> Result<String> {
         if j.as_os_str() == "-" {
             return Ok(text);
         }
-        model::npy::write_text_atomic(j, &text)?;
+        model::output::write_text_atomic(j, &text)?;
     }
     Ok(table(&report))
 }

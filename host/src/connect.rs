@@ -144,7 +144,7 @@ impl LinkArgs {
                 }
                 let baud = self
                     .baud
-                    .or_else(|| board.as_ref().and_then(|b| b.uart()).map(|u| u.baud as u32))
+                    .or_else(|| board.as_ref().and_then(|b| b.baud()).map(|b| b as u32))
                     .unwrap_or(3_000_000);
                 (
                     Box::new(uart::Uart::open(dev, baud)?) as Box<dyn Transport>,

@@ -78,7 +78,7 @@ pub fn devices(args: &DevicesArgs) -> Result<String> {
         for design in b.link_designs() {
             rows.push(DeviceRow {
                 transport: "sim",
-                device: if *design == "link" {
+                device: if design == "link" {
                     format!("--board {name}")
                 } else {
                     format!("--board {name} --design {design}")

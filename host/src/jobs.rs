@@ -1,7 +1,5 @@
 //! From tensors to link jobs and back: the host's half of the hardware contract.
 //!
-//! - [`board_config`]: what a board's info block says it computes, as a `model::link`
-//!   [`DeviceConfig`], checked against the codebook the user asked for.
 //! - [`head_jobs`]: float Q, K, V heads to head requests (the model's float-to-integer step:
 //!   int8 rows, row multipliers, the shift), with what it takes to turn results back into
 //!   floats ([`Dequant`]).
@@ -12,72 +10,12 @@
 use crate::driver::Job;
 use anyhow::{anyhow, bail, ensure, Result};
 use model::contract::quantize_probs;
-use model::frontend::{front_end, FrontEndParams};
+use model::frontend::front_end;
 use model::link::{
-    codebook_tag, CodesPayload, DeviceConfig, DeviceInfo, HeadPayload, Payload, Request, Response,
+    codebook_tag, CodesPayload, DeviceConfig, HeadPayload, Payload, Request, Response,
 };
-use model::{dequantize, quantize_v, AccRows, Codebook, CoreParams, Variant};
+use model::{dequantize, quantize_v, AccRows, Codebook, Variant};
 use ndarray::{Array1, Array2, ArrayView3, Axis};
-
-/// Codes the AttnV core scans per cycle on every board built so far (the info block does not
-/// carry it).
-pub const CODES_PER_CYCLE: usize = 16;
-
-/// The configuration `info` describes, with `cb` as the front end's codebook. Fails, naming
-/// both, if the board's front end was built for another codebook, or if `cb`'s width is not
-/// the board's.
-pub fn board_config(info: &DeviceInfo, cb: &Codebook) -> Result<DeviceConfig> {
-    ensure!(
-        cb.bits() == info.bits as u32,
-        "the board takes {}-bit codes; the codebook asked for ({}) has {} bits",
-        info.bits,
-        cb.describe(),
-        cb.bits()
-    );
-    if info.front_end == 1 && info.codebook != codebook_tag(cb) {
-        bail!(
-            "the board's front end was built for {}; you asked for {} (pass {})",
-            describe_tag(info.codebook),
-            cb.describe(),
-            if info.codebook == 0 {
-                "--octave".to_string()
-            } else {
-                format!("--threshold {}", f32::from_bits(info.codebook))
-            }
-        );
-    }
-    let variant = match info.variant {
-        0 => Variant::General,
-        1 => Variant::Octave,
-        2 => Variant::Dense,
-        v => bail!("the board reports an unknown core variant {v}"),
-    };
-    let (d, n_max) = (info.d as usize, info.n_max as usize);
-    Ok(DeviceConfig {
-        core: CoreParams::new(d, n_max, CODES_PER_CYCLE, info.bits as u32)?,
-        variant,
-        front_end: (info.front_end == 1).then(|| {
-            (
-                FrontEndParams {
-                    d,
-                    n_max,
-                    ..Default::default()
-                },
-                cb.clone(),
-            )
-        }),
-        codes: info.codes == 1,
-    })
-}
-
-/// A codebook tag in words.
-pub fn describe_tag(tag: u32) -> String {
-    if tag == 0 {
-        "the octave codebook".into()
-    } else {
-        format!("the log codebook with t = {}", f32::from_bits(tag))
-    }
-}
 
 /// What turns a result's accumulators back into floats: V's per-lane scales and the
 /// codebook's weight scale.
@@ -105,7 +43,7 @@ pub fn head_jobs(
     valid_len: usize,
     names: &[String],
 ) -> Result<(Vec<Job>, Vec<Dequant>)> {
-    let Some((fe, cb)) = &cfg.front_end else {
+    let Some((fe, cb)) = cfg.front_end() else {
         bail!("this board has no Q/K front end (it takes codes: use --probs P.npy --v V.npy)");
     };
     let (rows, n, d) = (q.len_of(Axis(1)), k.len_of(Axis(1)), k.len_of(Axis(2)));
@@ -171,7 +109,7 @@ pub fn codes_jobs(
     names: &[String],
 ) -> Result<(Vec<Job>, Vec<Dequant>)> {
     ensure!(
-        cfg.codes,
+        cfg.takes_codes(),
         "this board takes whole heads (Q, K, V), not codes: use --q/--k/--v"
     );
     if cfg.variant == Variant::Octave && cb.kind() != model::CodebookKind::Octave {
@@ -266,6 +204,7 @@ pub fn verify(name: &str, got: &Response, want: &Response) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::link::DeviceInfo;
 
     fn info(front_end: u8, tag: u32) -> DeviceInfo {
         DeviceInfo {
@@ -283,41 +222,13 @@ mod tests {
     }
 
     #[test]
-    fn a_board_built_for_another_codebook_is_named() {
-        let log = Codebook::log(3, 1e-3).unwrap();
-        let e = board_config(&info(1, 0), &log).unwrap_err().to_string();
-        assert!(
-            e.contains("built for the octave codebook") && e.contains("(pass --octave)"),
-            "{e}"
-        );
-        let oct = Codebook::octave(3).unwrap();
-        let e = board_config(&info(1, codebook_tag(&log)), &oct)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("--threshold 0.001"), "{e}");
-        let e = board_config(&info(1, 0), &Codebook::octave(2).unwrap())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("the board takes 3-bit codes"), "{e}");
-        let cfg = board_config(&info(1, 0), &oct).unwrap();
-        assert_eq!(
-            (cfg.core.d, cfg.core.n_max, cfg.variant),
-            (64, 512, Variant::Octave)
-        );
-        assert!(cfg.front_end.is_some() && !cfg.codes);
-        // A codes board takes any codebook of its width here; codes_jobs checks that its
-        // lanes can weigh it.
-        assert!(board_config(&info(0, 0), &log).unwrap().codes);
-    }
-
-    #[test]
     fn shift_only_lanes_take_only_octave_codes() {
         let log = Codebook::log(3, 1e-3).unwrap();
         let oct = Codebook::octave(3).unwrap();
         let p = ndarray::Array3::<f32>::from_elem((1, 2, 16), 1.0 / 16.0);
         let v = ndarray::Array3::<f32>::from_elem((1, 16, 64), 0.5);
         let names = ["head [0]".to_string()];
-        let octave_board = board_config(&info(0, 0), &oct).unwrap();
+        let octave_board = DeviceConfig::from_info(&info(0, 0), &oct).unwrap();
         assert!(codes_jobs(&octave_board, &oct, p.view(), v.view(), &names).is_ok());
         let e = codes_jobs(&octave_board, &log, p.view(), v.view(), &names)
             .unwrap_err()
@@ -330,7 +241,7 @@ mod tests {
             variant: 0,
             ..info(0, 0)
         };
-        let general_board = board_config(&general, &log).unwrap();
+        let general_board = DeviceConfig::from_info(&general, &log).unwrap();
         assert!(codes_jobs(&general_board, &log, p.view(), v.view(), &names).is_ok());
     }
 }

@@ -45,7 +45,7 @@ pub struct CodebookArgs {
 }
 
 /// The default threshold, as in the paper.
-pub const DEFAULT_THRESHOLD: f64 = 1e-3;
+pub use model::DEFAULT_THRESHOLD;
 
 impl CodebookArgs {
     /// The codebook these options select, with a clear error for illegal values.

@@ -111,7 +111,7 @@ impl From<&DeviceInfo> for InfoReport {
             acc_bits: i.acc_bits,
             rsum_bits: i.rsum_bits,
             codebook: if i.front_end == 1 {
-                jobs::describe_tag(i.codebook)
+                model::link::describe_tag(i.codebook)
             } else {
                 "none (codes come from the host)".into()
             },
@@ -140,26 +140,13 @@ pub fn head_names(lead: &[usize]) -> Vec<String> {
         .collect()
 }
 
-/// A simulated board fitting heads of dimension `d` (codes: a codes board) with `cb`.
+/// A simulated board fitting heads of dimension `d` (codes: a codes board) with `cb`: hdl's
+/// compiled configuration for `d` ([`hdl::Build::head_board`], [`hdl::Build::codes_board`]).
 pub fn sim_config_for(d: usize, cb: &Codebook, codes: bool) -> Result<DeviceConfig> {
-    if !codes {
-        return sim::board::board_config(d, cb);
-    }
-    let Some(&(_, n_max)) = hdl::CODES_BOARD_SUPPORTED.iter().find(|c| c.0 == d) else {
-        bail!(
-            "d = {d}: the simulated codes boards are built for (D, N_MAX) in {:?}",
-            hdl::CODES_BOARD_SUPPORTED
-        );
-    };
-    Ok(DeviceConfig {
-        core: model::CoreParams::new(d, n_max, jobs::CODES_PER_CYCLE, cb.bits())?,
-        variant: if cb.kind() == model::CodebookKind::Octave {
-            model::Variant::Octave
-        } else {
-            model::Variant::General
-        },
-        front_end: None,
-        codes: true,
+    Ok(if codes {
+        hdl::Build::codes_board(d, model::Variant::for_codebook(cb))?
+    } else {
+        hdl::Build::head_board(d, cb)?
     })
 }
 
@@ -248,7 +235,7 @@ pub fn run(args: &Args) -> Result<String> {
         };
         let q = npy::read_finite_f32(qp)?;
         let k = npy::read_finite_f32(kp)?;
-        let (q3, k3, v3) = sim::qkv::split_qkv(&q, &k, &v)?;
+        let (q3, k3, v3) = model::contract::split_qkv(&q, &k, &v)?;
         let r = q.ndim();
         (
             q3,
@@ -271,7 +258,7 @@ pub fn run(args: &Args) -> Result<String> {
         .driver
         .info()
         .context("asking the board for its configuration")?;
-    let cfg = jobs::board_config(&info, &cb)?;
+    let cfg = DeviceConfig::from_info(&info, &cb)?;
     let (jobs, dequants) = match &b3 {
         Some(k3) => jobs::head_jobs(
             &cfg,
@@ -314,7 +301,7 @@ pub fn run(args: &Args) -> Result<String> {
         if j.as_os_str() == "-" {
             return Ok(text);
         }
-        npy::write_text_atomic(j, &text)?;
+        model::output::write_text_atomic(j, &text)?;
     }
     Ok(format!(
         "{} heads on {}: {} compute cycles, {} frames sent, {} retries{} -> {}",

@@ -318,7 +318,7 @@ fn bench_reaches_the_sparsity_asked_and_reports_verified_cycles() {
         s(&r),
         "--quiet",
     ]));
-    assert!(text.contains("sim (Verilated LinkTop, D = 4"), "{text}");
+    assert!(text.contains("sim (Verilated LinkHead, D = 4"), "{text}");
     let rep = json(&r);
     let rows = rep["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 4);

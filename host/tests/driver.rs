@@ -18,7 +18,7 @@ use std::time::Duration;
 
 /// The simulated head board for `d` lanes (N_MAX = 64 at D = 4) with `cb`'s front end.
 fn config(d: usize, cb: &Codebook) -> DeviceConfig {
-    sim::board::board_config(d, cb).unwrap()
+    hdl::Build::head_board(d, cb).unwrap()
 }
 
 /// A random head job of `d` lanes, n keys and rows query rows up to the limits given.

@@ -56,6 +56,51 @@ pub fn split_heads(
     ))
 }
 
+/// Splits Q `[..., rows, d]`, K `[..., n, d]`, V `[..., n, d]` (same leading axes) into per-head
+/// arrays; the error names the shapes and what is wrong.
+pub fn split_qkv(
+    q: &ArrayD<f32>,
+    k: &ArrayD<f32>,
+    v: &ArrayD<f32>,
+) -> Result<(Array3<f32>, Array3<f32>, Array3<f32>), ModelError> {
+    let (qs, ks, vs) = (q.shape(), k.shape(), v.shape());
+    let r = qs.len();
+    if r < 2 || ks.len() != r || vs.len() != r {
+        return Err(ModelError::Shape(format!(
+            "Q {qs:?}, K {ks:?} and V {vs:?} must all be [..., rows|n, d] of the same rank >= 2"
+        )));
+    }
+    if qs[..r - 2] != ks[..r - 2] || ks[..r - 2] != vs[..r - 2] {
+        return Err(ModelError::Shape(format!(
+            "Q {qs:?}, K {ks:?} and V {vs:?} must share their leading (head) axes"
+        )));
+    }
+    if qs[r - 1] != ks[r - 1] {
+        return Err(ModelError::Shape(format!(
+            "Q {qs:?} and K {ks:?} must have the same d"
+        )));
+    }
+    if ks[r - 2] != vs[r - 2] {
+        return Err(ModelError::Shape(format!(
+            "K {ks:?} and V {vs:?} must have the same number of keys n"
+        )));
+    }
+    if vs[r - 1] != ks[r - 1] {
+        return Err(ModelError::Shape(format!(
+            "V {vs:?} must have the d of Q and K ({}): the core has one lane per column",
+            ks[r - 1]
+        )));
+    }
+    let heads: usize = qs[..r - 2].iter().product();
+    let to3 = |a: &ArrayD<f32>| -> Array3<f32> {
+        let s = a.shape();
+        a.to_shape([heads, s[r - 2], s[r - 1]])
+            .expect("same number of elements")
+            .into_owned()
+    };
+    Ok((to3(q), to3(k), to3(v)))
+}
+
 /// Exact integer result of one head: what the hardware emits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccRows {

@@ -51,9 +51,18 @@ pub struct FrontEndParams {
 impl Default for FrontEndParams {
     /// d = 64, N_MAX = 512, int8, 16-bit mantissas, F = 10, 64-entry exp2 and 256-entry log2 tables.
     fn default() -> Self {
+        Self::hardware(64, 512)
+    }
+}
+
+impl FrontEndParams {
+    /// The hardware's front end for (d, N_MAX): int8 Q and K, 16-bit mantissas, F = 10, a
+    /// 64-entry exp2 and a 256-entry log2 table. Unchecked: (d, N_MAX) are checked with the
+    /// core's ([`crate::CoreParams::hardware`]).
+    pub const fn hardware(d: usize, n_max: usize) -> Self {
         Self {
-            d: 64,
-            n_max: 512,
+            d,
+            n_max,
             bits_qk: 8,
             scale_bits: 16,
             frac_bits: 10,
@@ -61,9 +70,7 @@ impl Default for FrontEndParams {
             log_table_bits: 8,
         }
     }
-}
 
-impl FrontEndParams {
     /// Checked constructor (ranges as documented on the fields).
     pub fn new(
         d: usize,
@@ -139,7 +146,7 @@ impl FrontEndParams {
 
     /// Width of the exp2 sum (unsigned): `bits(N_MAX * (2^16 - 1))`, every table entry being
     /// below `2^16`; 25 at N_MAX = 512.
-    pub fn sum_bits(&self) -> u32 {
+    pub const fn sum_bits(&self) -> u32 {
         crate::params::unsigned_bits(self.n_max as u64 * ((1u64 << EXP_FRAC_BITS) - 1))
     }
 

@@ -26,6 +26,7 @@ pub mod frontend;
 pub mod golden;
 pub mod link;
 pub mod npy;
+pub mod output;
 pub mod params;
 pub mod sweep;
 pub mod timing;
@@ -44,6 +45,11 @@ pub const V_MAX: i32 = 127;
 pub const WEIGHT_BITS: u32 = 16;
 /// Code width of the hardware.
 pub const HW_CODE_BITS: u32 = 3;
+/// The pruning threshold t of the log codebook where none is asked for (the paper's 1e-3), and
+/// of the log codebook a general whole-head board's front end is built for.
+pub const DEFAULT_THRESHOLD: f64 = 1e-3;
+/// Codes the hardware's AttnV core scans a cycle (W: the codes of one code beat).
+pub const HW_CODES_PER_CYCLE: usize = 16;
 
 /// Everything that can be wrong with input to the model.
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -8,11 +8,11 @@ use ndarray_npy::npy::header::Header;
 use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 type Result<T> = std::result::Result<T, ModelError>;
 
-fn fail(path: &Path, why: impl std::fmt::Display) -> ModelError {
+pub(crate) fn fail(path: &Path, why: impl std::fmt::Display) -> ModelError {
     ModelError::Io(format!("{}: {why}", path.display()))
 }
 
@@ -114,7 +114,7 @@ pub fn write_atomic<T: WritableElement, D: Dimension>(
     path: &Path,
     array: &ndarray::Array<T, D>,
 ) -> Result<()> {
-    let tmp = temp_sibling(path);
+    let tmp = crate::output::temp_sibling(path);
     let result = (|| -> Result<()> {
         let f = File::create(&tmp).map_err(|e| fail(&tmp, format!("cannot create: {e}")))?;
         let mut w = BufWriter::new(f);
@@ -128,26 +128,6 @@ pub fn write_atomic<T: WritableElement, D: Dimension>(
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-/// Writes text (a JSON report) atomically.
-pub fn write_text_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = temp_sibling(path);
-    let result = std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| fail(path, format!("cannot write: {e}")));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn temp_sibling(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 /// numpy's name of an element type, for error messages.

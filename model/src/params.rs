@@ -15,6 +15,37 @@ pub enum Variant {
     Dense,
 }
 
+impl Variant {
+    /// The variant a whole-head board computing with `codebook` is built as: shift-only lanes
+    /// for the octave codebook, multiplier lanes for any other.
+    pub fn for_codebook(codebook: &crate::Codebook) -> Self {
+        match codebook.kind() {
+            crate::CodebookKind::Octave => Variant::Octave,
+            crate::CodebookKind::Log => Variant::General,
+        }
+    }
+
+    /// The variant's number in a board's info block (`docs/link.md`): 0 general, 1 octave,
+    /// 2 dense.
+    pub const fn wire_tag(self) -> u8 {
+        match self {
+            Variant::General => 0,
+            Variant::Octave => 1,
+            Variant::Dense => 2,
+        }
+    }
+
+    /// The variant whose [`Variant::wire_tag`] is `tag`.
+    pub const fn from_wire_tag(tag: u8) -> Option<Self> {
+        match tag {
+            0 => Some(Variant::General),
+            1 => Some(Variant::Octave),
+            2 => Some(Variant::Dense),
+            _ => None,
+        }
+    }
+}
+
 /// Parameters of one AttnV core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct CoreParams {
@@ -41,13 +72,19 @@ impl Default for CoreParams {
         Self {
             d: 64,
             n_max: 512,
-            codes_per_cycle: 16,
+            codes_per_cycle: crate::HW_CODES_PER_CYCLE,
             code_bits: crate::HW_CODE_BITS,
         }
     }
 }
 
 impl CoreParams {
+    /// The hardware's core at (D, N_MAX): W = [`crate::HW_CODES_PER_CYCLE`] codes a beat and
+    /// k = [`crate::HW_CODE_BITS`] bits a code, checked as [`CoreParams::new`].
+    pub fn hardware(d: usize, n_max: usize) -> Result<Self, ModelError> {
+        Self::new(d, n_max, crate::HW_CODES_PER_CYCLE, crate::HW_CODE_BITS)
+    }
+
     /// Checked constructor.
     ///
     /// - `d` in `1..=256`;
@@ -93,33 +130,33 @@ impl CoreParams {
     }
 
     /// Width of a V RAM address, `log2(N_MAX)`.
-    pub fn addr_bits(&self) -> u32 {
+    pub const fn addr_bits(&self) -> u32 {
         self.n_max.trailing_zeros()
     }
 
     /// Width of a sequence position `j` or length `n` in `0..=N_MAX`.
-    pub fn len_bits(&self) -> u32 {
+    pub const fn len_bits(&self) -> u32 {
         self.addr_bits() + 1
     }
 
     /// The largest row weight sum: `N_MAX * (2^16 - 1)`.
-    pub fn max_row_sum(&self) -> u64 {
+    pub const fn max_row_sum(&self) -> u64 {
         self.n_max as u64 * max_weight() as u64
     }
 
     /// The largest accumulator magnitude: `N_MAX * (2^16 - 1) * 127`.
-    pub fn max_acc_magnitude(&self) -> u64 {
+    pub const fn max_acc_magnitude(&self) -> u64 {
         self.max_row_sum() * V_MAX as u64
     }
 
     /// Accumulator width (two's complement) that makes overflow impossible for any loaded weights,
     /// any Vq in `[-127, 127]` and any `n <= N_MAX`: 33 bits at N_MAX = 512.
-    pub fn acc_bits(&self) -> u32 {
+    pub const fn acc_bits(&self) -> u32 {
         unsigned_bits(self.max_acc_magnitude()) + 1
     }
 
     /// Width of the row weight sum r (unsigned): 25 bits at N_MAX = 512.
-    pub fn rsum_bits(&self) -> u32 {
+    pub const fn rsum_bits(&self) -> u32 {
         unsigned_bits(self.max_row_sum())
     }
 
@@ -140,8 +177,12 @@ pub const fn max_weight() -> u32 {
 }
 
 /// Bits needed to hold `x` as an unsigned number (at least 1).
-pub fn unsigned_bits(x: u64) -> u32 {
-    (64 - x.leading_zeros()).max(1)
+pub const fn unsigned_bits(x: u64) -> u32 {
+    if x == 0 {
+        1
+    } else {
+        64 - x.leading_zeros()
+    }
 }
 
 #[cfg(test)]

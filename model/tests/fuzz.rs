@@ -202,12 +202,7 @@ proptest! {
         }
         // The board's verdict on any header is defined (no panic).
         if let Some(Event::Request(r)) = evs.first() {
-            let cfg = DeviceConfig {
-                core: model::CoreParams::new(4, 64, 16, 3).unwrap(),
-                variant: model::Variant::General,
-                front_end: None,
-                codes: true,
-            };
+            let cfg = DeviceConfig::codes(4, 64, model::Variant::General).unwrap();
             let _ = Device::new(cfg).serve(r);
         }
     }

@@ -8,23 +8,7 @@ use ndarray::Array2;
 use proptest::prelude::*;
 
 fn device(d: usize, n_max: usize, cb: &Codebook) -> Device {
-    Device::new(DeviceConfig {
-        core: CoreParams::new(d, n_max, 16, 3).unwrap(),
-        variant: if cb.kind() == model::CodebookKind::Octave {
-            Variant::Octave
-        } else {
-            Variant::General
-        },
-        front_end: Some((
-            model::frontend::FrontEndParams {
-                d,
-                n_max,
-                ..Default::default()
-            },
-            cb.clone(),
-        )),
-        codes: true,
-    })
+    Device::new(DeviceConfig::head(d, n_max, cb).unwrap())
 }
 
 fn head_request(c: &HeadCase, seq: u16) -> Request {
@@ -123,11 +107,7 @@ fn device_serves_every_golden_head_bit_exactly() {
         assert_eq!((r.seq, r.status), (42, Status::Ok), "{}", c.name);
         assert_eq!(r.result.as_ref().unwrap(), &c.expected, "{}", c.name);
         let p = CoreParams::new(d, n_max, 16, 3).unwrap();
-        let v = if cb.kind() == model::CodebookKind::Octave {
-            Variant::Octave
-        } else {
-            Variant::General
-        };
+        let v = Variant::for_codebook(&cb);
         assert_eq!(
             r.cycles as usize,
             model::timing::head_compute_cycles(&p, v, c.codes.view()),

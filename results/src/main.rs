@@ -201,9 +201,9 @@ fn run() -> Result<()> {
     let vals = serde_json::to_value(&page.vals)?;
     page.json.insert("placeholders".into(), vals);
     let md = cli.out.join("results.md");
-    model::npy::write_text_atomic(&md, &text)?;
+    model::output::write_text_atomic(&md, &text)?;
     let json = cli.out.join("results.json");
-    model::npy::write_text_atomic(
+    model::output::write_text_atomic(
         &json,
         &(serde_json::to_string_pretty(&serde_json::Value::Object(page.json.clone()))? + "\n"),
     )?;

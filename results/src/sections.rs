@@ -602,7 +602,7 @@ pub fn attnv(page: &mut Page) -> Result<()> {
             label.to_string(),
             format!(
                 "{}, D = {}",
-                format!("{:?}", sim::bench::variant_for(&cb)).to_lowercase(),
+                format!("{:?}", model::Variant::for_codebook(&cb)).to_lowercase(),
                 t.d
             ),
             thou(t.nnz),
@@ -1037,12 +1037,12 @@ pub fn hardware(page: &mut Page) -> Result<()> {
                     format!(
                         "{}: {}, D = {}",
                         b.device,
-                        if bd.front_end {
+                        if bd.design.front_end {
                             "whole head"
                         } else {
                             "AttnV core (codes in)"
                         },
-                        bd.d
+                        bd.design.d
                     )
                 },
                 logic,
@@ -1479,12 +1479,12 @@ pub fn projection(page: &mut Page) -> Result<()> {
                 format!("{board}/{design}"),
                 format!(
                     "{}, D = {}",
-                    if b.front_end {
+                    if b.design.front_end {
                         "whole head"
                     } else {
                         "codes + V"
                     },
-                    b.d
+                    b.design.d
                 ),
                 format!("{n}"),
                 format!("{:.2}", r["sparsity"].as_f64().unwrap_or(0.0)),

@@ -9,28 +9,16 @@
 use crate::attnv::{AttnvJob, AttnvSim, DriveConfig, ResetSpec};
 use crate::verilator::BuildOptions;
 use anyhow::{bail, Context, Result};
-use model::{AccRows, Codebook, CodebookKind, CoreParams, Variant};
+use model::{AccRows, Codebook, CoreParams, Variant};
 use ndarray::{ArrayD, Axis};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// The N_MAX every simulated core is built with.
-pub const N_MAX: usize = 512;
-
-/// The core parameters for head dimension `d` (N_MAX = 512, W = 16, k = 3), checked against what
-/// hdl can build.
+/// The core parameters for head dimension `d`: the N_MAX hdl compiles for it
+/// ([`hdl::Build::n_max_for`]), the hardware's W and k.
 pub fn params_for(d: usize) -> Result<CoreParams> {
-    let p = CoreParams::new(d, N_MAX, 16, model::HW_CODE_BITS)?;
-    if !hdl::SUPPORTED.contains(&(d, N_MAX)) {
-        let ds: Vec<usize> = hdl::SUPPORTED
-            .iter()
-            .filter(|s| s.1 == N_MAX)
-            .map(|s| s.0)
-            .collect();
-        bail!("head dimension d = {d} is not a configured core width; supported: {ds:?}");
-    }
-    Ok(p)
+    Ok(CoreParams::hardware(d, hdl::Build::Core.n_max_for(d)?)?)
 }
 
 /// The cores of one session, keyed by (D, variant, traced).
@@ -61,7 +49,7 @@ impl Cores {
                 ..Default::default()
             };
             let mut sim = AttnvSim::new(
-                &hdl::attnv_verilog(&params, variant),
+                &hdl::attnv_verilog(&params, variant)?,
                 "top",
                 params,
                 &ResetSpec::default(),
@@ -250,15 +238,6 @@ pub fn measure(
     Ok(m)
 }
 
-/// The zero-skipping variant for a codebook: shift-only lanes for the octave codebook, a
-/// multiplier per lane otherwise.
-pub fn variant_for(cb: &Codebook) -> Variant {
-    match cb.kind() {
-        CodebookKind::Octave => Variant::Octave,
-        CodebookKind::Log => Variant::General,
-    }
-}
-
 /// One head of real attention as a core job, with the model's result.
 pub struct Head {
     pub job: AttnvJob,
@@ -270,10 +249,14 @@ pub struct Head {
 pub fn heads_of(p: &ArrayD<f32>, v: &ArrayD<f32>, cb: &Codebook) -> Result<Vec<Head>> {
     let (p3, v3) = model::contract::split_heads(p, v)?;
     let (n, d) = (v3.len_of(Axis(1)), v3.len_of(Axis(2)));
-    if n == 0 || n > N_MAX {
-        bail!("n = {n} keys: the core takes 1..={N_MAX} (N_MAX)");
+    let params = params_for(d);
+    let n_max = params
+        .as_ref()
+        .map_or(CoreParams::default().n_max, |p| p.n_max);
+    if n == 0 || n > n_max {
+        bail!("n = {n} keys: the core takes 1..={n_max} (N_MAX)");
     }
-    params_for(d)?;
+    params?;
     p3.outer_iter()
         .zip(v3.outer_iter())
         .enumerate()
@@ -303,7 +286,7 @@ pub fn run_heads(
     cb: &Codebook,
     vcd: Option<&std::path::Path>,
 ) -> Result<Vec<Measured>> {
-    let variant = variant_for(cb);
+    let variant = Variant::for_codebook(cb);
     if let (Some(path), Some(first)) = (vcd, heads.first()) {
         let sim = cores.get(first.job.vq.ncols(), variant, true)?;
         sim.model().trace_open(path)?;

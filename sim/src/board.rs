@@ -1,5 +1,5 @@
-//! The simulated board: `hdl::link_top::LinkTop` (framer, buffers and head) or
-//! `hdl::link_core::LinkCore` (framer, buffers and the core alone), what a real board runs
+//! The simulated board: `hdl::link::link_head::LinkHead` (framer, buffers and head) or
+//! `hdl::link::link_core::LinkCore` (framer, buffers and the core alone), what a real board runs
 //! behind its UART or pipes, in Verilator, driven through its two byte streams exactly as
 //! a host drives a board.
 //!
@@ -65,14 +65,14 @@ impl SimBoard {
     /// Builds (or loads from the cache) the board design for `cfg` and resets it.
     pub fn new(cfg: &DeviceConfig, opts: &BuildOptions) -> Result<Self> {
         use Direction::{Input as I, Output as O};
-        let verilog = hdl::with_link_design(cfg, hdl::LinkAlone).map_err(anyhow::Error::msg)?;
+        let verilog = hdl::link_verilog(cfg)?;
         let mut model = VerilatedModel::build(&verilog, "top", opts)?;
         model
             .set_clock("clock")
             .context("the board needs a 1-bit input `clock`")?;
         let p = |m: &VerilatedModel, name: &str, dir, width| {
             m.port_checked(name, dir, width)
-                .context("the board design's ports are not LinkTop's")
+                .context("the board design's ports are not LinkHead's")
         };
         let ports = BoardPorts {
             reset: p(&model, "reset", I, 1)?,
@@ -224,23 +224,6 @@ pub enum Pumped {
     Quiet,
     /// The cycle budget ran out.
     Budget,
-}
-
-/// The board configuration built for head dimension `d` with `codebook`'s front end: N_MAX as
-/// [`crate::qkv::head_params`], the octave variant for the octave codebook (no multipliers in
-/// the core), else the general one; head and info jobs.
-pub fn board_config(d: usize, codebook: &model::Codebook) -> Result<DeviceConfig> {
-    let (core, fe) = crate::qkv::head_params(d)?;
-    Ok(DeviceConfig {
-        core,
-        variant: if codebook.kind() == model::CodebookKind::Octave {
-            model::Variant::Octave
-        } else {
-            model::Variant::General
-        },
-        front_end: Some((fe, codebook.clone())),
-        codes: false,
-    })
 }
 
 /// One regression row: a stream of frames through the simulated board and through

@@ -1,4 +1,4 @@
-//! The simulated FrontPanel board: `hdl::frontpanel_link::FrontPanelLink` (pipe FIFOs, framer,
+//! The simulated FrontPanel board: `hdl::link::frontpanel_link::FrontPanelLink` (pipe FIFOs, framer,
 //! buffers and head: what the XEM7010 runs behind Opal Kelly's host interface) in Verilator,
 //! driven at its FrontPanel endpoints by a model of the FrontPanel host, with the calls a host
 //! program makes on a real board (`UpdateWireOuts`, `GetWireOutValue`, `WriteToPipeIn`,
@@ -13,12 +13,12 @@
 //! program must.
 //!
 //! The endpoint-level design is simulated, not `okHost` (Opal Kelly's host interface is an
-//! encrypted netlist): [`hdl::xem7010_top::Xem7010Top`] only adds `okHost` and the endpoint
+//! encrypted netlist): [`hdl::boards::xem7010_top::Xem7010Top`] only adds `okHost` and the endpoint
 //! modules, wired as these ports say.
 
 use crate::verilator::{BuildOptions, Direction, Port, VerilatedModel};
 use anyhow::{bail, ensure, Context, Result};
-use hdl::frontpanel_link::{
+use hdl::link::frontpanel_link::{
     EP_PIPE_IN, EP_PIPE_OUT, EP_STATUS, EP_WORDS_FREE, EP_WORDS_READY, STATUS_ANSWERING,
     STATUS_BUSY, STATUS_OVERFLOW, STATUS_SIGNATURE, STATUS_UNDERFLOW,
 };
@@ -65,7 +65,7 @@ struct Ports {
     status: Port,
 }
 
-/// A Verilated [`hdl::frontpanel_link::FrontPanelLink`] and a FrontPanel host model.
+/// A Verilated [`hdl::link::frontpanel_link::FrontPanelLink`] and a FrontPanel host model.
 pub struct SimFrontPanel {
     model: VerilatedModel,
     cfg: DeviceConfig,
@@ -79,29 +79,15 @@ pub struct SimFrontPanel {
 impl SimFrontPanel {
     /// Builds (or loads from the cache) the design for `cfg` with pipe FIFOs of `fifo_words`
     /// words, and resets it. Fails if `cfg` has no compiled board design
-    /// ([`hdl::HEAD_SUPPORTED`], [`hdl::CODES_BOARD_SUPPORTED`]).
+    /// ([`hdl::Build::Head`], [`hdl::Build::CodesBoard`]).
     pub fn new(cfg: &DeviceConfig, fifo_words: usize, opts: &BuildOptions) -> Result<Self> {
         use Direction::{Input as I, Output as O};
-        let (d, n) = (cfg.core.d, cfg.core.n_max);
-        let built = match (&cfg.front_end, cfg.codes) {
-            (Some(_), false) => hdl::HEAD_SUPPORTED.contains(&(d, n)),
-            (None, true) => hdl::CODES_BOARD_SUPPORTED.contains(&(d, n)),
-            _ => bail!(
-                "a board design has either the front end or the codes path, not both or neither"
-            ),
-        };
         ensure!(
-            built,
-            "no board design for D = {d}, N_MAX = {n} (head boards: {:?}; codes boards: {:?})",
-            hdl::HEAD_SUPPORTED,
-            hdl::CODES_BOARD_SUPPORTED
-        );
-        ensure!(
-            fifo_words.is_power_of_two() && hdl::pipe_bridge::PIPE_FIFO_WORDS.contains(&fifo_words),
+            fifo_words.is_power_of_two()
+                && hdl::io::pipe_bridge::PIPE_FIFO_WORDS.contains(&fifo_words),
             "the pipe FIFOs must hold a power of two in 4..=32768 words, got {fifo_words}"
         );
-        let verilog = hdl::with_link_design(cfg, hdl::AtFrontPanel(fifo_words))
-            .map_err(anyhow::Error::msg)?;
+        let verilog = hdl::frontpanel_link_verilog(cfg, fifo_words)?;
         let mut model = VerilatedModel::build(&verilog, "top", opts)?;
         model
             .set_clock("clock")

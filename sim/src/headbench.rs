@@ -6,7 +6,7 @@ use crate::attnv::DriveConfig;
 use crate::qkv::{run_head, HeadCores};
 use anyhow::Result;
 use model::timing::phase_cycles;
-use model::{Codebook, CoreParams};
+use model::Codebook;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use std::fmt::Write;
@@ -59,7 +59,7 @@ pub fn run(cores: &mut HeadCores, seed: u64) -> Result<Vec<HeadCycles>> {
             n,
             &DriveConfig::default(),
         )?;
-        let p = CoreParams::new(d, crate::qkv::N_MAX, 16, 3)?;
+        let (p, _) = crate::qkv::head_params(d)?;
         let phase = phase_cycles(&p, n);
         let phases = (n + 2) * phase;
         out.push(HeadCycles {

@@ -13,7 +13,7 @@
 //! - [`bench`]: a job through a zero-skipping core and the dense baseline: cycles, ideal cycles,
 //!   efficiency, speed-up; real attention split into per-head jobs.
 //! - [`regression`]: the default run's cases and table.
-//! - [`board`]: the simulated board (`LinkTop` or `LinkCore`) on its two byte streams;
+//! - [`board`]: the simulated board (`LinkHead` or `LinkCore`) on its two byte streams;
 //!   [`frontpanel`]: the XEM7010's design at its FrontPanel endpoints (pipe FIFOs included),
 //!   driven by a FrontPanel host model with the calls a host program makes.
 //! - [`speed`]: `sim speed`, rust-hdl's native simulator against Verilator on the same job

@@ -225,7 +225,7 @@ fn main() -> Result<()> {
                  util: rows*n (one score per cycle) / cycles"
             );
             if let Some(p) = &json {
-                model::npy::write_text_atomic(p, &serde_json::to_string_pretty(&rows)?)?;
+                model::output::write_text_atomic(p, &serde_json::to_string_pretty(&rows)?)?;
             }
             if let Some(r) = rows
                 .iter()
@@ -262,7 +262,7 @@ fn main() -> Result<()> {
             );
             println!("{}", sim::speed::table(&rs));
             if let Some(p) = &json {
-                model::npy::write_text_atomic(p, &serde_json::to_string_pretty(&rs)?)?;
+                model::output::write_text_atomic(p, &serde_json::to_string_pretty(&rs)?)?;
             }
             if let Some(r) = rs.iter().find(|r| !r.ok) {
                 bail!(
@@ -289,17 +289,12 @@ fn main() -> Result<()> {
             vcd,
             cxx_jobs,
         } => {
-            let params = CoreParams::new(d, n_max, 16, model::HW_CODE_BITS)?;
+            let params = CoreParams::hardware(d, n_max)?;
             let variant = Variant::from(variant);
             let source = match &verilog {
                 Some(p) => std::fs::read_to_string(p)
                     .with_context(|| format!("reading {}", p.display()))?,
-                None => {
-                    if !hdl::SUPPORTED.contains(&(d, n_max)) {
-                        bail!("hdl has no compiled configuration for D = {d}, N_MAX = {n_max}; supported: {:?}", hdl::SUPPORTED);
-                    }
-                    hdl::attnv_verilog(&params, variant)
-                }
+                None => hdl::attnv_verilog(&params, variant)?,
             };
             if let Some(p) = &save_verilog {
                 std::fs::write(p, &source).with_context(|| format!("writing {}", p.display()))?;
@@ -490,7 +485,7 @@ fn real_data(a: &DataArgs) -> Result<()> {
         total.d,
         total.n
     );
-    let variant = sim::bench::variant_for(&cb);
+    let variant = model::Variant::for_codebook(&cb);
     let rows = [
         total.clone(),
         Measured {
@@ -519,13 +514,13 @@ fn real_data(a: &DataArgs) -> Result<()> {
         };
         let report = serde_json::json!({
             "codebook": cb.describe(),
-            "variant": format!("{:?}", sim::bench::variant_for(&cb)).to_lowercase(),
+            "variant": format!("{:?}", model::Variant::for_codebook(&cb)).to_lowercase(),
             "probs": pp.display().to_string(),
             "v": vp.display().to_string(),
             "total": head(&total),
             "heads": ms.iter().map(head).collect::<Vec<_>>(),
         });
-        model::npy::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
+        model::output::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
     }
     let bad: Vec<&Measured> = ms.iter().filter(|m| !m.ok()).collect();
     if let Some(m) = bad.first() {
@@ -564,7 +559,7 @@ fn qkv_data(a: &DataArgs) -> Result<()> {
         total.n,
         total.valid_len,
         a.qk_bits,
-        sim::bench::variant_for(&cb)
+        model::Variant::for_codebook(&cb)
     );
     print!("{}", sim::qkv::table(&heads, &total));
     println!(
@@ -575,7 +570,7 @@ fn qkv_data(a: &DataArgs) -> Result<()> {
     if let Some(path) = &a.json {
         let report = serde_json::json!({
             "codebook": cb.describe(),
-            "variant": format!("{:?}", sim::bench::variant_for(&cb)).to_lowercase(),
+            "variant": format!("{:?}", model::Variant::for_codebook(&cb)).to_lowercase(),
             "qk_bits": a.qk_bits,
             "q": qp.display().to_string(),
             "k": kp.display().to_string(),
@@ -583,7 +578,7 @@ fn qkv_data(a: &DataArgs) -> Result<()> {
             "total": total,
             "heads": heads,
         });
-        model::npy::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
+        model::output::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
     }
     let bad: Vec<_> = heads.iter().filter(|h| !h.ok()).collect();
     if let Some(h) = bad.first() {
@@ -633,7 +628,7 @@ fn regress(jobs: usize, seed: u64) -> Result<()> {
             let params = CoreParams::new(d, 512, 16, model::HW_CODE_BITS)?;
             let t = Instant::now();
             let mut sim = AttnvSim::new(
-                &hdl::attnv_verilog(&params, variant),
+                &hdl::attnv_verilog(&params, variant)?,
                 "top",
                 params,
                 &ResetSpec::default(),

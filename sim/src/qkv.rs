@@ -9,31 +9,17 @@ use model::frontend::{
     agreement, attention_float, attention_float_quantized, codes_float, front_end, FrontEndParams,
 };
 use model::{accumulate, dequantize, quantize_v, Codebook, CoreParams, Variant};
-use ndarray::{Array3, ArrayD, ArrayView2, Axis};
+use ndarray::{ArrayD, ArrayView2, Axis};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// N_MAX of the heads built for real data at D = 32 and 64.
-pub const N_MAX: usize = 512;
-
-/// The (D, N_MAX) head configuration for head dimension `d`, or an error naming the supported
-/// ones.
+/// The head configuration for head dimension `d` (the N_MAX hdl compiles for it,
+/// [`hdl::Build::n_max_for`]), or an error naming the compiled widths.
 pub fn head_params(d: usize) -> Result<(CoreParams, FrontEndParams)> {
-    let n_max = match d {
-        32 | 64 => N_MAX,
-        4 | 8 => 64,
-        _ => bail!(
-            "d = {d}: the on-chip head is built for D in {:?}",
-            hdl::HEAD_SUPPORTED.iter().map(|c| c.0).collect::<Vec<_>>()
-        ),
-    };
+    let n_max = hdl::Build::Head.n_max_for(d)?;
     Ok((
-        CoreParams::new(d, n_max, 16, model::HW_CODE_BITS)?,
-        FrontEndParams {
-            d,
-            n_max,
-            ..Default::default()
-        },
+        CoreParams::hardware(d, n_max)?,
+        FrontEndParams::hardware(d, n_max),
     ))
 }
 
@@ -69,7 +55,7 @@ impl HeadCores {
         if !self.sims.contains_key(&key) {
             let (p, fe) = head_params(d)?;
             let sim = HeadSim::new(
-                &hdl::head_verilog(&p, variant, &fe, cb),
+                &hdl::head_verilog(&p, variant, &fe, cb)?,
                 p,
                 &BuildOptions::default(),
             )
@@ -180,43 +166,6 @@ impl QkvHead {
     }
 }
 
-/// Splits Q `[..., rows, d]`, K `[..., n, d]`, V `[..., n, d]` (same leading axes) into per-head
-/// arrays; the error names the shapes and what is wrong.
-pub fn split_qkv(
-    q: &ArrayD<f32>,
-    k: &ArrayD<f32>,
-    v: &ArrayD<f32>,
-) -> Result<(Array3<f32>, Array3<f32>, Array3<f32>)> {
-    let (qs, ks, vs) = (q.shape(), k.shape(), v.shape());
-    let r = qs.len();
-    if r < 2 || ks.len() != r || vs.len() != r {
-        bail!("Q {qs:?}, K {ks:?} and V {vs:?} must all be [..., rows|n, d] of the same rank >= 2");
-    }
-    if qs[..r - 2] != ks[..r - 2] || ks[..r - 2] != vs[..r - 2] {
-        bail!("Q {qs:?}, K {ks:?} and V {vs:?} must share their leading (head) axes");
-    }
-    if qs[r - 1] != ks[r - 1] {
-        bail!("Q {qs:?} and K {ks:?} must have the same d");
-    }
-    if ks[r - 2] != vs[r - 2] {
-        bail!("K {ks:?} and V {vs:?} must have the same number of keys n");
-    }
-    if vs[r - 1] != ks[r - 1] {
-        bail!(
-            "V {vs:?} must have the d of Q and K ({}): the core has one lane per column",
-            ks[r - 1]
-        );
-    }
-    let heads: usize = qs[..r - 2].iter().product();
-    let to3 = |a: &ArrayD<f32>| -> Array3<f32> {
-        let s = a.shape();
-        a.to_shape([heads, s[r - 2], s[r - 1]])
-            .expect("same number of elements")
-            .into_owned()
-    };
-    Ok((to3(q), to3(k), to3(v)))
-}
-
 /// Runs one head of float Q `[rows, d]`, K `[n, d]`, V `[n, d]` through the on-chip path.
 #[allow(clippy::too_many_arguments)]
 pub fn run_head(
@@ -249,7 +198,7 @@ pub fn run_head_checked(
     let d = q.ncols();
     let (p, mut fe) = head_params(d)?;
     fe.bits_qk = cores.qk_bits;
-    let variant = crate::bench::variant_for(cb);
+    let variant = model::Variant::for_codebook(cb);
     let t = front_end(&fe, cb, q, k, valid_len).with_context(|| name.to_string())?;
     let qv = quantize_v(v)?;
     let weights = cb.weights();
@@ -331,7 +280,7 @@ pub fn run_all(
     v: &ArrayD<f32>,
     valid_len: Option<usize>,
 ) -> Result<Vec<QkvHead>> {
-    let (q3, k3, v3) = split_qkv(q, k, v)?;
+    let (q3, k3, v3) = model::contract::split_qkv(q, k, v)?;
     let (n, d) = (k3.len_of(Axis(1)), k3.len_of(Axis(2)));
     let (p, _) = head_params(d)?;
     if n == 0 || n > p.n_max {

@@ -245,7 +245,7 @@ pub fn real_attention(cores: &mut Cores, fixture: &Path, cb: &Codebook) -> Resul
     let name = format!("MiniLM {} ({} heads)", cb.describe(), heads.len());
     Ok(CaseOutcome {
         measured: Measured::total(&name, &ms),
-        variant: crate::bench::variant_for(cb),
+        variant: model::Variant::for_codebook(cb),
         note: "real attention".into(),
     })
 }
@@ -403,11 +403,11 @@ pub fn golden_heads(cores: &mut HeadCores) -> Result<Vec<QkvHead>> {
 }
 
 /// The link: every golden head through the simulated board built for its D and codebook (the
-/// board design with its framer, `hdl::link_top::LinkTop`) as four frames: an info request,
+/// board design with its framer, `hdl::link::link_head::LinkHead`) as four frames: an info request,
 /// the head, a copy with a flipped payload bit (answered *bad CRC*, nothing computed) and the
 /// head again; the response bytes must equal `model::link::Device`'s.
 pub fn link(seed: u64) -> Result<Vec<crate::board::LinkCase>> {
-    use crate::board::{board_config, link_case, SimBoard};
+    use crate::board::{link_case, SimBoard};
     use crate::verilator::BuildOptions;
     use rand::{Rng, SeedableRng};
     let cases = model::golden::load_head_cases(&golden_dir().join("head"))
@@ -417,12 +417,10 @@ pub fn link(seed: u64) -> Result<Vec<crate::board::LinkCase>> {
     let mut out = Vec::new();
     for c in &cases {
         let cb = c.codebook()?;
-        let cfg = board_config(c.q.ncols(), &cb)?;
+        let cfg = hdl::Build::head_board(c.q.ncols(), &cb)?;
         let at = match boards.iter().position(|b| {
             let h = b.config();
-            h.core == cfg.core
-                && h.variant == cfg.variant
-                && h.front_end.as_ref().map(|f| f.1.clone()) == Some(cb.clone())
+            *h == cfg
         }) {
             Some(i) => i,
             None => {

@@ -1,7 +1,7 @@
 //! `sim speed`: simulation speed of rust-hdl's native simulator against the Verilator harness,
 //! on the same design (hdl's AttnV core, D = 64, N_MAX = 512) and the same job.
 //!
-//! The native side drives `hdl::testbench::run_attnv` (built with hdl's `native-bench` feature,
+//! The native side drives `hdl::verify::testbench::run_attnv` (built with hdl's `native-bench` feature,
 //! enabled by this crate's `native-bench` feature); the Verilator side drives [`AttnvSim`]. Both
 //! outputs are checked against `model::accumulate` and both stall-free code cycle counts against
 //! `model::timing`. The two drivers differ slightly before the codes (the native testbench offers
@@ -184,7 +184,7 @@ fn native(
     model_cycles: u64,
 ) -> Result<(SimFigures, f64)> {
     use crate::attnv::thread_cpu_time;
-    use hdl::testbench::{attnv_64x512, run_attnv, Env, Job};
+    use hdl::verify::testbench::{attnv_64x512, run_attnv, Env, Job};
     use std::time::Instant;
     let t = Instant::now();
     let mut uut = attnv_64x512(params, variant);

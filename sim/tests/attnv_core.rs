@@ -9,7 +9,7 @@ use sim::verilator::BuildOptions;
 
 fn core(p: CoreParams, v: Variant) -> anyhow::Result<AttnvSim> {
     AttnvSim::new(
-        &hdl::attnv_verilog(&p, v),
+        &hdl::attnv_verilog(&p, v).unwrap(),
         "top",
         p,
         &ResetSpec::default(),

@@ -1,11 +1,11 @@
-//! The simulated board (`hdl::link_top::LinkTop` in Verilator) against the behavioural board
+//! The simulated board (`hdl::link::link_head::LinkHead` in Verilator) against the behavioural board
 //! `model::link::Device`: for any byte stream, good frames, damaged frames or garbage, the
 //! response bytes must be identical, byte for byte (results, statuses, sequence numbers,
 //! cycles, CRCs), whatever the link's idle cycles and back-pressure.
 
 use model::golden::{golden_dir, load_head_cases, HeadCase};
 use model::link::*;
-use model::{Codebook, CoreParams, Variant};
+use model::{Codebook, Variant};
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -251,12 +251,7 @@ fn random_damage_never_yields_a_wrong_result() {
 }
 
 fn codes_config(d: usize, variant: Variant) -> DeviceConfig {
-    DeviceConfig {
-        core: CoreParams::new(d, 64, 16, 3).unwrap(),
-        variant,
-        front_end: None,
-        codes: true,
-    }
+    DeviceConfig::codes(d, 64, variant).unwrap()
 }
 
 /// A random codes job: n and rows up to 64, about `density` of the codes non-zero.
@@ -359,7 +354,7 @@ fn alchitry_cu_top_answers_over_its_uart_as_the_device() {
     let rx = m.port_checked("usb_rx", Dir::Input, 1).unwrap();
     let tx = m.port_checked("usb_tx", Dir::Output, 1).unwrap();
     let rst_n = m.port_checked("rst_n", Dir::Input, 1).unwrap();
-    let baud = b.uart().unwrap().baud;
+    let baud = b.baud().unwrap();
     let per_bit = (b.design_clock_hz() / baud) as usize;
     assert_eq!(per_bit * baud as usize, b.design_clock_hz() as usize);
     let mut rng = StdRng::seed_from_u64(11);

@@ -3,12 +3,12 @@
 //! only reach the values real attention produces; these reach saturation, every shift, every
 //! table entry, every leading-one position and every edge.
 
-use hdl::beat_queue::BeatQueue;
-use hdl::code_of::CodeOf;
-use hdl::dot_product::DotProduct;
-use hdl::exp2_neg::Exp2Neg;
-use hdl::log2_sum::Log2Sum;
-use hdl::scale_shift::{offset_binary, ScaleShift, XB};
+use hdl::front_end::beat_queue::BeatQueue;
+use hdl::front_end::code_of::CodeOf;
+use hdl::front_end::dot_product::DotProduct;
+use hdl::front_end::exp2_neg::Exp2Neg;
+use hdl::front_end::log2_sum::Log2Sum;
+use hdl::front_end::scale_shift::{offset_binary, ScaleShift, XB};
 use model::frontend::{x_value, FrontEndParams, Tables};
 use model::Codebook;
 use rand::rngs::StdRng;
@@ -303,7 +303,7 @@ fn beat_queue_is_a_fifo_under_random_push_and_pop() {
 fn crc32_leaf_matches_the_link_crc() {
     // The link's CRC (model::link::crc32), one byte a cycle, with restarts (alone or taking the
     // first byte) and idle cycles.
-    let mut m = build(hdl::crc32::Crc32::default());
+    let mut m = build(hdl::link::crc32::Crc32::default());
     let (clear, en, data, crc) = (
         m.port("clear").unwrap(),
         m.port("en").unwrap(),

@@ -1,4 +1,4 @@
-//! The XEM7010's design at its FrontPanel endpoints (`hdl::frontpanel_link::FrontPanelLink`:
+//! The XEM7010's design at its FrontPanel endpoints (`hdl::link::frontpanel_link::FrontPanelLink`:
 //! pipe FIFOs, framer, buffers, head; Verilated) driven by a FrontPanel host model
 //! (`sim::frontpanel::SimFrontPanel`: pipe words written only up to the words-free count and
 //! read only up to the words-ready count, two bytes a word low byte first, odd batches padded
@@ -201,7 +201,7 @@ fn frontpanel_board_answers_damaged_frames_as_the_device() {
 
 #[test]
 fn frontpanel_reset_status_and_flags() {
-    use hdl::frontpanel_link::*;
+    use hdl::link::frontpanel_link::*;
     let cb = Codebook::log(3, 1e-3).unwrap();
     let cfg = config(4, 64, &cb);
     let mut board = SimFrontPanel::new(&cfg, FIFO_WORDS, &BuildOptions::default()).unwrap();

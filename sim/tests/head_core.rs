@@ -53,7 +53,7 @@ fn run(
         ..Default::default()
     };
     let mut sim = HeadSim::new(
-        &hdl::head_verilog(&p, variant, &fe, cb),
+        &hdl::head_verilog(&p, variant, &fe, cb).unwrap(),
         p,
         &BuildOptions::default(),
     )
@@ -145,7 +145,7 @@ fn full_size_head_on_real_minilm_rows() {
         ..Default::default()
     };
     let mut sim = HeadSim::new(
-        &hdl::head_verilog(&p, Variant::General, &fe, &cb),
+        &hdl::head_verilog(&p, Variant::General, &fe, &cb).unwrap(),
         p,
         &BuildOptions::default(),
     )

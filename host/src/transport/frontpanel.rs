@@ -10,7 +10,7 @@
 
 use super::Transport;
 use anyhow::{bail, ensure, Result};
-use hdl::frontpanel_link::{
+use hdl::link::frontpanel_link::{
     EP_PIPE_IN, EP_PIPE_OUT, EP_STATUS, EP_WORDS_FREE, EP_WORDS_READY, STATUS_ANSWERING,
     STATUS_BUSY, STATUS_OVERFLOW, STATUS_SIGNATURE, STATUS_UNDERFLOW,
 };
@@ -216,7 +216,7 @@ pub fn check_words(len: usize) -> Result<()> {
 pub mod ok {
     use super::{check_words, FrontPanelApi};
     use anyhow::{anyhow, Result};
-    use hdl::frontpanel_link::EP_RESET;
+    use hdl::link::frontpanel_link::EP_RESET;
     use rust_hdl_ok_frontpanel_sys::OkHandle;
 
     /// An XEM7010 opened through okFrontPanel.

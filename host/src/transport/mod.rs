@@ -1,6 +1,6 @@
 //! Byte transports to a board: one trait, [`Transport`], and its implementations.
 //!
-//! - [`sim::SimLink`]: the Verilated board (`hdl::link_top::LinkTop`, or `LinkCore` for codes)
+//! - [`sim::SimLink`]: the Verilated board (`hdl::link::link_head::LinkHead`, or `LinkCore` for codes)
 //!   in-process, on its two byte streams. The default, and what CI exercises.
 //! - [`sim::SimPipes`]: the Verilated XEM7010 design at its FrontPanel endpoints, driven by
 //!   [`frontpanel::PipeLink`] exactly as a real XEM7010 is.

@@ -10,7 +10,7 @@ use sim::verilator::BuildOptions;
 use std::collections::VecDeque;
 use std::time::Duration;
 
-/// The Verilated link design (`LinkTop` for head boards, `LinkCore` for codes boards) on its
+/// The Verilated link design (`LinkHead` for head boards, `LinkCore` for codes boards) on its
 /// two byte streams, a byte a cycle each way: [`Transport::recv`] runs the board until a
 /// response frame ends (so the next request goes in the same simulated cycle: the link never
 /// waits for the host) or until it has answered every frame it received.
@@ -39,8 +39,8 @@ impl Transport for SimLink {
         let c = self.board.config();
         format!(
             "sim (Verilated {}, D = {}, N_MAX = {}, {:?})",
-            if c.front_end.is_some() {
-                "LinkTop"
+            if c.front_end().is_some() {
+                "LinkHead"
             } else {
                 "LinkCore"
             },

@@ -2,32 +2,15 @@
 // Each test binary uses its own subset.
 #![allow(dead_code)]
 
-use model::frontend::FrontEndParams;
 use model::link::*;
-use model::{Codebook, CodebookKind, CoreParams, Variant};
+use model::Codebook;
 use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::Rng;
 
 /// A head board's configuration: D = `d`, N_MAX = `n_max`, the variant `cb` implies.
 pub fn config(d: usize, n_max: usize, cb: &Codebook) -> DeviceConfig {
-    DeviceConfig {
-        core: CoreParams::new(d, n_max, 16, 3).unwrap(),
-        variant: if cb.kind() == CodebookKind::Octave {
-            Variant::Octave
-        } else {
-            Variant::General
-        },
-        front_end: Some((
-            FrontEndParams {
-                d,
-                n_max,
-                ..Default::default()
-            },
-            cb.clone(),
-        )),
-        codes: false,
-    }
+    DeviceConfig::head(d, n_max, cb).unwrap()
 }
 
 /// `cb`'s weights as the link's header carries them.

@@ -1,0 +1,100 @@
+//! What is built on each board: its link designs (the accelerator behind the board's host link),
+//! each with its design clock and what it computes. The board itself is in [`super::resources`].
+
+use model::link::DeviceConfig;
+use model::{Codebook, Variant};
+
+/// One link design as a board carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DesignSpec {
+    /// The design's name (the host's `--design`, the bitstream's name).
+    pub name: &'static str,
+    /// The design clock the PLL is asked for, Hz (`Board::design_clock_hz` is what it gives;
+    /// without a PLL, the board's input clock).
+    pub clock_hz: u64,
+    /// Head dimension D.
+    pub d: usize,
+    /// N_MAX.
+    pub n_max: usize,
+    /// The AttnV lanes: [`Variant::Octave`] (shift-only; on a whole-head board, with the
+    /// octave codebook's front end) or [`Variant::General`] (multipliers; on a whole-head
+    /// board, with the log codebook's front end at t = [`model::DEFAULT_THRESHOLD`]).
+    pub variant: Variant,
+    /// The design takes Q, K and V (the whole head, [`crate::link::link_head::LinkHead`]);
+    /// otherwise codes and V (the core alone, [`crate::link::link_core::LinkCore`]).
+    pub front_end: bool,
+}
+
+impl DesignSpec {
+    /// The configuration the design is built as (`model::link::Device` answers as it).
+    pub fn config(&self) -> DeviceConfig {
+        let built = if self.front_end {
+            let codebook = match self.variant {
+                Variant::Octave => Codebook::octave(model::HW_CODE_BITS),
+                _ => Codebook::log(model::HW_CODE_BITS, model::DEFAULT_THRESHOLD),
+            }
+            .expect("the hardware's codebooks are valid");
+            DeviceConfig::head(self.d, self.n_max, &codebook)
+        } else {
+            DeviceConfig::codes(self.d, self.n_max, self.variant)
+        };
+        built.expect("a board's design is a valid configuration")
+    }
+}
+
+/// The link designs of the board called `board`, its main one (`link`) first; empty for an
+/// unknown board.
+///
+/// - `ulx3s`: `link`, the whole head at D = 32 (the MiniLM fixture's head dimension), N_MAX =
+///   512, general lanes, log codebook, at 45 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud is 15
+///   clocks a bit). At D = 64 the head needs 133 of the part's 156 multipliers and did not route
+///   (router2 stalled at about 3,650 overused wires after 16 iterations; results §6). `core`:
+///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at the same
+///   45 MHz; at 105 MHz it placed at 52.6 MHz: the link around the core (framer, buffers) is
+///   slower than the core alone (110.9 MHz out of context), and the UART, not the clock, bounds
+///   the board (results §6).
+/// - `alchitry_cu`: `link`, the core alone at D = 8, N_MAX = 64, octave lanes, at 60 MHz (PLL
+///   from 100 MHz; 6 Mbaud on the FT2232H is 10 clocks a bit; its 12 and 8 Mbaud need at
+///   least 96 and 64 MHz for 8 clocks a bit, more than an HX8K design is likely to close at).
+/// - `xem7010`: `link`, the whole head at D = 64, N_MAX = 512, octave lanes (shift-only,
+///   octave codebook) on `ti_clk`, 48 MHz: the general lanes at D = 64 need ~133 multipliers,
+///   more than the part's 120 DSP48E1s.
+pub fn designs(board: &str) -> &'static [DesignSpec] {
+    match board {
+        "ulx3s" => &[
+            DesignSpec {
+                name: "link",
+                clock_hz: 45_000_000,
+                d: 32,
+                n_max: 512,
+                variant: Variant::General,
+                front_end: true,
+            },
+            DesignSpec {
+                name: "core",
+                clock_hz: 45_000_000,
+                d: 64,
+                n_max: 512,
+                variant: Variant::General,
+                front_end: false,
+            },
+        ],
+        "alchitry_cu" => &[DesignSpec {
+            name: "link",
+            clock_hz: 60_000_000,
+            d: 8,
+            n_max: 64,
+            variant: Variant::Octave,
+            front_end: false,
+        }],
+        "xem7010" => &[DesignSpec {
+            name: "link",
+            clock_hz: 48_000_000,
+            d: 64,
+            n_max: 512,
+            variant: Variant::Octave,
+            front_end: true,
+        }],
+        _ => &[],
+    }
+}

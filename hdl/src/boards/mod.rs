@@ -1,0 +1,368 @@
+//! The boards: what is on each ([`resources`]: pins, clocks, host link, constraints, toolchain),
+//! what is built on each ([`designs`]: the link designs), a board carrying a design ([`Board`]),
+//! and the board-top Verilog of a design on a board.
+//!
+//! A UART board's top is a board shell ([`crate::boards::ulx3s_top::Ulx3sTop`],
+//! [`crate::boards::alchitry_cu_top::AlchitryCuTop`]: the board's pins, its PLL and the reset
+//! synchronizer) around a design implementing [`BoardDesign`] (ports `clock`, `reset`, `rx`,
+//! `tx`, `led`), so any such design goes on any UART board: [`top_verilog`] joins them by name.
+//! The XEM7010's top ([`crate::boards::xem7010_top::Xem7010Top`]: Opal Kelly's FrontPanel host
+//! interface and endpoints) carries the link design behind its pipes
+//! ([`crate::link::frontpanel_link::FrontPanelLink`]).
+
+pub mod alchitry_cu_top;
+pub mod designs;
+pub mod resources;
+pub mod uart_echo;
+pub mod ulx3s_top;
+#[cfg(feature = "xem7010")]
+pub mod xem7010_ok;
+pub mod xem7010_top;
+
+use crate::boards::alchitry_cu_top::AlchitryCuTop;
+use crate::boards::uart_echo::UartEcho;
+use crate::boards::ulx3s_top::Ulx3sTop;
+use crate::boards::xem7010_top::Xem7010Top;
+use crate::io::ecp5_pll::{Ecp5Pll, EHXPLLL_STAND_IN};
+use crate::io::ice40_pll::{Ice40Pll, SB_PLL40_CORE_STAND_IN};
+use crate::link::uart_link::UartLink;
+use crate::link::LinkDesign;
+use crate::HdlError;
+use model::link::DeviceConfig;
+use rust_hdl::prelude::*;
+
+pub use designs::{designs, DesignSpec};
+pub use resources::{
+    best_baud, ftdi_rates, resources, Family, FrontPanelSpec, HostLink, Resources, Shell, UartSpec,
+    BOARDS,
+};
+
+/// A board as it carries one of its link designs: what is on it ([`Resources`], also reached
+/// through `Deref`: `board.name`, `board.family`, ...) and the design ([`DesignSpec`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Board {
+    /// What is on the board.
+    pub resources: Resources,
+    /// The link design it carries.
+    pub design: DesignSpec,
+}
+
+impl std::ops::Deref for Board {
+    type Target = Resources;
+    fn deref(&self) -> &Resources {
+        &self.resources
+    }
+}
+
+/// The design names [`top_verilog`] knows: the UART echo (bring-up) and the link designs
+/// ([`Board::link_designs`]: `link` on every board, `core` on the ULX3S).
+pub const DESIGNS: [&str; 3] = ["echo", "link", "core"];
+
+/// The board called `name` ([`BOARDS`]) carrying its main link design, `link`, or `None`.
+pub fn board(name: &str) -> Option<Board> {
+    Some(Board {
+        resources: resources(name)?,
+        design: *designs(name).first()?,
+    })
+}
+
+impl Board {
+    /// The board's link designs (the host's `--design`, the bitstreams' names): `link` first,
+    /// then the others ([`designs`]).
+    pub fn link_designs(&self) -> Vec<&'static str> {
+        designs(self.name).iter().map(|d| d.name).collect()
+    }
+
+    /// The board as it carries link design `design` ([`Board::link_designs`]). The error names
+    /// the board's link designs if it has no `design`.
+    pub fn for_design(&self, design: &str) -> Result<Board, HdlError> {
+        let Some(spec) = designs(self.name).iter().find(|d| d.name == design) else {
+            return Err(HdlError::Board(format!(
+                "{}: no link design `{design}`; its link designs: {}",
+                self.name,
+                self.link_designs().join(", ")
+            )));
+        };
+        Ok(Board {
+            resources: self.resources.clone(),
+            design: *spec,
+        })
+    }
+
+    /// The board's USB UART, if the host reaches it through one.
+    pub fn uart(&self) -> Option<&UartSpec> {
+        match &self.host {
+            HostLink::Uart(u) => Some(u),
+            HostLink::FrontPanel(_) => None,
+        }
+    }
+
+    /// The UART rate of this design, baud: the highest rate the board's UART chip makes that
+    /// the design clock divides within 1% ([`best_baud`]); `None` without a UART.
+    pub fn baud(&self) -> Option<u64> {
+        let u = self.uart()?;
+        Some(
+            best_baud(self.design_clock_hz(), u.base_hz)
+                .expect("every board's design clock has a UART rate"),
+        )
+    }
+
+    /// The board's FrontPanel host interface, if it has one.
+    pub fn frontpanel(&self) -> Option<&FrontPanelSpec> {
+        match &self.host {
+            HostLink::FrontPanel(f) => Some(f),
+            HostLink::Uart(_) => None,
+        }
+    }
+
+    /// The link design's configuration ([`DesignSpec::config`]).
+    pub fn device_config(&self) -> DeviceConfig {
+        self.design.config()
+    }
+
+    /// The design clock the board's PLL makes from `clock_in_hz` for the design's clock, Hz
+    /// (rounded); on a Xilinx 7-series board (no PLL) `clock_in_hz`. Panics if the PLL cannot
+    /// make it (see [`Ecp5Pll::new`], [`Ice40Pll::new`]).
+    pub fn design_clock_hz(&self) -> u64 {
+        let (cin, c) = (self.clock_in_hz, self.design.clock_hz);
+        let hz = match self.family {
+            Family::Ecp5 => Ecp5Pll::new(cin, c).achieved_hz(),
+            Family::Ice40 => Ice40Pll::new(cin, c).achieved_hz(),
+            Family::Xilinx7 => cin as f64,
+        };
+        hz.round() as u64
+    }
+
+    /// The Verilator stand-in of the board's PLL primitive, to append to a board top's Verilog
+    /// for lint or simulation (never for synthesis); empty on a Xilinx 7-series board (no PLL;
+    /// its top declares FrontPanel's modules itself, [`xem7010_top::OK_BLACKBOXES`]).
+    pub fn pll_stand_in(&self) -> &'static str {
+        match self.family {
+            Family::Ecp5 => EHXPLLL_STAND_IN,
+            Family::Ice40 => SB_PLL40_CORE_STAND_IN,
+            Family::Xilinx7 => "",
+        }
+    }
+}
+
+/// The ports a design on a board top has, by name: `clock`, `reset` (synchronous, active
+/// high), `rx` (the UART line from the host), `tx` (to the host), `led` (8 bits, 1 = on).
+pub struct DesignIo<'a> {
+    /// Design clock (the PLL output).
+    pub clock: &'a mut Signal<In, Clock>,
+    /// Synchronous reset.
+    pub reset: &'a mut Signal<In, Bit>,
+    /// UART line in.
+    pub rx: &'a mut Signal<In, Bit>,
+    /// UART line out.
+    pub tx: &'a Signal<Out, Bit>,
+    /// LEDs.
+    pub led: &'a Signal<Out, Bits<8>>,
+}
+
+/// A design a board shell can carry. Its ports must be named as in [`DesignIo`]: the shells'
+/// Verilog connects them by name.
+pub trait BoardDesign: Block {
+    /// The design for `board` (its design clock, baud rate, FIFO depth).
+    fn for_board(board: &Board) -> Self;
+    /// The design's board-facing ports.
+    fn io(&mut self) -> DesignIo<'_>;
+}
+
+/// The Verilog (module `top`, ports named as the board's constraints) of `design` on `board`,
+/// for synthesis (no PLL stand-in). `Err` names the known designs if `design` is not one, and
+/// says so if the board cannot carry it (the echo design needs a UART).
+pub fn top_verilog(board: &Board, design: &str) -> Result<String, HdlError> {
+    match design {
+        "echo" if board.uart().is_none() => Err(HdlError::Board(format!(
+            "{}: the echo design needs a UART, and this board has FrontPanel pipes (design: link)",
+            board.name
+        ))),
+        "echo" => Ok(board_top_verilog::<UartEcho>(board)),
+        d if d == board.design.name => link_top_verilog(board),
+        d if board.link_designs().contains(&d) => link_top_verilog(&board.for_design(d)?),
+        _ if DESIGNS.contains(&design) => Err(HdlError::Board(format!(
+            "{}: no design `{design}`; its designs: echo, {}",
+            board.name,
+            board.link_designs().join(", ")
+        ))),
+        _ => Err(HdlError::Board(format!(
+            "unknown design `{design}`; known: {}",
+            DESIGNS.join(", ")
+        ))),
+    }
+}
+
+/// The link design `L` on `board`: in a UART board's shell behind a
+/// [`crate::link::uart_link::UartLink`], or in the XEM7010's behind a
+/// [`crate::link::frontpanel_link::FrontPanelLink`].
+fn link_on_board<L: LinkDesign>(board: &Board) -> String {
+    match board.host {
+        HostLink::Uart(_) => board_top_verilog::<UartLink<L>>(board),
+        HostLink::FrontPanel(_) => {
+            let mut top = Xem7010Top::<L>::new(board);
+            top.connect_all();
+            generate_verilog(&top)
+        }
+    }
+}
+
+/// [`link_on_board`] as a [`crate::LinkDesignVisitor`].
+struct OnBoard<'a>(&'a Board);
+
+impl crate::LinkDesignVisitor for OnBoard<'_> {
+    type Output = String;
+    fn visit<L: LinkDesign>(self, _cfg: &DeviceConfig) -> String {
+        link_on_board::<L>(self.0)
+    }
+}
+
+/// The link design ([`crate::link::link_head::LinkHead`] or [`crate::link::link_core::LinkCore`]) compiled
+/// for `board`'s configuration, behind the board's host link ([`link_on_board`]).
+fn link_top_verilog(board: &Board) -> Result<String, HdlError> {
+    crate::with_link_design(&board.device_config(), OnBoard(board))
+        .map_err(|e| HdlError::Board(format!("{}: {e}", board.name)))
+}
+
+/// The Verilog of design `D` in `board`'s shell (module `top`). Panics if `board` has no UART
+/// shell (the XEM7010 carries the link design only: [`top_verilog`]).
+pub fn board_top_verilog<D: BoardDesign>(board: &Board) -> String {
+    match board.shell {
+        Shell::Xem7010 => panic!(
+            "board_top_verilog: {} has no UART board shell; its top carries the link design behind FrontPanel pipes (top_verilog(board, \"link\"))",
+            board.name
+        ),
+        Shell::Ulx3s => {
+            let mut top = Ulx3sTop::<D>::new(board);
+            top.connect_all();
+            generate_verilog(&top)
+        }
+        Shell::AlchitryCu => {
+            let mut top = AlchitryCuTop::<D>::new(board);
+            top.connect_all();
+            generate_verilog(&top)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::uart_rx::baud_error;
+    use model::Variant;
+
+    #[test]
+    fn boards_are_consistent() {
+        for b in BOARDS.iter().flat_map(|name| {
+            let b = board(name).unwrap();
+            assert_eq!((b.name, b.design.name), (*name, "link"));
+            let designs = b.link_designs();
+            assert_eq!(designs[0], "link");
+            designs.into_iter().map(move |d| {
+                let bd = b.for_design(d).unwrap();
+                assert_eq!(bd.design.name, d);
+                assert!(DESIGNS.contains(&d));
+                bd
+            })
+        }) {
+            let name = b.name;
+            let clk = b.design_clock_hz();
+            assert_eq!(
+                clk, b.design.clock_hz,
+                "{name}: the PLL makes the requested clock exactly"
+            );
+            match &b.host {
+                HostLink::Uart(u) => {
+                    let baud = b.baud().unwrap();
+                    assert_eq!(
+                        best_baud(clk, u.base_hz),
+                        Some(baud),
+                        "{name}: the baud rate is the highest that fits"
+                    );
+                    assert_eq!(baud_error(clk, baud), 0.0, "{name}: exact");
+                    assert!(u.rx_fifo_depth.is_power_of_two());
+                    assert!(b.family != Family::Xilinx7 && !b.nextpnr_args.is_empty());
+                }
+                HostLink::FrontPanel(f) => {
+                    assert!(crate::io::pipe_bridge::PIPE_FIFO_WORDS.contains(&f.fifo_words));
+                    assert!(f.fifo_words.is_power_of_two());
+                    assert_eq!((b.family, b.shell), (Family::Xilinx7, Shell::Xem7010));
+                    assert!(b.nextpnr_args.is_empty(), "{name}: no open place and route");
+                }
+            }
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(b.constraints);
+            assert!(path.exists(), "{}", path.display());
+        }
+        assert!(board("de10").is_none());
+        assert_eq!(board("ulx3s").unwrap().baud(), Some(3_000_000));
+        assert_eq!(board("alchitry_cu").unwrap().baud(), Some(6_000_000));
+        let x = board("xem7010").unwrap();
+        let xd = x.design;
+        assert_eq!((x.design_clock_hz(), xd.d, xd.n_max), (48_000_000, 64, 512));
+        assert_eq!((xd.variant, xd.front_end), (Variant::Octave, true));
+        assert!(x.uart().is_none() && x.baud().is_none() && x.pll_stand_in().is_empty());
+        let c = board("ulx3s").unwrap().for_design("core").unwrap();
+        let cd = c.design;
+        assert_eq!(
+            (cd.d, cd.n_max, cd.variant, cd.front_end),
+            (64, 512, Variant::General, false)
+        );
+        assert_eq!(
+            (c.design_clock_hz(), c.baud()),
+            (45_000_000, Some(3_000_000))
+        );
+        assert_eq!(c.for_design("link").unwrap(), board("ulx3s").unwrap());
+    }
+
+    #[test]
+    fn ftdi_rates_and_baud_choice() {
+        let ft231x = ftdi_rates(3_000_000);
+        assert_eq!(&ft231x[..4], &[3_000_000, 2_000_000, 1_500_000, 1_200_000]);
+        let ft2232h = ftdi_rates(12_000_000);
+        assert_eq!(
+            &ft2232h[..4],
+            &[12_000_000, 8_000_000, 6_000_000, 4_800_000]
+        );
+        // 100 MHz / 3 Mbaud = 33.3 clocks per bit: 1% off, rejected; 2 Mbaud is 50 exactly.
+        assert_eq!(best_baud(100_000_000, 3_000_000), Some(2_000_000));
+        assert_eq!(best_baud(96_000_000, 12_000_000), Some(12_000_000));
+        // 50 MHz: 12 M / 3.125 = 3.84 Mbaud at 13 clocks per bit is 0.16% off.
+        assert_eq!(best_baud(50_000_000, 12_000_000), Some(3_840_000));
+    }
+
+    #[test]
+    fn unknown_design_is_an_error() {
+        let e = top_verilog(&board("ulx3s").unwrap(), "blinky")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "unknown design `blinky`; known: echo, link, core");
+        let e = board("alchitry_cu")
+            .unwrap()
+            .for_design("core")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "alchitry_cu: no link design `core`; its link designs: link"
+        );
+        let e = top_verilog(&board("alchitry_cu").unwrap(), "core")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "alchitry_cu: no design `core`; its designs: echo, link");
+        let e = top_verilog(&board("xem7010").unwrap(), "echo")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "xem7010: the echo design needs a UART, and this board has FrontPanel pipes (design: link)"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "board_top_verilog: xem7010 has no UART board shell")]
+    fn a_uart_design_on_the_xem7010_is_rejected() {
+        board_top_verilog::<UartEcho>(&board("xem7010").unwrap());
+    }
+}

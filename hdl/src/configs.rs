@@ -1,0 +1,475 @@
+//! The one table of compiled configurations, and everything derived from it.
+//!
+//! rust-hdl takes a block's widths as const generics, so each configuration the hardware is
+//! built for is a monomorphized Rust type, compiled ahead of time. `compiled_configs!` is the
+//! one list of them, by what is built ([`Build`]); from it come the lists of what is compiled
+//! ([`Build::supported`]) and the dispatch from run-time parameters to the compiled type
+//! ([`attnv_verilog`], [`head_verilog`], [`with_link_design`]). Every const parameter is computed
+//! from `model`'s widths (`CoreParams::acc_bits`, `FrontEndParams::sum_bits`, ...), so adding a
+//! configuration is one line in the table; each costs build time.
+
+use crate::attn_head::AttnHead;
+use crate::core::attnv::AttnV;
+use crate::link::frontpanel_link::FrontPanelLink;
+use crate::link::link_core::LinkCore;
+use crate::link::link_head::LinkHead;
+use crate::link::LinkDesign;
+use crate::HdlError;
+use model::frontend::FrontEndParams;
+use model::link::{Datapath, DeviceConfig};
+use model::{Codebook, CoreParams, Variant};
+use rust_hdl::prelude::*;
+
+/// The compiled configurations, (D, N_MAX) by [`Build`]: `core` the AttnV core alone
+/// ([`attnv_verilog`]); `head` the whole head ([`head_verilog`], and the whole-head link design
+/// [`LinkHead`]); `codes_board` the link design of the core alone ([`LinkCore`]). Calls `$then!`
+/// with the table.
+macro_rules! compiled_configs {
+    ($then:ident) => {
+        $then! {
+            core: (4, 64), (4, 512), (8, 64), (8, 512), (16, 64), (16, 512),
+                (32, 64), (32, 512), (32, 1024), (64, 64), (64, 512), (64, 1024);
+            head: (4, 64), (8, 64), (32, 512), (64, 128), (64, 512);
+            codes_board: (4, 64), (8, 64), (16, 64), (64, 512);
+        }
+    };
+}
+
+// The const parameters of a compiled configuration, from model's widths.
+
+/// The hardware core at (D, N_MAX) (W and k are the hardware's).
+const fn core(d: usize, n_max: usize) -> CoreParams {
+    CoreParams {
+        d,
+        n_max,
+        codes_per_cycle: model::HW_CODES_PER_CYCLE,
+        code_bits: model::HW_CODE_BITS,
+    }
+}
+/// `A`: address bits, `log2 N_MAX`.
+const fn a(n_max: usize) -> usize {
+    core(1, n_max).addr_bits() as usize
+}
+/// `ACC`: accumulator bits.
+const fn acc(n_max: usize) -> usize {
+    core(1, n_max).acc_bits() as usize
+}
+/// `RS`: row-sum bits.
+const fn rs(n_max: usize) -> usize {
+    core(1, n_max).rsum_bits() as usize
+}
+/// `SB`: the score bus, `log2 D + 16` bits (room for `D x 128^2`).
+const fn sb(d: usize) -> usize {
+    d.ilog2() as usize + 16
+}
+/// `SUMB`: the exp2 sum's bits.
+const fn sumb(d: usize, n_max: usize) -> usize {
+    FrontEndParams::hardware(d, n_max).sum_bits() as usize
+}
+
+/// What is built from a configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// The AttnV core alone ([`AttnV`], [`attnv_verilog`]).
+    Core,
+    /// The whole head, front end and core ([`AttnHead`], [`head_verilog`]; the link design
+    /// [`LinkHead`]).
+    Head,
+    /// The link design of the core alone, taking codes ([`LinkCore`]).
+    CodesBoard,
+}
+
+macro_rules! supported_lists {
+    (core: $(($cd:literal, $cn:literal)),*; head: $(($hd:literal, $hn:literal)),*;
+     codes_board: $(($bd:literal, $bn:literal)),*;) => {
+        const CORE: &[(usize, usize)] = &[$(($cd, $cn)),*];
+        const HEAD: &[(usize, usize)] = &[$(($hd, $hn)),*];
+        const CODES_BOARD: &[(usize, usize)] = &[$(($bd, $bn)),*];
+    };
+}
+compiled_configs!(supported_lists);
+
+impl Build {
+    /// The compiled (D, N_MAX) configurations.
+    pub const fn supported(self) -> &'static [(usize, usize)] {
+        match self {
+            Build::Core => CORE,
+            Build::Head => HEAD,
+            Build::CodesBoard => CODES_BOARD,
+        }
+    }
+
+    /// The compiled head dimensions, ascending, each once.
+    pub fn widths(self) -> Vec<usize> {
+        let mut ds: Vec<usize> = self.supported().iter().map(|c| c.0).collect();
+        ds.dedup();
+        ds
+    }
+
+    /// Whether (D, N_MAX) is compiled.
+    pub fn is_compiled(self, d: usize, n_max: usize) -> bool {
+        self.supported().contains(&(d, n_max))
+    }
+
+    /// Checks that (D, N_MAX) is compiled; the error names what is.
+    pub fn check(self, d: usize, n_max: usize) -> Result<(), HdlError> {
+        if self.is_compiled(d, n_max) {
+            Ok(())
+        } else {
+            Err(HdlError::NotCompiled {
+                block: self.block(),
+                build: self,
+                d,
+                n_max,
+            })
+        }
+    }
+
+    /// The N_MAX built for head dimension `d` where the user does not name one (the simulator,
+    /// the host's simulated boards): the largest compiled N_MAX up to the default,
+    /// `CoreParams::default().n_max` (512). The error names the compiled widths.
+    pub fn n_max_for(self, d: usize) -> Result<usize, HdlError> {
+        let limit = CoreParams::default().n_max;
+        self.supported()
+            .iter()
+            .filter(|c| c.0 == d && c.1 <= limit)
+            .map(|c| c.1)
+            .max()
+            .ok_or(HdlError::NoWidth { build: self, d })
+    }
+
+    /// A whole-head board for head dimension `d` with `codebook`'s front end, at
+    /// [`Build::n_max_for`] (what `sim` and the host simulate when no board is named).
+    pub fn head_board(d: usize, codebook: &Codebook) -> Result<DeviceConfig, HdlError> {
+        let n_max = Build::Head.n_max_for(d)?;
+        Ok(DeviceConfig::head(d, n_max, codebook)?)
+    }
+
+    /// A codes board for head dimension `d` with `variant` lanes, at [`Build::n_max_for`].
+    pub fn codes_board(d: usize, variant: Variant) -> Result<DeviceConfig, HdlError> {
+        let n_max = Build::CodesBoard.n_max_for(d)?;
+        Ok(DeviceConfig::codes(d, n_max, variant)?)
+    }
+
+    /// The block named in messages.
+    fn block(self) -> &'static str {
+        match self {
+            Build::Core => "attnv",
+            Build::Head => "head",
+            Build::CodesBoard => "link",
+        }
+    }
+}
+
+/// The W and k the hardware is built for; the error names what is not.
+fn check_hardware_codes(block: &'static str, p: &CoreParams) -> Result<(), HdlError> {
+    if p.codes_per_cycle != model::HW_CODES_PER_CYCLE {
+        return Err(HdlError::Unbuildable(format!(
+            "{block}: W (codes per cycle) must be {}, got {}",
+            model::HW_CODES_PER_CYCLE,
+            p.codes_per_cycle
+        )));
+    }
+    if p.code_bits != model::HW_CODE_BITS {
+        return Err(HdlError::Unbuildable(format!(
+            "{block}: k (code bits) must be {}, got {}",
+            model::HW_CODE_BITS,
+            p.code_bits
+        )));
+    }
+    Ok(())
+}
+
+fn verilog_of<
+    const VW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+>(
+    p: &CoreParams,
+    v: Variant,
+) -> String {
+    let mut uut = AttnV::<VW, OW, A, ACC, RS>::new(p, v);
+    uut.connect_all();
+    generate_verilog(&uut)
+}
+
+macro_rules! attnv_dispatch {
+    (core: $(($d:literal, $n:literal)),*; $($rest:tt)*) => {
+        /// The Verilog of a top-level [`AttnV`] for `params` and `variant` (module `top`). `Err`
+        /// if W or k are not the hardware's or (D, N_MAX) is not compiled ([`Build::Core`]).
+        pub fn attnv_verilog(params: &CoreParams, variant: Variant) -> Result<String, HdlError> {
+            check_hardware_codes("attnv", params)?;
+            match (params.d, params.n_max) {
+                $( ($d, $n) => Ok(verilog_of::<
+                    { 8 * $d }, { $d * acc($n) }, { a($n) }, { acc($n) }, { rs($n) }
+                >(params, variant)), )*
+                (d, n_max) => Err(HdlError::NotCompiled { block: "attnv", build: Build::Core, d, n_max }),
+            }
+        }
+    };
+}
+compiled_configs!(attnv_dispatch);
+
+fn head_verilog_of<
+    const KW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+    const SB: usize,
+    const SUMB: usize,
+>(
+    p: &CoreParams,
+    v: Variant,
+    fe: &FrontEndParams,
+    cb: &Codebook,
+) -> String {
+    let mut uut = AttnHead::<KW, OW, A, ACC, RS, SB, SUMB>::new(p, v, fe, cb);
+    uut.connect_all();
+    // rust-hdl writes each block's logic as one `always @(*)`, so the top's wiring (which
+    // reads AttnV's `tready`s and drives its `tvalid`s) and AttnV's handshake logic form a
+    // loop at block granularity, though not at bit level. Verilator then evaluates the two
+    // blocks iteratively (UNOPTFLAT, a performance note); the waiver says so.
+    format!(
+        "// The top's wiring and AttnV's handshakes are one block each: a loop at block level only.\n/* verilator lint_off UNOPTFLAT */\n{}",
+        generate_verilog(&uut)
+    )
+}
+
+macro_rules! head_dispatch {
+    (core: $($c:tt),*; head: $(($d:literal, $n:literal)),*; $($rest:tt)*) => {
+        /// The Verilog of a top-level [`AttnHead`] (module `top`) for core `params`, `variant`,
+        /// front end `fe` and the codebook whose edges it compares against. `Err` if W or k
+        /// are not the hardware's or (D, N_MAX) is not compiled ([`Build::Head`]); panics if
+        /// the front end is not buildable (see [`crate::front_end::FrontEnd::new`]).
+        pub fn head_verilog(
+            params: &CoreParams,
+            variant: Variant,
+            fe: &FrontEndParams,
+            codebook: &Codebook,
+        ) -> Result<String, HdlError> {
+            check_hardware_codes("head", params)?;
+            match (params.d, params.n_max) {
+                $( ($d, $n) => Ok(head_verilog_of::<
+                    { 8 * $d }, { $d * acc($n) }, { a($n) }, { acc($n) }, { rs($n) },
+                    { sb($d) }, { sumb($d, $n) }
+                >(params, variant, fe, codebook)), )*
+                (d, n_max) => Err(HdlError::NotCompiled { block: "head", build: Build::Head, d, n_max }),
+            }
+        }
+    };
+}
+compiled_configs!(head_dispatch);
+
+/// What to make of the link design type compiled for a configuration: the visitor that
+/// [`with_link_design`] calls with that type.
+pub trait LinkDesignVisitor {
+    /// What [`LinkDesignVisitor::visit`] makes.
+    type Output;
+    /// Makes it from `L`, the design compiled for `cfg`.
+    fn visit<L: LinkDesign>(self, cfg: &DeviceConfig) -> Self::Output;
+}
+
+macro_rules! link_dispatch {
+    (core: $($c:tt),*; head: $(($hd:literal, $hn:literal)),*;
+     codes_board: $(($bd:literal, $bn:literal)),*;) => {
+        /// Calls `v` with the link design compiled for `cfg`: [`LinkHead`] for a whole-head
+        /// board ([`Build::Head`]), [`LinkCore`] for a codes board ([`Build::CodesBoard`]).
+        /// Errors name what is not compiled.
+        pub fn with_link_design<V: LinkDesignVisitor>(
+            cfg: &DeviceConfig,
+            v: V,
+        ) -> Result<V::Output, HdlError> {
+            check_hardware_codes("link", &cfg.core)?;
+            let (d, n_max) = (cfg.core.d, cfg.core.n_max);
+            match &cfg.datapath {
+                Datapath::Head { .. } => match (d, n_max) {
+                    $( ($hd, $hn) => Ok(v.visit::<LinkHead<
+                        { 8 * $hd }, { $hd * acc($hn) }, { a($hn) }, { acc($hn) }, { rs($hn) },
+                        { sb($hd) }, { sumb($hd, $hn) },
+                        { 8 * $hd + 16 }, { $hd * acc($hn) + rs($hn) }
+                    >>(cfg)), )*
+                    _ => Err(HdlError::NotCompiled { block: "link", build: Build::Head, d, n_max }),
+                },
+                Datapath::Codes => match (d, n_max) {
+                    $( ($bd, $bn) => Ok(v.visit::<LinkCore<
+                        { 8 * $bd }, { $bd * acc($bn) }, { a($bn) }, { acc($bn) }, { rs($bn) },
+                        { 8 * $bd + 16 }, { $bd * acc($bn) + rs($bn) }, { 2 * a($bn) - 4 }
+                    >>(cfg)), )*
+                    _ => Err(HdlError::NotCompiled { block: "link", build: Build::CodesBoard, d, n_max }),
+                },
+            }
+        }
+    };
+}
+compiled_configs!(link_dispatch);
+
+/// The Verilog of top-level `uut` with loops at block granularity only (see [`head_verilog`]).
+fn top_with_loops<B: Block>(uut: &mut B) -> String {
+    uut.connect_all();
+    format!(
+        "// Block-level wiring loops only (see head_verilog).\n/* verilator lint_off UNOPTFLAT */\n{}",
+        generate_verilog(uut)
+    )
+}
+
+/// A [`LinkDesignVisitor`]: the Verilog of the link design alone, as module `top`.
+pub struct LinkAlone;
+
+impl LinkDesignVisitor for LinkAlone {
+    type Output = String;
+    fn visit<L: LinkDesign>(self, cfg: &DeviceConfig) -> String {
+        top_with_loops(&mut L::for_config(cfg))
+    }
+}
+
+/// A [`LinkDesignVisitor`]: the Verilog of the link design behind FrontPanel endpoints
+/// ([`FrontPanelLink`], pipe FIFOs of `.0` words), as module `top`.
+pub struct AtFrontPanel(pub usize);
+
+impl LinkDesignVisitor for AtFrontPanel {
+    type Output = String;
+    fn visit<L: LinkDesign>(self, cfg: &DeviceConfig) -> String {
+        top_with_loops(&mut FrontPanelLink::<L>::new(cfg, self.0))
+    }
+}
+
+/// The Verilog of the board design behind its byte streams (module `top`), built as `cfg`:
+/// [`LinkHead`] (a whole-head board, [`Build::Head`]) or [`LinkCore`] (a codes board,
+/// [`Build::CodesBoard`]). `Err` names what is not compiled.
+pub fn link_verilog(cfg: &DeviceConfig) -> Result<String, HdlError> {
+    with_link_design(cfg, LinkAlone)
+}
+
+/// The Verilog of a top-level [`FrontPanelLink`] (module `top`): the board's design at
+/// FrontPanel's endpoints (pipe words in and out, the wire-out counts and status) with pipe
+/// FIFOs of `fifo_words` words, around the link design for `cfg` (as in [`link_verilog`]).
+pub fn frontpanel_link_verilog(cfg: &DeviceConfig, fifo_words: usize) -> Result<String, HdlError> {
+    with_link_design(cfg, AtFrontPanel(fifo_words))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::lint::verilator_lint;
+
+    /// Names the design type `with_link_design` picked, without building it.
+    struct Which;
+    impl LinkDesignVisitor for Which {
+        type Output = String;
+        fn visit<L: LinkDesign>(self, _cfg: &DeviceConfig) -> String {
+            std::any::type_name::<L>().to_string()
+        }
+    }
+
+    #[test]
+    fn the_table_gives_the_lists_and_the_picks() {
+        assert_eq!(Build::Head.widths(), [4, 8, 32, 64]);
+        assert_eq!(Build::Head.n_max_for(64), Ok(512));
+        assert_eq!(Build::Core.n_max_for(32), Ok(512));
+        assert_eq!(Build::CodesBoard.n_max_for(8), Ok(64));
+        assert_eq!(
+            Build::Head.n_max_for(5).unwrap_err().to_string(),
+            "d = 5: the on-chip head is built for D in [4, 8, 32, 64]"
+        );
+        assert_eq!(
+            Build::Core.n_max_for(48).unwrap_err().to_string(),
+            "head dimension d = 48 is not a configured core width; supported: [4, 8, 16, 32, 64]"
+        );
+        assert!(Build::Head.is_compiled(64, 128) && !Build::Head.is_compiled(16, 64));
+    }
+
+    #[test]
+    fn with_link_design_picks_the_compiled_design_or_names_what_is_missing() {
+        let log = Codebook::log(3, 1e-3).unwrap();
+        let head = |d, n_max| DeviceConfig::head(d, n_max, &log).unwrap();
+        let codes = |d, n_max| DeviceConfig::codes(d, n_max, Variant::General).unwrap();
+        assert!(with_link_design(&head(64, 512), Which)
+            .unwrap()
+            .contains("LinkHead<512, 2112, 9, 33, 25, 22, 25, 528, 2137>"));
+        assert!(with_link_design(&codes(8, 64), Which)
+            .unwrap()
+            .contains("LinkCore<64, 240, 6, 30, 22, 80, 262, 8>"));
+        assert_eq!(
+            with_link_design(&head(16, 128), Which).unwrap_err().to_string(),
+            format!("link: no compiled configuration for D = 16 and N_MAX = 128 (supported (D, N_MAX): {HEAD:?})")
+        );
+        assert_eq!(
+            with_link_design(&codes(32, 64), Which).unwrap_err().to_string(),
+            format!("link: no compiled codes board for D = 32 and N_MAX = 64 (supported (D, N_MAX): {CODES_BOARD:?})")
+        );
+        let mut k4 = head(8, 64);
+        k4.core.code_bits = 4;
+        assert_eq!(
+            with_link_design(&k4, Which).unwrap_err().to_string(),
+            "link: k (code bits) must be 3, got 4"
+        );
+        assert_eq!(
+            attnv_verilog(&core(12, 64), Variant::General)
+                .unwrap_err()
+                .to_string(),
+            format!("attnv: no compiled configuration for D = 12 and N_MAX = 64 (supported (D, N_MAX): {CORE:?})")
+        );
+    }
+
+    #[test]
+    fn head_configs_lint_clean() {
+        for (d, n_max, v, cb) in [
+            (4, 64, Variant::General, Codebook::log(3, 1e-3).unwrap()),
+            (64, 512, Variant::General, Codebook::log(3, 1e-3).unwrap()),
+            (32, 512, Variant::Octave, Codebook::octave(3).unwrap()),
+        ] {
+            let p = CoreParams::hardware(d, n_max).unwrap();
+            let fe = FrontEndParams::hardware(d, n_max);
+            let vlog = head_verilog(&p, v, &fe, &cb).unwrap();
+            for decl in [
+                format!("input wire  [{}:0] s_axis_q_tdata;", 8 * d - 1),
+                "input wire  [39:0] s_axis_q_tuser;".to_string(),
+                format!("input wire  [{}:0] s_axis_k_tdata;", 8 * d - 1),
+            ] {
+                assert!(vlog.contains(&decl), "D={d} {v:?}: missing `{decl}`");
+            }
+            verilator_lint(&format!("head_{d}_{n_max}_{v:?}"), &vlog)
+                .unwrap_or_else(|e| panic!("head D={d} N_MAX={n_max} {v:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn full_size_configs_lint_clean() {
+        for (d, n_max, v) in [
+            (64, 512, Variant::General),
+            (64, 512, Variant::Octave),
+            (64, 512, Variant::Dense),
+            (32, 512, Variant::General),
+        ] {
+            let p = CoreParams::hardware(d, n_max).unwrap();
+            let vlog = attnv_verilog(&p, v).unwrap();
+            // The flat ports carry the widths the sim harness expects.
+            let acc = p.acc_bits() as usize;
+            for decl in [
+                format!("input wire  [{}:0] s_axis_v_tdata;", 8 * d - 1),
+                format!("output reg  [{}:0] m_axis_tdata;", d * acc - 1),
+                format!("output reg  [{}:0] m_axis_tuser;", p.rsum_bits() - 1),
+                "input wire  [47:0] s_axis_c_tdata;".to_string(),
+            ] {
+                assert!(vlog.contains(&decl), "D={d} {v:?}: missing `{decl}`");
+            }
+            // One multiplier module, defined once, instantiated per lane; none in the octave core.
+            let muls = if v == Variant::Octave { 0 } else { d };
+            assert_eq!(
+                vlog.matches("module logattn_mul16x8_33(").count(),
+                muls.min(1),
+                "D={d} {v:?}"
+            );
+            assert_eq!(
+                vlog.matches("logattn_mul16x8_33 core(").count(),
+                muls,
+                "D={d} {v:?}"
+            );
+            verilator_lint(&format!("attnv_{d}_{n_max}_{v:?}"), &vlog)
+                .unwrap_or_else(|e| panic!("D={d} N_MAX={n_max} {v:?}: {e}"));
+        }
+    }
+}

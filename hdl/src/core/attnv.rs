@@ -1,0 +1,473 @@
+//! `AttnV`: the zero-skipping attention x V core (top level).
+
+use crate::core::bus_join::BusJoin;
+use crate::core::bus_split::BusSplit;
+use crate::core::code_scanner::CodeScanner;
+use crate::core::lane::Lane;
+use crate::core::row_sum::RowSum;
+use crate::core::weight_table::WeightTable;
+use model::{CoreParams, Variant};
+use rust_hdl::prelude::*;
+
+/// The AttnV core: for each query row i, `acc[i][l] = sum_j w[code[i][j]] * Vq[j][l]` and
+/// `r[i] = sum_j w[code[i][j]]`, bit-exactly as `model::accumulate`.
+///
+/// Const parameters (checked against `CoreParams` by [`AttnV::new`]): `VW = 8 D`, `OW = D ACC`,
+/// `A = log2 N_MAX`, `ACC = params.acc_bits()`, `RS = params.rsum_bits()`. W = 16, k = 3.
+///
+/// Inputs: `clock`; `reset` (synchronous, active high; registers also power up idle);
+/// weight stream `s_axis_w_tdata` (16), `s_axis_w_tuser` (3, the code), `s_axis_w_tvalid`;
+/// V stream `s_axis_v_tdata` (`VW`, lane l at `[8l+7:8l]`), `s_axis_v_tvalid`, `s_axis_v_tlast`;
+/// code stream `s_axis_c_tdata` (48, code m at `[3m+2:3m]`), `s_axis_c_tvalid`, `s_axis_c_tlast`;
+/// `m_axis_tready`.
+/// Outputs: `s_axis_w_tready`, `s_axis_v_tready`, `s_axis_c_tready`; result stream
+/// `m_axis_tdata` (`OW`, lane l at `[ACC l + ACC-1 : ACC l]`), `m_axis_tuser` (`RS`, r),
+/// `m_axis_tvalid`.
+///
+/// Interlock: V rows (and weights) are accepted only while no code row is in flight (the input is
+/// between rows, the scanner and the pipeline are empty) or while a V load is under way; a V load
+/// runs from its first accepted row to the row with `tlast` (rows go to addresses 0, 1, ...), and
+/// no code beat is accepted meanwhile. When the core is idle and V is offered, V wins (so
+/// `s_axis_c_tready` depends combinationally on `s_axis_v_tvalid`).
+/// One V bank (no double buffering): V lives in one `2^A x VW` block RAM (a whole row per word),
+/// read at the token's position.
+///
+/// Pipeline: scanner FIFO -> T1 (one-hot token) -> T2 (position, code; RAM address, weight
+/// lookup) -> T3 (Vq row from the RAM, weight) -> T4 (operands registered in each lane, so
+/// the weight broadcast ends in per-lane registers) ->
+/// T5 (product) -> accumulator / output register. A row-end token issues
+/// only when the output register is free or will be (a one-row credit), so the datapath never
+/// stalls: back-pressure on `m_axis` holds the scanner only.
+#[derive(LogicBlock)]
+pub struct AttnV<
+    const VW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub s_axis_w_tdata: Signal<In, Bits<16>>,
+    pub s_axis_w_tuser: Signal<In, Bits<3>>,
+    pub s_axis_w_tvalid: Signal<In, Bit>,
+    pub s_axis_w_tready: Signal<Out, Bit>,
+    pub s_axis_v_tdata: Signal<In, Bits<VW>>,
+    pub s_axis_v_tvalid: Signal<In, Bit>,
+    pub s_axis_v_tready: Signal<Out, Bit>,
+    pub s_axis_v_tlast: Signal<In, Bit>,
+    pub s_axis_c_tdata: Signal<In, Bits<48>>,
+    pub s_axis_c_tvalid: Signal<In, Bit>,
+    pub s_axis_c_tready: Signal<Out, Bit>,
+    pub s_axis_c_tlast: Signal<In, Bit>,
+    pub m_axis_tdata: Signal<Out, Bits<OW>>,
+    pub m_axis_tuser: Signal<Out, Bits<RS>>,
+    pub m_axis_tvalid: Signal<Out, Bit>,
+    pub m_axis_tready: Signal<In, Bit>,
+    scanner: CodeScanner<A>,
+    weights: WeightTable,
+    lanes: Vec<Lane<ACC>>,
+    vram: RAM<Bits<VW>, A>,
+    rowsum: RowSum<RS>,
+    v_split: BusSplit<VW>,
+    out_join: BusJoin<OW, ACC>,
+    v_addr: DFF<Bits<A>>,
+    v_loading: DFF<Bit>,
+    mid_row: DFF<Bit>,
+    t3_valid: DFF<Bit>,
+    t3_last: DFF<Bit>,
+    t3_code: DFF<Bits<3>>,
+    t4_valid: DFF<Bit>,
+    t4_last: DFF<Bit>,
+    t4_code: DFF<Bits<3>>,
+    t4_w: DFF<Bits<16>>,
+    t5_valid: DFF<Bit>,
+    t5_last: DFF<Bit>,
+    t5_w: DFF<Bits<16>>,
+    cont: DFF<Bit>,
+    out_valid: DFF<Bit>,
+    out_busy: DFF<Bit>,
+    idle: Signal<Local, Bit>,
+    v_fire: Signal<Local, Bit>,
+    c_fire: Signal<Local, Bit>,
+    w_fire: Signal<Local, Bit>,
+    m_fire: Signal<Local, Bit>,
+}
+
+impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const RS: usize>
+    AttnV<VW, OW, A, ACC, RS>
+{
+    /// The core for `params` and `variant`; panics with a clear message if the const parameters
+    /// disagree with `params` or `params` is not supported (W must be 16, k must be 3,
+    /// N_MAX >= 16).
+    pub fn new(params: &CoreParams, variant: Variant) -> Self {
+        assert_eq!(VW, 8 * params.d, "AttnV: VW must be 8 * D");
+        assert_eq!(
+            A,
+            params.addr_bits() as usize,
+            "AttnV: A must be log2(N_MAX)"
+        );
+        assert_eq!(
+            ACC,
+            params.acc_bits() as usize,
+            "AttnV: ACC must be params.acc_bits()"
+        );
+        assert_eq!(OW, params.d * ACC, "AttnV: OW must be D * ACC");
+        assert_eq!(
+            RS,
+            params.rsum_bits() as usize,
+            "AttnV: RS must be params.rsum_bits()"
+        );
+        let octave = variant == Variant::Octave;
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            s_axis_w_tdata: Default::default(),
+            s_axis_w_tuser: Default::default(),
+            s_axis_w_tvalid: Default::default(),
+            s_axis_w_tready: Default::default(),
+            s_axis_v_tdata: Default::default(),
+            s_axis_v_tvalid: Default::default(),
+            s_axis_v_tready: Default::default(),
+            s_axis_v_tlast: Default::default(),
+            s_axis_c_tdata: Default::default(),
+            s_axis_c_tvalid: Default::default(),
+            s_axis_c_tready: Default::default(),
+            s_axis_c_tlast: Default::default(),
+            m_axis_tdata: Default::default(),
+            m_axis_tuser: Default::default(),
+            m_axis_tvalid: Default::default(),
+            m_axis_tready: Default::default(),
+            scanner: CodeScanner::new(params, variant == Variant::Dense),
+            weights: WeightTable::new(octave),
+            lanes: (0..params.d).map(|l| Lane::new(octave, l == 0)).collect(),
+            rowsum: Default::default(),
+            vram: Default::default(),
+            v_split: Default::default(),
+            out_join: Default::default(),
+            v_addr: Default::default(),
+            v_loading: Default::default(),
+            mid_row: Default::default(),
+            t3_valid: Default::default(),
+            t3_last: Default::default(),
+            t3_code: Default::default(),
+            t4_valid: Default::default(),
+            t4_last: Default::default(),
+            t4_code: Default::default(),
+            t4_w: Default::default(),
+            t5_valid: Default::default(),
+            t5_last: Default::default(),
+            t5_w: Default::default(),
+            cont: Default::default(),
+            out_valid: Default::default(),
+            out_busy: Default::default(),
+            idle: Default::default(),
+            v_fire: Default::default(),
+            c_fire: Default::default(),
+            w_fire: Default::default(),
+            m_fire: Default::default(),
+        }
+    }
+}
+
+impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const RS: usize> Logic
+    for AttnV<VW, OW, A, ACC, RS>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, v_addr, v_loading, mid_row, t3_valid, t3_last, t3_code, t4_valid, t4_last,
+            t4_code, t4_w, t5_valid, t5_last, t5_w, cont, out_valid, out_busy
+        );
+        self.scanner.clock.next = self.clock.val();
+        self.scanner.reset.next = self.reset.val();
+        self.weights.clock.next = self.clock.val();
+        self.rowsum.clock.next = self.clock.val();
+        // Handshakes.
+        self.idle.next = !self.mid_row.q.val()
+            & !self.scanner.busy.val()
+            & !self.t3_valid.q.val()
+            & !self.t4_valid.q.val()
+            & !self.t5_valid.q.val();
+        self.s_axis_v_tready.next = !self.reset.val() & (self.v_loading.q.val() | self.idle.val());
+        self.s_axis_w_tready.next = !self.reset.val() & (self.v_loading.q.val() | self.idle.val());
+        self.s_axis_c_tready.next = !self.reset.val()
+            & !self.v_loading.q.val()
+            & !(self.s_axis_v_tvalid.val() & self.idle.val())
+            & self.scanner.space.val();
+        self.v_fire.next = self.s_axis_v_tvalid.val() & self.s_axis_v_tready.val();
+        self.w_fire.next = self.s_axis_w_tvalid.val() & self.s_axis_w_tready.val();
+        self.c_fire.next = self.s_axis_c_tvalid.val() & self.s_axis_c_tready.val();
+        self.m_fire.next = self.out_valid.q.val() & self.m_axis_tready.val();
+        // V load.
+        self.vram.write_clock.next = self.clock.val();
+        self.vram.write_enable.next = self.v_fire.val();
+        self.vram.write_address.next = self.v_addr.q.val();
+        self.vram.write_data.next = self.s_axis_v_tdata.val();
+        // V read: address at T2 (the token's position), row at T3.
+        self.vram.read_clock.next = self.clock.val();
+        self.vram.read_address.next = self.scanner.tok_j.val();
+        self.v_split.bus.next = self.vram.read_data.val();
+        if self.v_fire.val() {
+            if self.s_axis_v_tlast.val() {
+                self.v_addr.d.next = 0.into();
+                self.v_loading.d.next = false;
+            } else {
+                self.v_addr.d.next = self.v_addr.q.val() + 1;
+                self.v_loading.d.next = true;
+            }
+        }
+        // Weights.
+        self.weights.wr_en.next = self.w_fire.val();
+        self.weights.wr_code.next = self.s_axis_w_tuser.val();
+        self.weights.wr_data.next = self.s_axis_w_tdata.val();
+        self.weights.rd_code.next = self.scanner.tok_code.val();
+        // Codes.
+        self.scanner.in_accept.next = self.c_fire.val();
+        self.scanner.in_codes.next = self.s_axis_c_tdata.val();
+        self.scanner.in_last.next = self.s_axis_c_tlast.val();
+        self.scanner.credit.next = !self.out_busy.q.val();
+        if self.c_fire.val() {
+            self.mid_row.d.next = !self.s_axis_c_tlast.val();
+        }
+        // T3, T4 control.
+        self.t3_valid.d.next = self.scanner.tok_valid.val();
+        self.t3_last.d.next = self.scanner.tok_valid.val() & self.scanner.tok_last.val();
+        self.t3_code.d.next = self.scanner.tok_code.val();
+        self.t4_valid.d.next = self.t3_valid.q.val();
+        self.t4_last.d.next = self.t3_last.q.val();
+        self.t4_code.d.next = self.t3_code.q.val();
+        self.t4_w.d.next = self.weights.w.val();
+        self.t5_valid.d.next = self.t4_valid.q.val();
+        self.t5_last.d.next = self.t4_last.q.val();
+        self.t5_w.d.next = self.t4_w.q.val();
+        if self.t5_valid.q.val() {
+            self.cont.d.next = !self.t5_last.q.val();
+        }
+        // Lanes.
+        for l in 0..self.lanes.len() {
+            self.lanes[l].clock.next = self.clock.val();
+            self.lanes[l].v.next = self.v_split.lanes[l].val();
+            self.lanes[l].w.next = self.weights.w.val();
+            self.lanes[l].code.next = self.t4_code.q.val();
+            self.lanes[l].acc_valid.next = self.t5_valid.q.val();
+            self.lanes[l].acc_last.next = self.t5_last.q.val();
+            self.lanes[l].acc_cont.next = self.cont.q.val();
+            self.out_join.lanes[l].next = self.lanes[l].out.val();
+        }
+        self.rowsum.w.next = self.t5_w.q.val();
+        self.rowsum.acc_valid.next = self.t5_valid.q.val();
+        self.rowsum.acc_last.next = self.t5_last.q.val();
+        self.rowsum.acc_cont.next = self.cont.q.val();
+        // Output register and its one-row credit.
+        if self.t5_valid.q.val() & self.t5_last.q.val() {
+            self.out_valid.d.next = true;
+        } else if self.m_fire.val() {
+            self.out_valid.d.next = false;
+        }
+        if self.scanner.row_end_issued.val() {
+            self.out_busy.d.next = true;
+        } else if self.m_fire.val() {
+            self.out_busy.d.next = false;
+        }
+        self.m_axis_tvalid.next = self.out_valid.q.val();
+        self.m_axis_tdata.next = self.out_join.bus.val();
+        self.m_axis_tuser.next = self.rowsum.out.val();
+        if self.reset.val() {
+            self.v_addr.d.next = 0.into();
+            self.v_loading.d.next = false;
+            self.mid_row.d.next = false;
+            self.t3_valid.d.next = false;
+            self.t4_valid.d.next = false;
+            self.t5_valid.d.next = false;
+            self.cont.d.next = false;
+            self.out_valid.d.next = false;
+            self.out_busy.d.next = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::lint::verilator_lint;
+    use crate::verify::testbench::{run_attnv, Env, Job};
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    /// D = 4, N_MAX = 64: VW = 32, OW = 4 * 30, A = 6, ACC = 30, RS = 22.
+    type Small = AttnV<32, 120, 6, 30, 22>;
+
+    fn small() -> CoreParams {
+        CoreParams::new(4, 64, 16, 3).unwrap()
+    }
+
+    fn check(variant: Variant, jobs: &[Job], env: Env) -> Vec<usize> {
+        let p = small();
+        let mut uut = Small::new(&p, variant);
+        uut.connect_all();
+        let run = run_attnv(&mut uut, &p, jobs, env);
+        for (k, job) in jobs.iter().enumerate() {
+            let (acc, rsum) = job.expected();
+            let nnz = job.codes.iter().filter(|&&c| c != 0).count();
+            assert!(nnz == 0 || acc.iter().any(|&x| x != 0), "degenerate job");
+            assert_eq!(
+                run.results[k].0, acc,
+                "{variant:?} job {k}: acc differs ({env:?})"
+            );
+            assert_eq!(
+                run.results[k].1, rsum,
+                "{variant:?} job {k}: row sums differ ({env:?})"
+            );
+        }
+        run.code_cycles
+    }
+
+    fn jobs(variant: Variant, seed: u64, shapes: &[(usize, usize, u32)]) -> Vec<Job> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        shapes
+            .iter()
+            .map(|&(n, rows, dens)| Job::random(&mut rng, variant, 4, n, rows, dens))
+            .collect()
+    }
+
+    #[test]
+    fn small_config_lints_clean() {
+        for v in [Variant::General, Variant::Octave, Variant::Dense] {
+            let vlog = crate::attnv_verilog(&small(), v).unwrap();
+            verilator_lint(&format!("attnv_small_{v:?}"), &vlog).unwrap();
+        }
+    }
+
+    #[test]
+    fn exact_and_on_time_without_stalls() {
+        // Shapes: (n, rows, density %): long sparse rows, dense rows, short rows, n not a
+        // multiple of W, all-zero rows.
+        let shapes = [
+            (64, 6, 5),
+            (64, 4, 60),
+            (16, 5, 30),
+            (37, 6, 20),
+            (50, 3, 0),
+            (64, 3, 100),
+        ];
+        for v in [Variant::General, Variant::Octave, Variant::Dense] {
+            for (k, &shape) in shapes.iter().enumerate() {
+                let js = jobs(v, 10 + k as u64, &[shape]);
+                let cycles = check(v, &js, Env::NO_STALL);
+                let want = model::timing::job_cycles(&small(), v, js[0].codes.view());
+                assert_eq!(
+                    cycles[0], want,
+                    "{v:?} shape {shape:?}: cycles vs model::timing"
+                );
+                assert!(
+                    cycles[0] <= model::timing::job_cycles_bound(&small(), v, js[0].codes.view())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn v_ram_reads_back_every_row() {
+        // Row i selects V row 63 - i alone with code 1 of weight 1: out row i = Vq[63 - i].
+        for v in [Variant::General, Variant::Octave] {
+            let mut rng = StdRng::seed_from_u64(9);
+            let mut job = Job::random(&mut rng, v, 4, 64, 64, 0);
+            job.w[1] = 1;
+            for i in 0..64 {
+                job.codes[[i, 63 - i]] = 1;
+            }
+            let p = small();
+            let mut uut = Small::new(&p, v);
+            uut.connect_all();
+            let run = run_attnv(&mut uut, &p, std::slice::from_ref(&job), Env::NO_STALL);
+            for i in 0..64 {
+                for l in 0..4 {
+                    assert_eq!(
+                        run.results[0].0[[i, l]],
+                        job.vq[[63 - i, l]] as i64,
+                        "{v:?} row {i} lane {l}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn zero_skipping_beats_dense_on_sparse_rows() {
+        let js = jobs(Variant::General, 42, &[(64, 6, 5)]);
+        let sparse = check(Variant::General, &js, Env::NO_STALL)[0];
+        let dense = check(Variant::Dense, &js, Env::NO_STALL)[0];
+        // Dense: 64 tokens per row; zero skipping: about max(nnz, 4) + 1 (7-cycle row minimum).
+        assert_eq!(dense, 1 + 6 * 64 + model::timing::ISSUE_TO_OUTPUT);
+        assert!(sparse * 5 < dense, "sparse {sparse} vs dense {dense}");
+    }
+
+    #[test]
+    fn exact_under_random_idles_and_back_pressure() {
+        for (i, v) in [Variant::General, Variant::Octave, Variant::Dense]
+            .into_iter()
+            .enumerate()
+        {
+            let js = jobs(v, 100 + i as u64, &[(64, 5, 15), (23, 6, 50), (40, 4, 3)]);
+            for (s, (idle, stall)) in [(30, 0), (0, 60), (40, 40)].into_iter().enumerate() {
+                check(
+                    v,
+                    &js,
+                    Env {
+                        idle_pct: idle,
+                        stall_pct: stall,
+                        seed: s as u64,
+                    },
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn back_to_back_heads_use_their_own_v_and_weights() {
+        // The second head's weights and V are offered while the first head's rows drain.
+        let js = jobs(
+            Variant::General,
+            7,
+            &[(64, 4, 40), (64, 4, 40), (20, 3, 50)],
+        );
+        check(Variant::General, &js, Env::NO_STALL);
+        check(
+            Variant::General,
+            &js,
+            Env {
+                idle_pct: 20,
+                stall_pct: 50,
+                seed: 3,
+            },
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "AttnV: A must be log2(N_MAX)")]
+    fn rejects_mismatched_n_max() {
+        let _ = Small::new(&CoreParams::new(4, 128, 16, 3).unwrap(), Variant::General);
+    }
+
+    #[test]
+    #[should_panic(expected = "AttnV: VW must be 8 * D")]
+    fn rejects_mismatched_d() {
+        let _ = Small::new(&CoreParams::new(8, 64, 16, 3).unwrap(), Variant::General);
+    }
+
+    #[test]
+    #[should_panic(expected = "CodeScanner: W (codes per cycle) must be 16")]
+    fn rejects_w_other_than_16() {
+        let _ = Small::new(&CoreParams::new(4, 64, 8, 3).unwrap(), Variant::General);
+    }
+
+    #[test]
+    fn verilog_of_uncompiled_config_is_an_error() {
+        let e = crate::attnv_verilog(&CoreParams::new(12, 64, 16, 3).unwrap(), Variant::General)
+            .unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("attnv: no compiled configuration for D = 12 and N_MAX = 64"));
+    }
+}

@@ -1,0 +1,128 @@
+//! `WeightTable`: the 2^k x 16-bit code weight registers, read by code with one cycle latency.
+
+use rust_hdl::prelude::*;
+
+/// The weight of each code, `w[0] = 0` always.
+///
+/// General/Dense: seven 16-bit registers `w[1..=7]`, written by `wr_en` with `wr_code` (writes
+/// to code 0 are ignored). Octave: no registers; `w[c] = 2^(c-1)` decoded from the code (writes are
+/// accepted and ignored).
+///
+/// Inputs: `clock`, `wr_en`, `wr_code` (3 bits), `wr_data` (16 bits), `rd_code` (3 bits).
+/// Outputs: `w` (16 bits) = `w[rd_code]`, registered (one cycle after `rd_code`).
+#[derive(LogicBlock)]
+pub struct WeightTable {
+    pub clock: Signal<In, Clock>,
+    pub wr_en: Signal<In, Bit>,
+    pub wr_code: Signal<In, Bits<3>>,
+    pub wr_data: Signal<In, Bits<16>>,
+    pub rd_code: Signal<In, Bits<3>>,
+    pub w: Signal<Out, Bits<16>>,
+    regs: [DFF<Bits<16>>; 8],
+    wq: DFF<Bits<16>>,
+    octave: Constant<Bit>,
+    one: Constant<Bits<16>>,
+}
+
+impl WeightTable {
+    /// A table; `octave` decodes `2^(c-1)` instead of storing weights.
+    pub fn new(octave: bool) -> Self {
+        Self {
+            clock: Default::default(),
+            wr_en: Default::default(),
+            wr_code: Default::default(),
+            wr_data: Default::default(),
+            rd_code: Default::default(),
+            w: Default::default(),
+            regs: Default::default(),
+            wq: Default::default(),
+            octave: Constant::new(octave),
+            one: Constant::new(1u64.into()),
+        }
+    }
+}
+
+impl Logic for WeightTable {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, wq);
+        for i in 0..8 {
+            self.regs[i].clock.next = self.clock.val();
+            self.regs[i].d.next = self.regs[i].q.val();
+        }
+        self.wq.d.next = 0.into();
+        if self.octave.val() {
+            if self.rd_code.val().any() {
+                self.wq.d.next = self.one.val() << (self.rd_code.val() - 1);
+            }
+        } else {
+            for i in 1..8 {
+                if self.wr_en.val() & (self.wr_code.val().index() == i) {
+                    self.regs[i].d.next = self.wr_data.val();
+                }
+                if self.rd_code.val().index() == i {
+                    self.wq.d.next = self.regs[i].q.val();
+                }
+            }
+        }
+        self.w.next = self.wq.q.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::lint::verilator_lint;
+    use crate::verify::testbench::{rise, settle};
+
+    fn read_all(octave: bool, writes: &[(u64, u64)]) -> Vec<u64> {
+        let mut uut = WeightTable::new(octave);
+        uut.connect_all();
+        uut.clock.next = Clock { clk: false };
+        for &(c, w) in writes {
+            uut.wr_en.next = true;
+            uut.wr_code.next = c.into();
+            uut.wr_data.next = w.into();
+            settle(&mut uut);
+            rise(&mut uut, |u| &mut u.clock);
+        }
+        uut.wr_en.next = false;
+        let mut got = vec![];
+        for c in 0..9u64 {
+            uut.rd_code.next = (c % 8).into();
+            settle(&mut uut);
+            if c > 0 {
+                got.push(uut.w.val().to_u64()); // w[c - 1]: one cycle of latency
+            }
+            rise(&mut uut, |u| &mut u.clock);
+        }
+        got
+    }
+
+    #[test]
+    fn stores_weights_and_code_zero_is_zero() {
+        let writes: Vec<(u64, u64)> = (0..8).map(|c| (c, 1000 * c + 65535 - 7000)).collect();
+        let mut want: Vec<u64> = writes.iter().map(|w| w.1).collect();
+        want[0] = 0;
+        assert_eq!(read_all(false, &writes), want);
+        // A later write to one code changes only that code.
+        let mut w2 = writes.clone();
+        w2.push((3, 7));
+        want[3] = 7;
+        assert_eq!(read_all(false, &w2), want);
+    }
+
+    #[test]
+    fn octave_decodes_powers_of_two_and_ignores_writes() {
+        assert_eq!(read_all(true, &[(2, 999)]), vec![0, 1, 2, 4, 8, 16, 32, 64]);
+    }
+
+    #[test]
+    fn weight_table_verilog_lints_clean() {
+        for octave in [false, true] {
+            let mut uut = WeightTable::new(octave);
+            uut.connect_all();
+            verilator_lint(&format!("wt_{octave}"), &generate_verilog(&uut)).unwrap();
+        }
+    }
+}

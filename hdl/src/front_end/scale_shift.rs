@@ -1,0 +1,186 @@
+//! `ScaleShift`: a score times the key and query multipliers, rounded, shifted and saturated to x.
+
+use crate::front_end::twin_delay::TwinDelay;
+use rust_hdl::prelude::*;
+
+/// Width of x (`model::frontend::FrontEndParams::x_bits` at F = 10).
+pub const XB: usize = 25;
+
+/// `x = sat(round_half_up(s * mk * mq / 2^shift))` as in `model::frontend`, 8 edges after `s`,
+/// emitted in offset binary (`x + 2^24`, the sign bit inverted) so that maxima are unsigned
+/// comparisons.
+///
+/// Hand-written Verilog leaf with a Rust `update` twin: registered inputs; `s * mk` as two
+/// registered partial products, then their sum; `* mq` as three registered partial products,
+/// then their sum (every multiplier at most 18 x 18, so each maps to one MULT18X18D or DSP48);
+/// add `2^(shift-1)` in 64 bits (registered); shift right arithmetically (registered); clamp to
+/// `+-(2^24 - 1)` (registered). `shift` is 0..=63; the host clamps larger shifts to 63 (the
+/// same result: the product is below 2^56 in magnitude) and rejects negative ones.
+///
+/// Inputs: `clock`; `reset` (synchronous, clears `valid`); `s` (`SB` bits, two's complement);
+/// `mk`, `mq` (16 bits, unsigned); `shift` (6 bits); `valid_in`.
+/// Outputs: `x` (25 bits, offset binary); `valid_out`.
+#[derive(LogicBlock)]
+pub struct ScaleShift<const SB: usize> {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset of the valid pipeline.
+    pub reset: Signal<In, Bit>,
+    /// The score.
+    pub s: Signal<In, Bits<SB>>,
+    /// Key multiplier (with `s`).
+    pub mk: Signal<In, Bits<16>>,
+    /// Query multiplier (constant over a row).
+    pub mq: Signal<In, Bits<16>>,
+    /// Right shift (constant over a row).
+    pub shift: Signal<In, Bits<6>>,
+    /// Valid bit with `s`.
+    pub valid_in: Signal<In, Bit>,
+    /// x in offset binary.
+    pub x: Signal<Out, Bits<XB>>,
+    /// `valid_in`, delayed.
+    pub valid_out: Signal<Out, Bit>,
+    _pipe: TwinDelay<(u64, bool)>,
+}
+
+impl<const SB: usize> ScaleShift<SB> {
+    /// Edges from `s` to `x`.
+    pub const LATENCY: usize = 8;
+    /// Largest |x| (`model::frontend::FrontEndParams::x_limit` at F = 10).
+    pub const LIMIT: i64 = (1 << (XB - 1)) - 1;
+}
+
+impl<const SB: usize> Default for ScaleShift<SB> {
+    fn default() -> Self {
+        assert!(
+            (18..=30).contains(&SB),
+            "ScaleShift: SB must be in 18..=30, got {SB}"
+        );
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            s: Default::default(),
+            mk: Default::default(),
+            mq: Default::default(),
+            shift: Default::default(),
+            valid_in: Default::default(),
+            x: Default::default(),
+            valid_out: Default::default(),
+            _pipe: TwinDelay::new(Self::LATENCY),
+        }
+    }
+}
+
+/// Offset binary of a saturated x: `clamp(v, -LIMIT, LIMIT) + 2^24`.
+pub fn offset_binary(v: i128) -> u64 {
+    let lim = ((1i64 << (XB - 1)) - 1) as i128;
+    (v.clamp(-lim, lim) + (1i128 << (XB - 1))) as u64
+}
+
+impl<const SB: usize> Logic for ScaleShift<SB> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            let raw = self.s.val().to_u64();
+            let s = ((raw << (64 - SB)) as i64 >> (64 - SB)) as i128;
+            let p = s * self.mk.val().to_u64() as i128 * self.mq.val().to_u64() as i128;
+            let sh = self.shift.val().to_u64() as u32;
+            let r = if sh == 0 {
+                p
+            } else {
+                (p + (1i128 << (sh - 1))) >> sh
+            };
+            let (x, v) = self._pipe.edge((offset_binary(r), self.valid_in.val()));
+            self.x.next = x.into();
+            self.valid_out.next = v;
+            if self.reset.val() {
+                self._pipe.clear();
+                self.valid_out.next = false;
+            }
+        }
+    }
+    fn connect(&mut self) {
+        self.x.connect();
+        self.valid_out.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let p1 = SB + 17;
+        let p2 = SB + 34;
+        Verilog::Custom(format!(
+            "// E1: inputs registered. E2: s * mk as two partial products (low 17 bits of s, and
+// the rest). E3: p1. E4: p1 * mq as three partial products. E5: p2. E6: + 2^(shift-1).
+// E7: >>> shift. E8: saturate, offset binary. Every multiplier is at most 18 x 18.
+reg [{sbm}:0] sr;
+reg [15:0] mkr, mq1, mq2, mq3;
+reg [5:0] sh1, sh2, sh3, sh4, sh5, sh6;
+reg signed [35:0] pa_lo;
+reg signed [{sb}:0] pa_hi;
+reg signed [{p1m}:0] p1;
+reg signed [35:0] pb_l, pb_m;
+reg signed [{sb}:0] pb_h;
+reg signed [{p2m}:0] p2;
+reg signed [63:0] a3, r;
+reg v1, v2, v3, v4, v5, v6, v7;
+wire signed [63:0] p2x = p2;
+wire signed [63:0] half = (sh5 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh5 - 6'd1));
+always @(posedge clock) begin
+    sr <= s;
+    mkr <= mk;
+    mq1 <= mq;
+    sh1 <= shift;
+    pa_lo <= $signed({{1'b0, sr[16:0]}}) * $signed({{2'b0, mkr}});
+    pa_hi <= $signed(sr[{sbm}:17]) * $signed({{2'b0, mkr}});
+    mq2 <= mq1;
+    sh2 <= sh1;
+    p1 <= (pa_hi <<< 17) + pa_lo;
+    mq3 <= mq2;
+    sh3 <= sh2;
+    pb_l <= $signed({{1'b0, p1[16:0]}}) * $signed({{2'b0, mq3}});
+    pb_m <= $signed({{1'b0, p1[33:17]}}) * $signed({{2'b0, mq3}});
+    pb_h <= $signed(p1[{p1m}:34]) * $signed({{2'b0, mq3}});
+    sh4 <= sh3;
+    p2 <= (pb_h <<< 34) + (pb_m <<< 17) + pb_l;
+    sh5 <= sh4;
+    a3 <= p2x + half;
+    sh6 <= sh5;
+    r <= a3 >>> sh6;
+    if (r > 64'sd{lim})
+        x <= {xb}'d{hi};
+    else if (r < -64'sd{lim})
+        x <= {xb}'d1;
+    else
+        x <= {{~r[{top}], r[{top1}:0]}};
+end
+always @(posedge clock) begin
+    if (reset) begin
+        v1 <= 1'b0;
+        v2 <= 1'b0;
+        v3 <= 1'b0;
+        v4 <= 1'b0;
+        v5 <= 1'b0;
+        v6 <= 1'b0;
+        v7 <= 1'b0;
+        valid_out <= 1'b0;
+    end else begin
+        v1 <= valid_in;
+        v2 <= v1;
+        v3 <= v2;
+        v4 <= v3;
+        v5 <= v4;
+        v6 <= v5;
+        v7 <= v6;
+        valid_out <= v7;
+    end
+end
+",
+            sb = SB,
+            sbm = SB - 1,
+            p1m = p1 - 1,
+            p2m = p2 - 1,
+            lim = Self::LIMIT,
+            xb = XB,
+            hi = (1u64 << XB) - 1,
+            top = XB - 1,
+            top1 = XB - 2,
+        ))
+    }
+}

@@ -1,0 +1,13 @@
+//! Board I/O: the UART ([`uart_rx::UartRx`], [`uart_tx::UartTx`], [`byte_fifo::ByteFifo`],
+//! together [`uart_bridge::UartBridge`]), FrontPanel pipe words to bytes
+//! ([`pipe_bridge::PipeBridge`]), the PLLs ([`ecp5_pll::Ecp5Pll`], [`ice40_pll::Ice40Pll`]) and
+//! [`reset_sync::ResetSync`].
+
+pub mod byte_fifo;
+pub mod ecp5_pll;
+pub mod ice40_pll;
+pub mod pipe_bridge;
+pub mod reset_sync;
+pub mod uart_bridge;
+pub mod uart_rx;
+pub mod uart_tx;

@@ -1,0 +1,474 @@
+//! `TxFramer`: the board's response encoder (the transmit half of the link, `docs/link.md`).
+
+use crate::link::crc32::Crc32;
+use model::link::{DeviceInfo, ACC_BYTES, RSP_HEADER_LEN, VERSION};
+use rust_hdl::prelude::*;
+
+/// Takes the receive side's verdicts in order and answers each with one response frame, as
+/// `model::link::Response::encode` lays it out: for a good head job it first starts the job
+/// (`go`), waits for `done` and its compute `cycles`, then sends the header, one row after
+/// another from the output buffer (D accumulators of 5 bytes, sign-extended, then the row sum
+/// as 4 bytes) and the frame CRC; an info request gets the board's 16-byte [`DeviceInfo`];
+/// every other verdict a header alone.
+///
+/// Const parameters: `OW = D ACC` (a result row), `ACC` (accumulator bits), `RS` (row-sum
+/// bits), `OBW = OW + RS` (an output buffer row: the row sum above the accumulators).
+///
+/// Inputs: `clock`; `reset` (synchronous); the verdict `vd_valid`, `vd_status` (3), `vd_seq`
+/// (16), `vd_kind` (8), `vd_job`, `vd_rows` (16), `vd_shift` (6), `vd_vlen` (16), `vd_n` (16);
+/// `done` (one
+/// cycle: the job's last row is in the output buffer), `cycles` (32, valid with `done`);
+/// `ob_rdata` (`OBW`, the output buffer row at `ob_raddr` one cycle after it is set);
+/// `m_axis_tready`.
+/// Outputs: `vd_ready`; `go` (one cycle: start the job), `job_rows` (16), `job_shift` (6),
+/// `job_vlen` (16), `job_n` (16) (held from `go` to the end of the response); `ob_raddr` (16); response bytes
+/// `m_axis_tdata` (8), `m_axis_tvalid`, `m_axis_tlast` (a frame's last byte); `idle` (no
+/// response under way).
+#[derive(LogicBlock)]
+pub struct TxFramer<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub vd_valid: Signal<In, Bit>,
+    pub vd_ready: Signal<Out, Bit>,
+    pub vd_status: Signal<In, Bits<3>>,
+    pub vd_seq: Signal<In, Bits<16>>,
+    pub vd_kind: Signal<In, Bits<8>>,
+    pub vd_job: Signal<In, Bit>,
+    pub vd_rows: Signal<In, Bits<16>>,
+    pub vd_shift: Signal<In, Bits<6>>,
+    pub vd_vlen: Signal<In, Bits<16>>,
+    pub vd_n: Signal<In, Bits<16>>,
+    pub go: Signal<Out, Bit>,
+    pub job_rows: Signal<Out, Bits<16>>,
+    pub job_shift: Signal<Out, Bits<6>>,
+    pub job_vlen: Signal<Out, Bits<16>>,
+    pub job_n: Signal<Out, Bits<16>>,
+    pub done: Signal<In, Bit>,
+    pub cycles: Signal<In, Bits<32>>,
+    pub ob_raddr: Signal<Out, Bits<16>>,
+    pub ob_rdata: Signal<In, Bits<OBW>>,
+    pub m_axis_tdata: Signal<Out, Bits<8>>,
+    pub m_axis_tvalid: Signal<Out, Bit>,
+    pub m_axis_tready: Signal<In, Bit>,
+    pub m_axis_tlast: Signal<Out, Bit>,
+    pub idle: Signal<Out, Bit>,
+    crc: Crc32,
+    c_d: Constant<Bits<16>>,
+    c_ld: Constant<Bits<4>>,
+    c_ld2: Constant<Bits<4>>,
+    c_acc: Constant<Bits<16>>,
+    c_sign: Constant<Bits<40>>,
+    c_hi: Constant<Bits<40>>,
+    c_info: Constant<Bits<128>>,
+    c_hconst: Constant<Bits<160>>,
+    ts: DFF<Bits<4>>,
+    vstat: DFF<Bits<3>>,
+    vseq: DFF<Bits<16>>,
+    vkind: DFF<Bits<8>>,
+    vjob: DFF<Bit>,
+    rows: DFF<Bits<16>>,
+    shift: DFF<Bits<6>>,
+    vlen: DFF<Bits<16>>,
+    n: DFF<Bits<16>>,
+    cyc: DFF<Bits<32>>,
+    hbuf: DFF<Bits<160>>,
+    ibuf: DFF<Bits<128>>,
+    cnt: DFF<Bits<5>>,
+    csh: DFF<Bits<32>>,
+    row: DFF<Bits<16>>,
+    lane: DFF<Bits<16>>,
+    accsh: DFF<Bits<40>>,
+    orow: DFF<Bits<OBW>>,
+    acc_pre: DFF<Bits<40>>,
+    mdata: DFF<Bits<8>>,
+    mvalid: DFF<Bit>,
+    mlast: DFF<Bit>,
+    go_r: DFF<Bit>,
+    adv: Signal<Local, Bit>,
+    is_info: Signal<Local, Bit>,
+    acc_sel: Signal<Local, Bits<ACC>>,
+    sext: Signal<Local, Bits<40>>,
+    rs_ext: Signal<Local, Bits<40>>,
+    plen: Signal<Local, Bits<32>>,
+    rows_out: Signal<Local, Bits<16>>,
+    d_out: Signal<Local, Bits<16>>,
+}
+
+impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize>
+    TxFramer<OW, ACC, RS, OBW>
+{
+    /// The transmitter of a board that reports `info`; panics with a clear message unless
+    /// `OW = D ACC`, `OBW = OW + RS`, D is a power of two, and an accumulator and a row sum fit
+    /// their 5 and 4 bytes on the wire.
+    pub fn new(info: &DeviceInfo) -> Self {
+        let d = info.d as usize;
+        assert!(
+            d.is_power_of_two(),
+            "TxFramer: D must be a power of two, got {d}"
+        );
+        assert_eq!(OW, d * ACC, "TxFramer: OW must be D * ACC");
+        assert_eq!(OBW, OW + RS, "TxFramer: OBW must be OW + RS");
+        assert_eq!(
+            (ACC, RS),
+            (info.acc_bits as usize, info.rsum_bits as usize),
+            "TxFramer: ACC and RS must be the widths the board reports"
+        );
+        assert!(
+            ACC <= 8 * ACC_BYTES && RS <= 32,
+            "TxFramer: an accumulator must fit 5 bytes and a row sum 4"
+        );
+        let ld = d.trailing_zeros() as u64;
+        let mut ib = [0u8; 16];
+        ib.copy_from_slice(&info.encode());
+        let info_bits = ib
+            .iter()
+            .enumerate()
+            .fold(Bits::<128>::default(), |a, (i, &b)| {
+                a | (Bits::<128>::from(b as u64) << (8 * i as u64))
+            });
+        let hconst = Bits::<160>::from(0x41u64)
+            | (Bits::<160>::from(0x4Cu64) << 8u64)
+            | (Bits::<160>::from(VERSION as u64) << 16u64)
+            | (Bits::<160>::from(ACC_BYTES as u64) << 56u64);
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            vd_valid: Default::default(),
+            vd_ready: Default::default(),
+            vd_status: Default::default(),
+            vd_seq: Default::default(),
+            vd_kind: Default::default(),
+            vd_job: Default::default(),
+            vd_rows: Default::default(),
+            vd_shift: Default::default(),
+            vd_vlen: Default::default(),
+            vd_n: Default::default(),
+            go: Default::default(),
+            job_rows: Default::default(),
+            job_shift: Default::default(),
+            job_vlen: Default::default(),
+            job_n: Default::default(),
+            done: Default::default(),
+            cycles: Default::default(),
+            ob_raddr: Default::default(),
+            ob_rdata: Default::default(),
+            m_axis_tdata: Default::default(),
+            m_axis_tvalid: Default::default(),
+            m_axis_tready: Default::default(),
+            m_axis_tlast: Default::default(),
+            idle: Default::default(),
+            crc: Default::default(),
+            c_d: Constant::new((d as u64).into()),
+            c_ld: Constant::new(ld.into()),
+            c_ld2: Constant::new((ld + 2).into()),
+            c_acc: Constant::new((ACC as u64).into()),
+            c_sign: Constant::new((1u64 << (ACC - 1)).into()),
+            c_hi: Constant::new(((1u64 << 40) - (1u64 << ACC)).into()),
+            c_info: Constant::new(info_bits),
+            c_hconst: Constant::new(hconst),
+            ts: Default::default(),
+            vstat: Default::default(),
+            vseq: Default::default(),
+            vkind: Default::default(),
+            vjob: Default::default(),
+            rows: Default::default(),
+            shift: Default::default(),
+            vlen: Default::default(),
+            n: Default::default(),
+            cyc: Default::default(),
+            hbuf: Default::default(),
+            ibuf: Default::default(),
+            cnt: Default::default(),
+            csh: Default::default(),
+            row: Default::default(),
+            lane: Default::default(),
+            accsh: Default::default(),
+            orow: Default::default(),
+            acc_pre: Default::default(),
+            mdata: Default::default(),
+            mvalid: Default::default(),
+            mlast: Default::default(),
+            go_r: Default::default(),
+            adv: Default::default(),
+            is_info: Default::default(),
+            acc_sel: Default::default(),
+            sext: Default::default(),
+            rs_ext: Default::default(),
+            plen: Default::default(),
+            rows_out: Default::default(),
+            d_out: Default::default(),
+        }
+    }
+}
+
+/// The header's layout below (20 bytes, then its CRC) is `Response::encode`'s.
+const _: () = assert!(RSP_HEADER_LEN == 24 && ACC_BYTES == 5);
+
+// States (literals in the logic: rust-hdl's HDL conversion takes a named constant for a
+// signal): 0 idle, 1 wait for the job, 2 prepare the header, 3 header, 4 header CRC, 5 info
+// payload, 6 row address, 10 row register, 11 lane 0 register, 7 accumulators, 8 row sum,
+// 9 frame CRC.
+impl<const OW: usize, const ACC: usize, const RS: usize, const OBW: usize> Logic
+    for TxFramer<OW, ACC, RS, OBW>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, ts, vstat, vseq, vkind, vjob, rows, shift, vlen, n, cyc, hbuf, ibuf, cnt,
+            csh, row, lane, accsh, orow, acc_pre, mdata, mvalid, mlast, go_r
+        );
+        self.crc.clock.next = self.clock.val();
+        self.crc.reset.next = self.reset.val();
+        self.crc.clear.next = false;
+        self.crc.en.next = false;
+        self.crc.data.next = 0.into();
+
+        self.m_axis_tdata.next = self.mdata.q.val();
+        self.m_axis_tvalid.next = self.mvalid.q.val();
+        self.m_axis_tlast.next = self.mlast.q.val();
+        self.idle.next = (self.ts.q.val() == 0) & !self.mvalid.q.val();
+        self.adv.next = !self.mvalid.q.val() | self.m_axis_tready.val();
+        if self.mvalid.q.val() & self.m_axis_tready.val() {
+            self.mvalid.d.next = false;
+            self.mlast.d.next = false;
+        }
+        self.vd_ready.next = !self.reset.val() & (self.ts.q.val() == 0);
+        self.go.next = self.go_r.q.val();
+        self.go_r.d.next = false;
+        self.job_rows.next = self.rows.q.val();
+        self.job_shift.next = self.shift.q.val();
+        self.job_vlen.next = self.vlen.q.val();
+        self.job_n.next = self.n.q.val();
+        self.ob_raddr.next = self.row.q.val();
+
+        // Payload: a job's rows, an info block, or nothing.
+        self.is_info.next = (self.vstat.q.val() == 0) & (self.vkind.q.val() == 3);
+        self.rows_out.next = 0.into();
+        self.d_out.next = 0.into();
+        self.plen.next = 0.into();
+        if self.vjob.q.val() {
+            self.rows_out.next = self.rows.q.val();
+            self.d_out.next = self.c_d.val();
+            // rows (5 D + 4) bytes.
+            self.plen.next = (bit_cast::<32, 16>(self.rows.q.val()) << self.c_ld2.val())
+                + (bit_cast::<32, 16>(self.rows.q.val()) << self.c_ld.val())
+                + (bit_cast::<32, 16>(self.rows.q.val()) << 2);
+        } else if self.is_info.val() {
+            self.plen.next = 16.into();
+        }
+        // The output buffer's row is registered in `orow`, a shift register: lane 0 sits at
+        // its bottom and each lane sent shifts the next one down (after the last, the row
+        // sum). `acc_pre` registers the bottom lane, sign-extended. A shift register and not
+        // a D-way multiplexer: a multiplexer tree gathers the whole 2,137-bit row of the D = 64
+        // head into one spot of the die, which nextpnr could not route.
+        self.acc_sel.next = self.orow.q.val().get_bits::<ACC>(0);
+        self.sext.next = bit_cast::<40, ACC>(self.acc_sel.val());
+        if (bit_cast::<40, ACC>(self.acc_sel.val()) & self.c_sign.val()).any() {
+            self.sext.next = bit_cast::<40, ACC>(self.acc_sel.val()) | self.c_hi.val();
+        }
+        self.acc_pre.d.next = self.sext.val();
+        self.rs_ext.next = bit_cast::<40, RS>(self.orow.q.val().get_bits::<RS>(0));
+
+        if self.ts.q.val() == 0 {
+            if self.vd_valid.val() {
+                self.vstat.d.next = self.vd_status.val();
+                self.vseq.d.next = self.vd_seq.val();
+                self.vkind.d.next = self.vd_kind.val();
+                self.vjob.d.next = self.vd_job.val();
+                self.rows.d.next = self.vd_rows.val();
+                self.shift.d.next = self.vd_shift.val();
+                self.vlen.d.next = self.vd_vlen.val();
+                self.n.d.next = self.vd_n.val();
+                self.cyc.d.next = 0.into();
+                if self.vd_job.val() {
+                    self.go_r.d.next = true;
+                    self.ts.d.next = 1.into();
+                } else {
+                    self.ts.d.next = 2.into();
+                }
+            }
+        } else if self.ts.q.val() == 1 {
+            if self.done.val() {
+                self.cyc.d.next = self.cycles.val();
+                self.ts.d.next = 2.into();
+            }
+        } else if self.ts.q.val() == 2 {
+            self.hbuf.d.next = self.c_hconst.val()
+                | (bit_cast::<160, 3>(self.vstat.q.val()) << 24)
+                | (bit_cast::<160, 16>(self.vseq.q.val()) << 32)
+                | (bit_cast::<160, 8>(self.vkind.q.val()) << 48)
+                | (bit_cast::<160, 16>(self.rows_out.val()) << 64)
+                | (bit_cast::<160, 16>(self.d_out.val()) << 80)
+                | (bit_cast::<160, 32>(self.cyc.q.val()) << 96)
+                | (bit_cast::<160, 32>(self.plen.val()) << 128);
+            self.ibuf.d.next = self.c_info.val();
+            self.cnt.d.next = 0.into();
+            self.row.d.next = 0.into();
+            self.crc.clear.next = true;
+            self.ts.d.next = 3.into();
+        } else if self.ts.q.val() == 3 {
+            if self.adv.val() {
+                self.mdata.d.next = self.hbuf.q.val().get_bits::<8>(0);
+                self.crc.data.next = self.hbuf.q.val().get_bits::<8>(0);
+                self.crc.en.next = true;
+                self.mvalid.d.next = true;
+                self.hbuf.d.next = self.hbuf.q.val() >> 8;
+                self.cnt.d.next = self.cnt.q.val() + 1;
+                if self.cnt.q.val() == 19 {
+                    self.cnt.d.next = 0.into();
+                    self.ts.d.next = 4.into();
+                }
+            }
+        } else if self.ts.q.val() == 4 {
+            if self.adv.val() {
+                if self.cnt.q.val() == 0 {
+                    self.mdata.d.next = self.crc.crc.val().get_bits::<8>(0);
+                    self.crc.data.next = self.crc.crc.val().get_bits::<8>(0);
+                    self.csh.d.next = self.crc.crc.val() >> 8;
+                } else {
+                    self.mdata.d.next = self.csh.q.val().get_bits::<8>(0);
+                    self.crc.data.next = self.csh.q.val().get_bits::<8>(0);
+                    self.csh.d.next = self.csh.q.val() >> 8;
+                }
+                self.crc.en.next = true;
+                self.mvalid.d.next = true;
+                self.cnt.d.next = self.cnt.q.val() + 1;
+                if self.cnt.q.val() == 3 {
+                    self.cnt.d.next = 0.into();
+                    self.ts.d.next = 9.into();
+                    if self.vjob.q.val() {
+                        self.ts.d.next = 6.into();
+                    } else if self.is_info.val() {
+                        self.ts.d.next = 5.into();
+                    }
+                }
+            }
+        } else if self.ts.q.val() == 5 {
+            if self.adv.val() {
+                self.mdata.d.next = self.ibuf.q.val().get_bits::<8>(0);
+                self.crc.data.next = self.ibuf.q.val().get_bits::<8>(0);
+                self.crc.en.next = true;
+                self.mvalid.d.next = true;
+                self.ibuf.d.next = self.ibuf.q.val() >> 8;
+                self.cnt.d.next = self.cnt.q.val() + 1;
+                if self.cnt.q.val() == 15 {
+                    self.cnt.d.next = 0.into();
+                    self.ts.d.next = 9.into();
+                }
+            }
+        } else if self.ts.q.val() == 6 {
+            // `ob_raddr` has held the row for this cycle: its data is there in the next.
+            self.lane.d.next = 0.into();
+            self.cnt.d.next = 0.into();
+            self.ts.d.next = 10.into();
+        } else if self.ts.q.val() == 10 {
+            // The row into `orow`; lane 0 into `acc_pre` in the next cycle.
+            self.orow.d.next = self.ob_rdata.val();
+            self.ts.d.next = 11.into();
+        } else if self.ts.q.val() == 11 {
+            self.ts.d.next = 7.into();
+        } else if self.ts.q.val() == 7 {
+            if self.adv.val() {
+                if self.cnt.q.val() == 0 {
+                    // `acc_pre` holds this lane; the next one shifts down meanwhile.
+                    self.mdata.d.next = self.acc_pre.q.val().get_bits::<8>(0);
+                    self.crc.data.next = self.acc_pre.q.val().get_bits::<8>(0);
+                    self.accsh.d.next = self.acc_pre.q.val() >> 8;
+                    self.orow.d.next = self.orow.q.val() >> self.c_acc.val();
+                    self.lane.d.next = self.lane.q.val() + 1;
+                } else {
+                    self.mdata.d.next = self.accsh.q.val().get_bits::<8>(0);
+                    self.crc.data.next = self.accsh.q.val().get_bits::<8>(0);
+                    self.accsh.d.next = self.accsh.q.val() >> 8;
+                }
+                self.crc.en.next = true;
+                self.mvalid.d.next = true;
+                self.cnt.d.next = self.cnt.q.val() + 1;
+                if self.cnt.q.val() == 4 {
+                    self.cnt.d.next = 0.into();
+                    // `lane` already names the next lane: D after the last.
+                    if self.lane.q.val() == self.c_d.val() {
+                        self.ts.d.next = 8.into();
+                    }
+                }
+            }
+        } else if self.ts.q.val() == 8 {
+            if self.adv.val() {
+                if self.cnt.q.val() == 0 {
+                    self.mdata.d.next = self.rs_ext.val().get_bits::<8>(0);
+                    self.crc.data.next = self.rs_ext.val().get_bits::<8>(0);
+                    self.accsh.d.next = self.rs_ext.val() >> 8;
+                } else {
+                    self.mdata.d.next = self.accsh.q.val().get_bits::<8>(0);
+                    self.crc.data.next = self.accsh.q.val().get_bits::<8>(0);
+                    self.accsh.d.next = self.accsh.q.val() >> 8;
+                }
+                self.crc.en.next = true;
+                self.mvalid.d.next = true;
+                self.cnt.d.next = self.cnt.q.val() + 1;
+                if self.cnt.q.val() == 3 {
+                    self.cnt.d.next = 0.into();
+                    self.row.d.next = self.row.q.val() + 1;
+                    self.ts.d.next = 6.into();
+                    if self.row.q.val() + 1 == self.rows.q.val() {
+                        self.ts.d.next = 9.into();
+                    }
+                }
+            }
+        } else if self.adv.val() {
+            // Frame CRC.
+            if self.cnt.q.val() == 0 {
+                self.mdata.d.next = self.crc.crc.val().get_bits::<8>(0);
+                self.csh.d.next = self.crc.crc.val() >> 8;
+            } else {
+                self.mdata.d.next = self.csh.q.val().get_bits::<8>(0);
+                self.csh.d.next = self.csh.q.val() >> 8;
+            }
+            self.mvalid.d.next = true;
+            self.cnt.d.next = self.cnt.q.val() + 1;
+            if self.cnt.q.val() == 3 {
+                self.mlast.d.next = true;
+                self.cnt.d.next = 0.into();
+                self.ts.d.next = 0.into();
+            }
+        }
+        if self.reset.val() {
+            self.ts.d.next = 0.into();
+            self.mvalid.d.next = false;
+            self.mlast.d.next = false;
+            self.go_r.d.next = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(d: u16, acc: u8, rs: u8) -> DeviceInfo {
+        DeviceInfo {
+            d,
+            n_max: 64,
+            bits: 3,
+            variant: 0,
+            acc_bits: acc,
+            rsum_bits: rs,
+            codebook: 0,
+            front_end: 1,
+            codes: 0,
+            version: VERSION,
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "TxFramer: OBW must be OW + RS")]
+    fn rejects_a_wrong_buffer_width() {
+        let _ = TxFramer::<120, 30, 22, 120>::new(&info(4, 30, 22));
+    }
+
+    #[test]
+    #[should_panic(expected = "TxFramer: ACC and RS must be the widths the board reports")]
+    fn rejects_other_widths() {
+        let _ = TxFramer::<120, 30, 22, 142>::new(&info(4, 31, 22));
+    }
+}
