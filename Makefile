@@ -11,6 +11,7 @@ all: test
 ## setup: system packages (Verilator for the cycle-accurate simulator) and a Rust toolchain check.
 setup:
 	@command -v $(CARGO) >/dev/null || { echo "error: cargo not found: install Rust (rustup) first" >&2; exit 1; }
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy rustfmt
 	@command -v verilator >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq verilator >/dev/null; }
 	@verilator --version
 
@@ -18,15 +19,19 @@ setup:
 sim: setup
 	$(CARGO) run --release -p sim
 
-## test: every test of the workspace (no board needed), plus formatting, plus a full run of the
+## test: every test of the workspace (no board needed), plus lint (formatting, clippy, docs), plus a full run of the
 ## results generator into build/results-check (every measurement of docs/results.md must still
 ## pass; the committed page is not touched).
 test: setup lint
 	$(CARGO) test --workspace --release
 	$(CARGO) run --release -p results -- --out build/results-check
 
+## lint: formatting, clippy (warnings are errors; the workspace's rust-version is the MSRV) and
+## the API docs (broken intra-doc links are errors).
 lint:
 	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
 
 ## golden: rewrite tests/golden/ from model (deterministic).
 golden:

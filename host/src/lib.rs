@@ -10,7 +10,7 @@
 //! - [`jobs`]: tensors to link requests and results back to floats; the model's expected
 //!   response for `--verify`.
 //! - [`connect::LinkArgs`]: `--transport`, `--board`, `--device`, `--inject`, ... shared by
-//!   [`run`], [`bench`] and [`devices`] (`info`, `devices`).
+//!   [`run`], [`mod@bench`] and [`devices`] (`info`, `devices`).
 //! - [`CodebookArgs`]: `--bits`, `--threshold` / `--octave`, shared by every command.
 //! - [`quantize`], [`analyze`], [`attend`]: the software commands (see `logattn --help`).
 //! - [`plot`]: the paper's histograms as SVG (`logattn analyze --plot DIR`).

@@ -52,7 +52,6 @@ fn case(name: &str, codes: Array2<u8>, vq: Array2<i8>, weights: Vec<u32>) -> Att
     }
 }
 
-#[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the MSRV is 1.85
 fn main() {
     let root = golden_dir();
     let mut rng = Rng(0x10_6A77);

@@ -56,13 +56,16 @@ pub fn split_heads(
     ))
 }
 
+/// Per-head Q `[heads, rows, d]`, K `[heads, n, d]` and V `[heads, n, d]`.
+pub type QkvHeads = (Array3<f32>, Array3<f32>, Array3<f32>);
+
 /// Splits Q `[..., rows, d]`, K `[..., n, d]`, V `[..., n, d]` (same leading axes) into per-head
 /// arrays; the error names the shapes and what is wrong.
 pub fn split_qkv(
     q: &ArrayD<f32>,
     k: &ArrayD<f32>,
     v: &ArrayD<f32>,
-) -> Result<(Array3<f32>, Array3<f32>, Array3<f32>), ModelError> {
+) -> Result<QkvHeads, ModelError> {
     let (qs, ks, vs) = (q.shape(), k.shape(), v.shape());
     let r = qs.len();
     if r < 2 || ks.len() != r || vs.len() != r {

@@ -9,14 +9,22 @@
 //! - [`CoreParams`]: the AttnV core's parameters (D, N_MAX, W, k) and every width derived from
 //!   them (accumulator, row sum, address); [`Variant`] names the datapath flavour.
 //! - [`contract`]: the integer contract: [`quantize_v`] (int8 per column), [`accumulate`]
-//!   (exact `acc` and row sums), [`dequantize`], and [`attend_head`], the whole software path.
+//!   (exact `acc` and row sums), [`dequantize`], and [`attend_head`], the whole software path;
+//!   splitting tensors into heads.
 //! - [`frontend`]: the score and log-softmax front end: int8 Q, K per row, exact scores, and
 //!   codes from fixed-point log2 probabilities (exp2/log2 tables, no division), with its float
 //!   reference [`frontend::codes_float`].
+//! - [`timing`]: the hardware's cycle behaviour, cycle by cycle: a core job's cycles, a whole
+//!   head's, what a board reports.
+//! - [`link`]: the link protocol every board speaks: frames ([`link::wire`]), the streaming
+//!   decoder ([`link::decoder`]), and a board's configuration and behaviour ([`link::device`]:
+//!   [`link::DeviceConfig`], [`link::Device`]).
 //! - [`analysis`]: the paper's measurements (sparsity, top-k mass, Jensen-Shannon divergence,
-//!   memory) and the other quantizers it compares ([`analysis::Method`]).
+//!   memory) and the other quantizers it compares ([`analysis::Method`]); [`sweep`]: output
+//!   error and code agreement against k and t.
 //! - [`golden`]: the shared golden vectors under `tests/golden/`.
-//! - [`npy`]: checked `.npy` input (errors name the file and the problem) and atomic output.
+//! - [`npy`]: checked `.npy` input (errors name the file and the problem); [`output`]:
+//!   all-or-nothing output files.
 //! - [`ModelError`]: every way input can be wrong, with a message that names the problem.
 
 pub mod analysis;

@@ -13,7 +13,6 @@ use sim::bench::{measure, Cores, Stimulus};
 use std::fmt::Write;
 
 /// `1234567` as `1,234,567`.
-#[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the MSRV is 1.85
 pub fn thou(x: u64) -> String {
     let s = x.to_string();
     let mut out = String::new();

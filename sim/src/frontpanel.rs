@@ -205,7 +205,6 @@ impl SimFrontPanel {
     /// `WriteToPipeIn`: writes `data` (a whole number of 16-bit words, the first byte of each
     /// in bits 7:0) to the pipe-in endpoint, a word per `ep_write` cycle. Nothing stops it
     /// from writing more than the FIFO takes: the design drops such words and flags them.
-    #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the MSRV is 1.85
     pub fn write_to_pipe_in(&mut self, addr: u8, data: &[u8]) -> Result<()> {
         ensure!(addr == EP_PIPE_IN, "no pipe-in at 0x{addr:02X}");
         ensure!(
@@ -236,7 +235,6 @@ impl SimFrontPanel {
     /// `ReadFromPipeOut`: fills `data` (a whole number of 16-bit words) from the pipe-out
     /// endpoint: `ep_read` for a cycle per word, the word taken in the cycle after. Nothing
     /// stops it from reading more than is ready: the design then gives 0x0000 and flags it.
-    #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the MSRV is 1.85
     pub fn read_from_pipe_out(&mut self, addr: u8, data: &mut [u8]) -> Result<()> {
         ensure!(addr == EP_PIPE_OUT, "no pipe-out at 0x{addr:02X}");
         ensure!(

@@ -10,7 +10,7 @@
 //!   accumulator beat per query row out), with seeded random idle cycles and back-pressure, and
 //!   AXI-Stream checks on the output.
 //! - [`check`]: integer-for-integer comparison of a run with `model::accumulate`.
-//! - [`bench`]: a job through a zero-skipping core and the dense baseline: cycles, ideal cycles,
+//! - [`mod@bench`]: a job through a zero-skipping core and the dense baseline: cycles, ideal cycles,
 //!   efficiency, speed-up; real attention split into per-head jobs.
 //! - [`regression`]: the default run's cases and table.
 //! - [`board`]: the simulated board (`LinkHead` or `LinkCore`) on its two byte streams;

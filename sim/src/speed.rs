@@ -2,7 +2,7 @@
 //! on the same design (hdl's AttnV core, D = 64, N_MAX = 512) and the same job.
 //!
 //! The native side drives `hdl::verify::testbench::run_attnv` (built with hdl's `native-bench` feature,
-//! enabled by this crate's `native-bench` feature); the Verilator side drives [`AttnvSim`]. Both
+//! enabled by this crate's `native-bench` feature); the Verilator side drives [`crate::attnv::AttnvSim`]. Both
 //! outputs are checked against `model::accumulate` and both stall-free code cycle counts against
 //! `model::timing`. The two drivers differ slightly before the codes (the native testbench offers
 //! weights and V together, the Verilator driver one after the other), so their total cycles differ

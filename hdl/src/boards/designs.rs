@@ -1,5 +1,5 @@
 //! What is built on each board: its link designs (the accelerator behind the board's host link),
-//! each with its design clock and what it computes. The board itself is in [`super::resources`].
+//! each with its design clock and what it computes. The board itself is in [`mod@super::resources`].
 
 use model::link::DeviceConfig;
 use model::{Codebook, Variant};
@@ -59,7 +59,7 @@ impl DesignSpec {
 /// - `xem7010`: `link`, the whole head at D = 64, N_MAX = 512, octave lanes (shift-only,
 ///   octave codebook) on `ti_clk`, 48 MHz: the general lanes at D = 64 need ~133 multipliers,
 ///   more than the part's 120 DSP48E1s.
-pub fn designs(board: &str) -> &'static [DesignSpec] {
+pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
     match board {
         "ulx3s" => &[
             DesignSpec {

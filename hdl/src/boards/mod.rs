@@ -1,5 +1,5 @@
-//! The boards: what is on each ([`resources`]: pins, clocks, host link, constraints, toolchain),
-//! what is built on each ([`designs`]: the link designs), a board carrying a design ([`Board`]),
+//! The boards: what is on each ([`mod@resources`]: pins, clocks, host link, constraints, toolchain),
+//! what is built on each ([`mod@designs`]: the link designs), a board carrying a design ([`Board`]),
 //! and the board-top Verilog of a design on a board.
 //!
 //! A UART board's top is a board shell ([`crate::boards::ulx3s_top::Ulx3sTop`],
@@ -31,9 +31,9 @@ use crate::HdlError;
 use model::link::DeviceConfig;
 use rust_hdl::prelude::*;
 
-pub use designs::{designs, DesignSpec};
+pub use designs::{link_designs_of, DesignSpec};
 pub use resources::{
-    best_baud, ftdi_rates, resources, Family, FrontPanelSpec, HostLink, Resources, Shell, UartSpec,
+    best_baud, ftdi_rates, board_resources, Family, FrontPanelSpec, HostLink, Resources, Shell, UartSpec,
     BOARDS,
 };
 
@@ -61,22 +61,22 @@ pub const DESIGNS: [&str; 3] = ["echo", "link", "core"];
 /// The board called `name` ([`BOARDS`]) carrying its main link design, `link`, or `None`.
 pub fn board(name: &str) -> Option<Board> {
     Some(Board {
-        resources: resources(name)?,
-        design: *designs(name).first()?,
+        resources: board_resources(name)?,
+        design: *link_designs_of(name).first()?,
     })
 }
 
 impl Board {
     /// The board's link designs (the host's `--design`, the bitstreams' names): `link` first,
-    /// then the others ([`designs`]).
+    /// then the others ([`link_designs_of`]).
     pub fn link_designs(&self) -> Vec<&'static str> {
-        designs(self.name).iter().map(|d| d.name).collect()
+        link_designs_of(self.name).iter().map(|d| d.name).collect()
     }
 
     /// The board as it carries link design `design` ([`Board::link_designs`]). The error names
     /// the board's link designs if it has no `design`.
     pub fn for_design(&self, design: &str) -> Result<Board, HdlError> {
-        let Some(spec) = designs(self.name).iter().find(|d| d.name == design) else {
+        let Some(spec) = link_designs_of(self.name).iter().find(|d| d.name == design) else {
             return Err(HdlError::Board(format!(
                 "{}: no link design `{design}`; its link designs: {}",
                 self.name,

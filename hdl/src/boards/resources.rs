@@ -1,6 +1,6 @@
 //! What is on each board, whatever design it carries (as Amaranth's platform resources): the
 //! FPGA, its oscillator, its pins (the shell), the host link, the constraints file and the place
-//! and route options. What is built on a board is in [`super::designs`].
+//! and route options. What is built on a board is in [`mod@super::designs`].
 
 use crate::io::uart_rx::{baud_error, MAX_BAUD_ERROR, MAX_CLOCKS_PER_BIT, MIN_CLOCKS_PER_BIT};
 
@@ -85,7 +85,7 @@ pub struct Resources {
     pub nextpnr_args: &'static [&'static str],
 }
 
-/// The board names [`resources`] knows.
+/// The board names [`board_resources`] knows.
 pub const BOARDS: [&str; 3] = ["ulx3s", "alchitry_cu", "xem7010"];
 
 /// The resources of the board called `name` ([`BOARDS`]), or `None`.
@@ -97,7 +97,7 @@ pub const BOARDS: [&str; 3] = ["ulx3s", "alchitry_cu", "xem7010"];
 ///   FX2), whose host interface clock `ti_clk` (48 MHz) clocks the design; pipe FIFOs of 4096
 ///   words each way. No open place and route: a resource estimate with yosys
 ///   (`scripts/xc7_estimate.sh`), the bitstream with Vivado (hdl's `xem7010` feature).
-pub fn resources(name: &str) -> Option<Resources> {
+pub fn board_resources(name: &str) -> Option<Resources> {
     match name {
         "ulx3s" => Some(Resources {
             name: "ulx3s",
@@ -149,7 +149,6 @@ pub fn resources(name: &str) -> Option<Resources> {
 
 /// The rates an FTDI chip with baud base `base_hz` makes that are whole numbers of baud,
 /// highest first: `base / d` for d = 1, 1.5 and n + k/8 with n in 2..16384, k in 0..8.
-#[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the MSRV is 1.85
 pub fn ftdi_rates(base_hz: u64) -> Vec<u64> {
     // In eighths: d8 = 8 d.
     let mut d8: Vec<u64> = vec![8, 12];

@@ -55,7 +55,6 @@ impl<const KW: usize, const SB: usize> DotProduct<KW, SB> {
 }
 
 impl<const KW: usize, const SB: usize> Default for DotProduct<KW, SB> {
-    #[allow(clippy::manual_is_multiple_of)]
     fn default() -> Self {
         let d = KW / 8;
         assert!(

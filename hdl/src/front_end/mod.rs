@@ -27,9 +27,9 @@ use rust_hdl::prelude::*;
 /// `SB = log2(D) + 16` (score width), `SUMB = FrontEndParams::sum_bits()`.
 ///
 /// Inputs: `clock`; `reset` (synchronous, active high); key stream `s_axis_k_tdata` (`KW`,
-/// Kq[j] byte l at `[8l+7:8l]`), `s_axis_k_tuser` (16, the key multiplier `mk[j]`),
+/// `Kq[j]` byte l at `[8l+7:8l]`), `s_axis_k_tuser` (16, the key multiplier `mk[j]`),
 /// `s_axis_k_tvalid`, `s_axis_k_tlast` (the last key: n = the number of keys); query stream
-/// `s_axis_q_tdata` (`KW`, Qq[i]), `s_axis_q_tuser` (40: `[15:0]` the query multiplier
+/// `s_axis_q_tdata` (`KW`, `Qq[i]`), `s_axis_q_tuser` (40: `[15:0]` the query multiplier
 /// `mq[i]`, `[21:16]` the shift, `[39:24]` the valid length), `s_axis_q_tvalid`;
 /// `m_axis_c_tready`.
 /// Outputs: `s_axis_k_tready`, `s_axis_q_tready`; code stream `m_axis_c_tdata` (48, 16 codes,

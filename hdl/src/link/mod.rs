@@ -77,7 +77,7 @@ impl LinkIo<'_> {
 }
 
 /// A board design behind byte streams: [`LinkHead`] (the whole head) or [`LinkCore`] (the
-/// codes path). Its ports must be named as in [`LinkIo`]: [`UartLink`]'s and
+/// codes path). Its ports must be named as in [`LinkIo`]: [`uart_link::UartLink`]'s and
 /// [`crate::link::frontpanel_link::FrontPanelLink`]'s Verilog connect them by name.
 pub trait LinkDesign: Block {
     /// The design built as `cfg`.

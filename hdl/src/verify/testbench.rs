@@ -51,7 +51,7 @@ pub fn pack<const N: usize>(fields: &[u64], width: usize) -> Bits<N> {
 /// One head's job for the core.
 #[derive(Clone, Debug)]
 pub struct Job {
-    /// Weights of codes 0..8 (w[0] is sent too and must be ignored).
+    /// Weights of codes 0..8 (`w[0]` is sent too and must be ignored).
     pub w: Vec<u32>,
     /// Vq `[n, d]`.
     pub vq: Array2<i8>,
@@ -98,7 +98,7 @@ impl Job {
         Self { w, vq, codes }
     }
 
-    /// The exact result: `model::accumulate` with w[0] = 0.
+    /// The exact result: `model::accumulate` with `w[0] = 0`.
     pub fn expected(&self) -> (Array2<i64>, Vec<u64>) {
         let mut w = self.w.clone();
         w[0] = 0;

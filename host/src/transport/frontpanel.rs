@@ -6,7 +6,7 @@
 //! count, pads an odd-length request with a 0x00 byte (the board's decoder hunts past it), and
 //! checks the status word's signature and its overflow and underflow flags. It runs over any
 //! [`FrontPanelApi`]: the Verilated design ([`sim::frontpanel::SimFrontPanel`]) in CI, Opal
-//! Kelly's library ([`ok::OkBoard`], feature `xem7010`) on a real board.
+//! Kelly's library (`ok::OkBoard`, feature `xem7010`) on a real board.
 
 use super::Transport;
 use anyhow::{bail, ensure, Result};
@@ -203,7 +203,6 @@ impl<A: FrontPanelApi> Transport for PipeLink<A> {
 }
 
 /// A pipe transfer's length must be a whole number of words.
-#[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the MSRV is 1.85
 pub fn check_words(len: usize) -> Result<()> {
     if len % 2 != 0 {
         bail!("a USB 2.0 pipe transfer is a whole number of 16-bit words, got {len} bytes");

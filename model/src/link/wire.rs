@@ -141,7 +141,7 @@ pub struct Request {
     pub seq: u16,
     /// Code width k.
     pub bits: u8,
-    /// The codebook's integer weights `w[0..8]` (w[0] is ignored).
+    /// The codebook's integer weights `w[0..8]` (`w[0]` is ignored).
     pub weights: [u16; 8],
     /// [`codebook_tag`] of the codebook the codes (or the board's front end) use.
     pub codebook: u32,
