@@ -44,6 +44,7 @@ const fn core(d: usize, n_max: usize) -> CoreParams {
         n_max,
         codes_per_cycle: model::HW_CODES_PER_CYCLE,
         code_bits: model::HW_CODE_BITS,
+        nnz_per_cycle: 1,
     }
 }
 /// `A`: address bits, `log2 N_MAX`.

@@ -218,6 +218,8 @@ mod tests {
             front_end,
             codes: 1 - front_end,
             version: 1,
+            keys_per_cycle: 1,
+            nnz_per_cycle: 1,
         }
     }
 

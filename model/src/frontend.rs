@@ -46,7 +46,13 @@ pub struct FrontEndParams {
     /// The log2 table has `2^log_table_bits` entries, indexed by the mantissa bits after the
     /// leading one; `1..=12`.
     pub log_table_bits: u32,
+    /// Keys scored per cycle, P (one of [`KEYS_PER_CYCLE`]): P score units over a key RAM
+    /// banked P ways, P exp2 and P code units; a 16-code beat every 16 / P cycles.
+    pub keys_per_cycle: usize,
 }
+
+/// The keys per cycle a front end can score ([`FrontEndParams::keys_per_cycle`], P).
+pub const KEYS_PER_CYCLE: [usize; 4] = [1, 2, 4, 8];
 
 impl Default for FrontEndParams {
     /// d = 64, N_MAX = 512, int8, 16-bit mantissas, F = 10, 64-entry exp2 and 256-entry log2 tables.
@@ -68,10 +74,25 @@ impl FrontEndParams {
             frac_bits: 10,
             exp_table_bits: 6,
             log_table_bits: 8,
+            keys_per_cycle: 1,
         }
     }
 
-    /// Checked constructor (ranges as documented on the fields).
+    /// The same front end scoring `p` keys a cycle (P, one of [`KEYS_PER_CYCLE`]).
+    pub fn with_keys_per_cycle(self, p: usize) -> Result<Self, ModelError> {
+        if !KEYS_PER_CYCLE.contains(&p) {
+            return Err(ModelError::BadParams(format!(
+                "keys per cycle P must be one of {KEYS_PER_CYCLE:?}, got {p}"
+            )));
+        }
+        Ok(Self {
+            keys_per_cycle: p,
+            ..self
+        })
+    }
+
+    /// Checked constructor (ranges as documented on the fields; P = 1,
+    /// [`FrontEndParams::with_keys_per_cycle`] sets another).
     pub fn new(
         d: usize,
         n_max: usize,
@@ -120,6 +141,7 @@ impl FrontEndParams {
             frac_bits,
             exp_table_bits,
             log_table_bits,
+            keys_per_cycle: 1,
         })
     }
 

@@ -57,7 +57,12 @@ pub struct CoreParams {
     pub codes_per_cycle: usize,
     /// Code width k.
     pub code_bits: u32,
+    /// Non-zero codes issued per cycle, K (1 or 2): each lane adds K products a cycle.
+    pub nnz_per_cycle: usize,
 }
+
+/// The non-zero codes per cycle a core can issue ([`CoreParams::nnz_per_cycle`], K).
+pub const NNZ_PER_CYCLE: [usize; 2] = [1, 2];
 
 /// Largest supported head dimension.
 pub const MAX_D: usize = 256;
@@ -74,6 +79,7 @@ impl Default for CoreParams {
             n_max: 512,
             codes_per_cycle: crate::HW_CODES_PER_CYCLE,
             code_bits: crate::HW_CODE_BITS,
+            nnz_per_cycle: 1,
         }
     }
 }
@@ -91,6 +97,8 @@ impl CoreParams {
     /// - `n_max` a power of two in `2..=65536` (it sets the V RAM's address width);
     /// - `codes_per_cycle` a power of two in `1..=64`, at most `n_max`;
     /// - `code_bits` in `1..=4`.
+    ///
+    /// K (non-zeros per cycle) is 1: [`CoreParams::with_nnz_per_cycle`] sets another.
     pub fn new(
         d: usize,
         n_max: usize,
@@ -126,6 +134,20 @@ impl CoreParams {
             n_max,
             codes_per_cycle,
             code_bits,
+            nnz_per_cycle: 1,
+        })
+    }
+
+    /// The same core issuing `k` non-zero codes a cycle (K, one of [`NNZ_PER_CYCLE`]).
+    pub fn with_nnz_per_cycle(self, k: usize) -> Result<Self, ModelError> {
+        if !NNZ_PER_CYCLE.contains(&k) {
+            return Err(ModelError::BadParams(format!(
+                "non-zeros per cycle K must be one of {NNZ_PER_CYCLE:?}, got {k}"
+            )));
+        }
+        Ok(Self {
+            nnz_per_cycle: k,
+            ..self
         })
     }
 

@@ -110,7 +110,7 @@ fn device_serves_every_golden_head_bit_exactly() {
         let v = Variant::for_codebook(&cb);
         assert_eq!(
             r.cycles as usize,
-            model::timing::head_compute_cycles(&p, v, c.codes.view()),
+            model::timing::head_compute_cycles(&p, 1, v, c.codes.view()),
             "{}",
             c.name
         );

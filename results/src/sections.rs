@@ -689,7 +689,7 @@ pub fn attnv(page: &mut Page) -> Result<()> {
             page.seed + 200 + i as u64,
         )?;
         let codes = Array2::<u8>::zeros((n, n));
-        let h = model::timing::head_cycles(&head_params, Variant::General, codes.view()) as f64;
+        let h = model::timing::head_cycles(&head_params, 1, Variant::General, codes.view()) as f64;
         s80.push((n as f64, a.cycles as f64));
         s95.push((n as f64, b.cycles as f64));
         dense.push((n as f64, a.dense_cycles as f64));

@@ -249,7 +249,7 @@ pub fn run_head_checked(
     };
     let stalled = cfg.idle_prob > 0.0 || cfg.backpressure_prob > 0.0;
     let predicted =
-        (!stalled).then(|| model::timing::head_cycles(&p, variant, t.codes.view()) as u64);
+        (!stalled).then(|| model::timing::head_cycles(&p, 1, variant, t.codes.view()) as u64);
     Ok(QkvHead {
         name: name.into(),
         rows: q.nrows(),

@@ -79,7 +79,7 @@ fn run(
             "{variant:?} case {i} {:?}: output differs from model",
             shapes[i]
         );
-        let predicted = model::timing::head_cycles(&p, variant, c.codes.view());
+        let predicted = model::timing::head_cycles(&p, 1, variant, c.codes.view());
         assert_eq!(
             r.cycles as usize, predicted,
             "{variant:?} case {i} {:?}: cycles vs model::timing",
@@ -166,7 +166,7 @@ fn full_size_head_on_real_minilm_rows() {
             accumulate(t.codes.view(), vq.view(), &w),
             "layer {layer} head {head}"
         );
-        let predicted = model::timing::head_cycles(&p, Variant::General, t.codes.view());
+        let predicted = model::timing::head_cycles(&p, 1, Variant::General, t.codes.view());
         assert_eq!(
             r.cycles as usize, predicted,
             "layer {layer} head {head}: cycles"

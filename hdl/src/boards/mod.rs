@@ -33,8 +33,8 @@ use rust_hdl::prelude::*;
 
 pub use designs::{link_designs_of, DesignSpec};
 pub use resources::{
-    best_baud, ftdi_rates, board_resources, Family, FrontPanelSpec, HostLink, Resources, Shell, UartSpec,
-    BOARDS,
+    best_baud, board_resources, ftdi_rates, Family, FrontPanelSpec, HostLink, Resources, Shell,
+    UartSpec, BOARDS,
 };
 
 /// A board as it carries one of its link designs: what is on it ([`Resources`], also reached

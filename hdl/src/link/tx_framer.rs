@@ -457,6 +457,8 @@ mod tests {
             front_end: 1,
             codes: 0,
             version: VERSION,
+            keys_per_cycle: 1,
+            nnz_per_cycle: 1,
         }
     }
 

@@ -97,7 +97,7 @@ fn run(variant: Variant, cb: &Codebook, n: usize, rows: usize, vlen: usize, seed
     }
     assert_eq!(acc, want.acc, "{variant:?} n={n}: acc");
     assert_eq!(rsum, want.rsum.to_vec(), "{variant:?} n={n}: row sums");
-    let predicted = model::timing::head_cycles(&p, variant, t.codes.view());
+    let predicted = model::timing::head_cycles(&p, 1, variant, t.codes.view());
     assert_eq!(cycles, predicted, "{variant:?} n={n}: cycles");
 }
 

@@ -106,11 +106,33 @@ impl DeviceConfig {
                 ))
             }
         };
-        Ok(Self {
+        Self {
             core,
             variant,
             datapath,
-        })
+        }
+        .with_parallelism(info.keys_per_cycle as usize, info.nnz_per_cycle as usize)
+    }
+
+    /// The same board scoring `p` keys a cycle (P, [`crate::frontend::KEYS_PER_CYCLE`]; 1 on a
+    /// codes board) and issuing `k` non-zero codes a cycle (K, [`crate::params::NNZ_PER_CYCLE`]).
+    pub fn with_parallelism(mut self, p: usize, k: usize) -> Result<Self, ModelError> {
+        self.core = self.core.with_nnz_per_cycle(k)?;
+        match &mut self.datapath {
+            Datapath::Head { front_end, .. } => *front_end = front_end.with_keys_per_cycle(p)?,
+            Datapath::Codes if p != 1 => {
+                return Err(ModelError::BadParams(format!(
+                    "a codes board has no front end: P must be 1, got {p}"
+                )))
+            }
+            Datapath::Codes => {}
+        }
+        Ok(self)
+    }
+
+    /// P: keys the front end scores a cycle (1 on a codes board).
+    pub fn keys_per_cycle(&self) -> usize {
+        self.front_end().map_or(1, |(fe, _)| fe.keys_per_cycle)
     }
 
     /// The front end and its codebook, on a whole-head board.
@@ -177,6 +199,8 @@ impl Device {
             front_end: u8::from(self.cfg.front_end().is_some()),
             codes: u8::from(self.cfg.takes_codes()),
             version: VERSION,
+            keys_per_cycle: self.cfg.keys_per_cycle() as u8,
+            nnz_per_cycle: c.nnz_per_cycle as u8,
         }
     }
 
@@ -293,8 +317,12 @@ impl Device {
                     h.valid_len as usize,
                 );
                 let acc = accumulate(t.codes.view(), h.vq.view(), &w0);
-                let cycles =
-                    crate::timing::head_compute_cycles(c, self.cfg.variant, t.codes.view());
+                let cycles = crate::timing::head_compute_cycles(
+                    c,
+                    fe.keys_per_cycle,
+                    self.cfg.variant,
+                    t.codes.view(),
+                );
                 Response {
                     cycles: cycles as u32,
                     result: Some(acc),
@@ -321,6 +349,8 @@ mod tests {
             front_end,
             codes: 1 - front_end,
             version: 1,
+            keys_per_cycle: 1,
+            nnz_per_cycle: 1,
         }
     }
 

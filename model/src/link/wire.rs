@@ -491,6 +491,10 @@ pub struct DeviceInfo {
     pub codes: u8,
     /// The design's version.
     pub version: u8,
+    /// P: keys the front end scores a cycle (1 on a codes board).
+    pub keys_per_cycle: u8,
+    /// K: non-zero codes the core issues a cycle.
+    pub nnz_per_cycle: u8,
 }
 
 impl DeviceInfo {
@@ -501,7 +505,8 @@ impl DeviceInfo {
         b.extend_from_slice(&self.n_max.to_le_bytes());
         b.extend_from_slice(&[self.bits, self.variant, self.acc_bits, self.rsum_bits]);
         b.extend_from_slice(&self.codebook.to_le_bytes());
-        b.extend_from_slice(&[self.front_end, self.version, self.codes, 0]);
+        let parallel = (self.keys_per_cycle & 0xF) | (self.nnz_per_cycle << 4);
+        b.extend_from_slice(&[self.front_end, self.version, self.codes, parallel]);
         b
     }
     fn decode(b: &[u8]) -> Option<Self> {
@@ -516,6 +521,9 @@ impl DeviceInfo {
             front_end: b[12],
             version: b[13],
             codes: b[14],
+            // A 0 nibble (designs before the field) means 1.
+            keys_per_cycle: (b[15] & 0xF).max(1),
+            nnz_per_cycle: (b[15] >> 4).max(1),
         })
     }
 }
