@@ -95,8 +95,8 @@ xc7-estimate:
 ## results: regenerate docs/results.md (from results/template.md), docs/results.json and
 ## docs/figures/*.svg: the fixture's statistics, the quantizer sweep, the Verilator regression and
 ## sweeps, the simulator-speed comparison, every board design through the host driver, and the
-## committed synthesis records. No FPGA tools needed.
-results: setup
+## committed synthesis records, and all-MiniLM-L6-v2 end to end (`make model`). No FPGA tools needed.
+results: setup model
 	$(CARGO) run --release -p results
 
 clean:
