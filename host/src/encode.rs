@@ -57,7 +57,7 @@ pub struct Args {
     /// Divide each attention row by its surviving weight sum (quantized, model, board).
     #[arg(long)]
     pub renormalize: bool,
-    /// Tokens per passage at most, [CLS] and [SEP] included (default: the model's
+    /// Tokens per passage at most, the two special tokens included (default: the model's
     /// max_seq_length); longer passages are truncated with a warning.
     #[arg(long)]
     pub max_tokens: Option<usize>,
