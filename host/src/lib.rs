@@ -13,6 +13,8 @@
 //!   [`run`], [`mod@bench`] and [`devices`] (`info`, `devices`).
 //! - [`CodebookArgs`]: `--bits`, `--threshold` / `--octave`, shared by every command.
 //! - [`quantize`], [`analyze`], [`attend`]: the software commands (see `logattn --help`).
+//! - [`encode`]: a pretrained BERT encoder with every attention head on a backend (float,
+//!   quantized, the bit-exact model, the board), against float (`logattn encode`).
 //! - [`plot`]: the paper's histograms as SVG (`logattn analyze --plot DIR`).
 
 pub mod analyze;
@@ -21,6 +23,7 @@ pub mod bench;
 pub mod connect;
 pub mod devices;
 pub mod driver;
+pub mod encode;
 pub mod jobs;
 pub mod plot;
 pub mod quantize;

@@ -2,7 +2,7 @@
 //! software commands: quantize, analyze, attend.
 
 use clap::{Parser, Subcommand};
-use host::{analyze, attend, bench, devices, quantize, run};
+use host::{analyze, attend, bench, devices, encode, quantize, run};
 
 /// Sparse, log-quantized attention on an FPGA: the board driver, and the software path of the
 /// logattn hardware.
@@ -29,6 +29,8 @@ enum Command {
     Analyze(analyze::Args),
     /// Quantize P and V as the hardware does and compute the output exactly (float32 .npy).
     Attend(attend::Args),
+    /// A pretrained BERT encoder with every attention head on a backend, against float.
+    Encode(Box<encode::Args>),
 }
 
 fn main() {
@@ -41,6 +43,7 @@ fn main() {
         Command::Quantize(a) => quantize::run(a),
         Command::Analyze(a) => analyze::run(a),
         Command::Attend(a) => attend::run(a),
+        Command::Encode(a) => encode::run(a),
     };
     match result {
         Ok(text) => {

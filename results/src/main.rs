@@ -14,6 +14,7 @@
 //! Principal types: [`Page`] (the values and figures of one run) and the section functions in
 //! [`sections`].
 
+mod encode_section;
 mod fig;
 mod sections;
 
@@ -39,7 +40,7 @@ struct Cli {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Run only these sections (comma-separated: attention, quantizers, attnv, regression,
-    /// speed, hardware, projection), print their values and write their figures; the page is
+    /// speed, hardware, projection, encode), print their values and write their figures; the page is
     /// not rendered.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -49,7 +50,7 @@ struct Cli {
 type Section = fn(&mut Page) -> Result<()>;
 
 /// The sections, in page order.
-const SECTIONS: [(&str, Section); 7] = [
+const SECTIONS: [(&str, Section); 8] = [
     ("attention", sections::attention),
     ("quantizers", sections::quantizers),
     ("attnv", sections::attnv),
@@ -57,6 +58,7 @@ const SECTIONS: [(&str, Section); 7] = [
     ("speed", sections::speed),
     ("hardware", sections::hardware),
     ("projection", sections::projection),
+    ("encode", encode_section::encode_section),
 ];
 
 /// The values and figures of one run.

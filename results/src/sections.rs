@@ -1395,10 +1395,17 @@ pub fn hardware(page: &mut Page) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // §7 Bench and projections
 
-/// Assumed board power while computing, W (not measured: no board has run here). ULX3S and
-/// Alchitry Cu are powered from USB 2.0 (at most 2.5 W); the XEM7010 from its own supply.
-pub const BOARD_POWER_W: [(&str, f64); 3] =
-    [("ulx3s", 1.0), ("alchitry_cu", 0.5), ("xem7010", 2.5)];
+/// Assumed board power while computing, W (not measured: no board has run here):
+/// [`hdl::boards::Resources::assumed_power_w`].
+pub fn board_power_w() -> Vec<(&'static str, f64)> {
+    hdl::boards::BOARDS
+        .iter()
+        .map(|&b| {
+            let r = hdl::boards::board_resources(b).expect("a known board");
+            (b, r.assumed_power_w)
+        })
+        .collect()
+}
 
 #[derive(clap::Parser)]
 struct BenchCli {
@@ -1454,7 +1461,7 @@ pub fn projection(page: &mut Page) -> Result<()> {
             .context("board")?
             .for_design(design)
             .map_err(anyhow::Error::msg)?;
-        let watts = BOARD_POWER_W
+        let watts = board_power_w()
             .iter()
             .find(|x| x.0 == board)
             .map(|x| x.1)
@@ -1596,7 +1603,7 @@ pub fn projection(page: &mut Page) -> Result<()> {
     );
     page.set(
         "board_power",
-        BOARD_POWER_W
+        board_power_w()
             .iter()
             .map(|(b, w)| format!("{b} {w} W"))
             .collect::<Vec<_>>()

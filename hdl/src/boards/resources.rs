@@ -83,6 +83,10 @@ pub struct Resources {
     /// nextpnr's device, package and router options (the constraints option is added by the flow);
     /// empty where there is no open place and route (Xilinx 7-series).
     pub nextpnr_args: &'static [&'static str],
+    /// The board's power while computing, W: an assumption, not a measurement (no board has
+    /// run here), for energy projections. The ULX3S and the Alchitry Cu are powered from USB
+    /// 2.0 (at most 2.5 W), the XEM7010 from its own supply.
+    pub assumed_power_w: f64,
 }
 
 /// The board names [`board_resources`] knows.
@@ -113,6 +117,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
             }),
             constraints: "constraints/ulx3s_v20.lpf",
             nextpnr_args: &["--85k", "--package", "CABGA381", "--router", "router2"],
+            assumed_power_w: 1.0,
         }),
         "alchitry_cu" => Some(Resources {
             name: "alchitry_cu",
@@ -128,6 +133,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
             }),
             constraints: "constraints/alchitry_cu.pcf",
             nextpnr_args: &["--hx8k", "--package", "cb132"],
+            assumed_power_w: 0.5,
         }),
         "xem7010" => Some(Resources {
             name: "xem7010",
@@ -142,6 +148,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
             }),
             constraints: "constraints/xem7010.xdc",
             nextpnr_args: &[],
+            assumed_power_w: 2.5,
         }),
         _ => None,
     }
