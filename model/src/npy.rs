@@ -5,9 +5,7 @@
 use crate::ModelError;
 use ndarray::{ArrayD, Dimension};
 use ndarray_npy::npy::header::Header;
-use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WritableElement};
 use std::path::Path;
 
 type Result<T> = std::result::Result<T, ModelError>;
@@ -22,13 +20,25 @@ pub fn read<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>> {
     read_bytes(&bytes, path)
 }
 
-/// Reads an `.npy` array from `bytes` (errors name `path`). The header's shape is checked
-/// against the bytes that follow it before anything is allocated for the data, so a corrupt
-/// or hostile header cannot make the reader allocate more than the file holds.
+/// Reads an `.npy` array from `bytes` (errors name `path`). The header's dtype is checked
+/// first (an int8 file is of the wrong dtype, not truncated), then its shape against the bytes
+/// that follow it, before anything is allocated for the data, so a corrupt or hostile header
+/// cannot make the reader allocate more than the file holds.
 pub fn read_bytes<T: ReadableElement>(bytes: &[u8], path: &Path) -> Result<ArrayD<T>> {
     let len = bytes.len() as u64;
     let mut cursor = bytes;
     if let Ok(h) = Header::from_reader(&mut cursor) {
+        // Reading no elements checks the descriptor and nothing else.
+        if T::read_to_end_exact_vec(&[][..], &h.type_descriptor, 0).is_err() {
+            return Err(fail(
+                path,
+                format!(
+                    "wrong dtype {}: expected {}",
+                    h.type_descriptor,
+                    dtype_name::<T>()
+                ),
+            ));
+        }
         let data = cursor.len();
         let need = h
             .shape
@@ -109,25 +119,15 @@ pub fn read_probs(path: &Path) -> Result<ArrayD<f32>> {
     Ok(a)
 }
 
-/// Writes `array` to `path` atomically: a sibling temporary file, renamed on success.
+/// Writes `array` to `path` atomically: a sibling temporary file, renamed on success
+/// ([`crate::output::Outputs`] with one output).
 pub fn write_atomic<T: WritableElement, D: Dimension>(
     path: &Path,
     array: &ndarray::Array<T, D>,
 ) -> Result<()> {
-    let tmp = crate::output::temp_sibling(path);
-    let result = (|| -> Result<()> {
-        let f = File::create(&tmp).map_err(|e| fail(&tmp, format!("cannot create: {e}")))?;
-        let mut w = BufWriter::new(f);
-        array.write_npy(&mut w).map_err(|e| fail(path, e))?;
-        w.flush().map_err(|e| fail(path, e))?;
-        let f = w.into_inner().map_err(|e| fail(path, e))?;
-        f.sync_all().map_err(|e| fail(path, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| fail(path, format!("cannot write: {e}")))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut o = crate::output::Outputs::new();
+    o.npy(path, array)?;
+    o.commit()
 }
 
 /// numpy's name of an element type, for error messages.
@@ -138,5 +138,48 @@ fn dtype_name<T>() -> &'static str {
         "u8" => "uint8 ('|u1')",
         "i8" => "int8 ('|i1')",
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray_npy::WriteNpyExt;
+
+    fn bytes<T: WritableElement>(a: ndarray::Array2<T>) -> Vec<u8> {
+        let mut b = Vec::new();
+        a.write_npy(&mut b).unwrap();
+        b
+    }
+
+    /// A file of narrower elements is of the wrong dtype, not truncated: the dtype is checked
+    /// before the size the shape needs.
+    #[test]
+    fn a_narrower_dtype_is_named_not_reported_as_truncated() {
+        let p = Path::new("x.npy");
+        for (b, descr) in [
+            (bytes(ndarray::Array2::<i8>::zeros((2, 16))), "'|i1'"),
+            (bytes(ndarray::Array2::<u8>::zeros((2, 16))), "'|u1'"),
+            (bytes(ndarray::Array2::<u16>::zeros((2, 16))), "'<u2'"),
+            (bytes(ndarray::Array2::<f64>::zeros((2, 16))), "'<f8'"),
+        ] {
+            let e = read_bytes::<f32>(&b, p).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!("x.npy: wrong dtype {descr}: expected float32 ('<f4')")
+            );
+        }
+        // float16, as numpy writes it (ndarray-npy cannot).
+        let mut h = bytes(ndarray::Array2::<u16>::zeros((2, 16)));
+        let at = h.windows(4).position(|w| w == b"<u2'").unwrap();
+        h[at..at + 3].copy_from_slice(b"<f2");
+        let e = read_bytes::<f32>(&h, p).unwrap_err().to_string();
+        assert_eq!(e, "x.npy: wrong dtype '<f2': expected float32 ('<f4')");
+        // The right dtype, cut short: truncated.
+        let f = bytes(ndarray::Array2::<f32>::zeros((2, 16)));
+        let e = read_bytes::<f32>(&f[..f.len() - 4], p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("x.npy: truncated .npy file"), "{e}");
     }
 }
