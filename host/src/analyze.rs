@@ -4,6 +4,7 @@ use crate::{plot, CodebookArgs};
 use anyhow::Result;
 use model::analysis::{analyze, Method, Report};
 use model::npy;
+use model::output::Outputs;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -21,7 +22,8 @@ pub struct Args {
     /// Write the full report (every layer and head) as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Write SVG plots (histograms, cumulative histograms, sparsity vs threshold) into DIR.
+    /// Write SVG plots (histograms, cumulative histograms, sparsity vs threshold) into DIR
+    /// (created if missing). Written together with `--json`, or none is.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
 }
@@ -29,6 +31,14 @@ pub struct Args {
 /// Runs the command; returns the table to print.
 pub fn run(args: &Args) -> Result<String> {
     let cb = args.codebook.codebook()?;
+    let mut outputs = Outputs::new();
+    outputs.input(&args.probs);
+    if let Some(j) = &args.json {
+        outputs.claim(j)?;
+    }
+    if let Some(dir) = args.plot.as_ref().filter(|d| d.is_dir()) {
+        plot::claim_all(&mut outputs, dir)?;
+    }
     let p = npy::read_probs(&args.probs)?;
     let (bits, t) = (cb.bits(), cb.threshold());
     let methods = if args.codebook.octave {
@@ -45,11 +55,12 @@ pub fn run(args: &Args) -> Result<String> {
     let report = analyze(p.view(), &methods)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.probs.display()))?;
     if let Some(path) = &args.json {
-        model::output::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
+        outputs.text(path, &serde_json::to_string_pretty(&report)?)?;
     }
     if let Some(dir) = &args.plot {
-        plot::write_all(dir, &p.view(), &report)?;
+        plot::write_all(&mut outputs, dir, &p.view(), &report)?;
     }
+    outputs.commit()?;
     Ok(format_report(&args.probs.display().to_string(), &report))
 }
 

@@ -4,6 +4,7 @@ use crate::CodebookArgs;
 use anyhow::{anyhow, Result};
 use model::contract::{attend_head, rel_err, split_heads};
 use model::npy;
+use model::output::Outputs;
 use ndarray::{Array2, ArrayView2, Axis, IxDyn};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -25,7 +26,8 @@ pub struct Args {
     /// Output `[..., rows, d]`, float32.
     #[arg(long)]
     pub out: PathBuf,
-    /// Write a JSON report (per head: kept codes, relative errors).
+    /// Write a JSON report (per head: kept codes, relative errors). Written together with
+    /// `--out`, or neither is.
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
@@ -61,6 +63,12 @@ fn matmul_f64(p: ArrayView2<f64>, v: ArrayView2<f32>) -> Array2<f32> {
 /// Runs the command; returns the summary to print.
 pub fn run(args: &Args) -> Result<String> {
     let cb = args.codebook.codebook()?;
+    let mut outputs = Outputs::new();
+    outputs.input(&args.probs).input(&args.v);
+    outputs.claim(&args.out)?;
+    if let Some(j) = &args.json {
+        outputs.claim(j)?;
+    }
     let p = npy::read_probs(&args.probs)?;
     let v = npy::read_finite_f32(&args.v)?;
     let (p3, v3) = split_heads(&p, &v)
@@ -119,10 +127,11 @@ pub fn run(args: &Args) -> Result<String> {
         rel_err_vs_float_quantized: ratio(num_q, den_q),
         heads,
     };
-    npy::write_atomic(&args.out, &out)?;
+    outputs.npy(&args.out, &out)?;
     if let Some(j) = &args.json {
-        model::output::write_text_atomic(j, &serde_json::to_string_pretty(&report)?)?;
+        outputs.text(j, &serde_json::to_string_pretty(&report)?)?;
     }
+    outputs.commit()?;
     let nnz: usize = report.heads.iter().map(|h| h.nnz).sum();
     let vals: usize = report.heads.iter().map(|h| h.values).sum();
     Ok(format!(

@@ -13,6 +13,7 @@ use crate::CodebookArgs;
 use anyhow::{bail, Context, Result};
 use model::frontend::{front_end, FrontEndParams};
 use model::link::DeviceConfig;
+use model::output::Outputs;
 use model::Codebook;
 use ndarray::{Array2, Array3, Axis};
 use rand::rngs::StdRng;
@@ -393,6 +394,24 @@ fn synthetic_codes(rng: &mut StdRng, batch: Batch) -> Result<(Vec<crate::driver:
     Ok((js, zeros / heads as f64))
 }
 
+/// The most memory the synthetic heads of one configuration may take (bench builds them all
+/// before sending them).
+pub const MAX_SYNTHETIC_BYTES: u128 = 4 << 30;
+
+/// Bytes the synthetic data of `heads` heads take while a configuration runs: the float
+/// tensors and the jobs made from them (whole heads: Q, K, V; codes: scores, P and V).
+pub fn synthetic_bytes(whole_heads: bool, heads: usize, rows: usize, n: usize, d: usize) -> u128 {
+    let (heads, rows, n, d) = (heads as u128, rows as u128, n as u128, d as u128);
+    let per_head = if whole_heads {
+        // f32 Q, K, V; int8 Qq, Kq, Vq and the u16 multipliers in the job.
+        (rows + 2 * n) * d * 5 + 2 * (rows + n)
+    } else {
+        // f32 scores and P, f32 V; u8 codes and int8 Vq in the job.
+        rows * n * 9 + n * d * 5
+    };
+    heads * per_head
+}
+
 /// Runs the command; returns the table to print (or the JSON when `--json -`).
 pub fn run(args: &Args) -> Result<String> {
     let cb = args.codebook.codebook()?;
@@ -401,6 +420,10 @@ pub fn run(args: &Args) -> Result<String> {
     }
     if let Some(s) = args.sparsity.iter().find(|s| !(0.0..1.0).contains(*s)) {
         bail!("--sparsity {s}: a fraction of zero codes in [0, 1)");
+    }
+    let mut outputs = Outputs::new();
+    if let Some(j) = args.json.as_ref().filter(|j| j.as_os_str() != "-") {
+        outputs.claim(j)?;
     }
     let project_to = match &args.project {
         Some(name) => Some(
@@ -426,6 +449,20 @@ pub fn run(args: &Args) -> Result<String> {
     let d = args.d.unwrap_or(cfg.core.d);
     if d != cfg.core.d {
         bail!("--d {d}: the board is built for D = {}", cfg.core.d);
+    }
+    // Every limit before anything is built.
+    for &n in &args.n {
+        let rows = args.rows.unwrap_or(n);
+        jobs::check_dims(&cfg, rows, n, d)?;
+        let need = synthetic_bytes(fe.is_some(), args.heads, rows, n, d);
+        if need > MAX_SYNTHETIC_BYTES {
+            bail!(
+                "--heads {}: the synthetic heads of one configuration (n = {n}, rows = {rows}, d = {d}) would take {:.3e} bytes; bench holds at most {} GiB: ask for fewer heads",
+                args.heads,
+                need as f64,
+                MAX_SYNTHETIC_BYTES >> 30
+            );
+        }
     }
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut rows_out = Vec::new();
@@ -499,7 +536,8 @@ pub fn run(args: &Args) -> Result<String> {
         if j.as_os_str() == "-" {
             return Ok(text);
         }
-        model::output::write_text_atomic(j, &text)?;
+        outputs.text(j, &text)?;
+        outputs.commit()?;
     }
     Ok(table(&report))
 }

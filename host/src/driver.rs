@@ -70,6 +70,29 @@ pub struct Done {
     pub sim_cycles: Option<u64>,
 }
 
+/// What became of a job in [`Driver::run_each`]: each job has exactly one outcome.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// A verified response.
+    Done(Done),
+    /// The job ran out of attempts; `why` is its last failure.
+    Failed {
+        job: usize,
+        attempts: u32,
+        why: String,
+    },
+}
+
+impl Outcome {
+    /// The job's index.
+    pub fn job(&self) -> usize {
+        match self {
+            Outcome::Done(d) => d.job,
+            Outcome::Failed { job, .. } => *job,
+        }
+    }
+}
+
 /// What the link did over the driver's life.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LinkStats {
@@ -185,6 +208,29 @@ impl<T: Transport> Driver<T> {
     /// they complete. Fails (naming the job) when a job runs out of attempts or the board
     /// refuses one; `on_done` has then been called only for jobs that completed.
     pub fn run(&mut self, jobs: &[Job], mut on_done: impl FnMut(Done) -> Result<()>) -> Result<()> {
+        self.run_each(jobs, |o| match o {
+            Outcome::Done(d) => on_done(d),
+            Outcome::Failed {
+                job,
+                attempts,
+                why,
+            } => bail!(
+                "{}: no verified response after {attempts} attempts (last: {why}); nothing was written for it",
+                jobs[job].name
+            ),
+        })
+    }
+
+    /// Runs `jobs`, calling `on` once per job, in the order they finish: with its verified
+    /// response, or with its last failure when it runs out of attempts (the other jobs go on).
+    /// Fails when the transport does, when the board refuses a job (*overflow* or
+    /// *unsupported*: it was built for other jobs) or when `on` does; `on` has then been
+    /// called only for the jobs that finished.
+    pub fn run_each(
+        &mut self,
+        jobs: &[Job],
+        mut on: impl FnMut(Outcome) -> Result<()>,
+    ) -> Result<()> {
         let mut pending: VecDeque<usize> = (0..jobs.len()).collect();
         let mut inflight: VecDeque<(u16, Slot)> = VecDeque::new();
         let mut owner: HashMap<u16, usize> = HashMap::new();
@@ -200,12 +246,15 @@ impl<T: Transport> Driver<T> {
                     continue;
                 }
                 if attempts[j] >= self.opts.max_attempts {
-                    bail!(
-                        "{}: no verified response after {} attempts (last: {}); nothing was written for it",
-                        jobs[j].name,
-                        attempts[j],
-                        why[j]
-                    );
+                    done[j] = true;
+                    left -= 1;
+                    owner.retain(|_, &mut o| o != j);
+                    on(Outcome::Failed {
+                        job: j,
+                        attempts: attempts[j],
+                        why: std::mem::take(&mut why[j]),
+                    })?;
+                    continue;
                 }
                 let seq = self.seq();
                 let mut req = jobs[j].request.clone();
@@ -229,6 +278,9 @@ impl<T: Transport> Driver<T> {
                         sent_bytes: bytes.len(),
                     },
                 ));
+            }
+            if left == 0 {
+                break;
             }
             let timeout = self.timeout(jobs, &inflight);
             let bytes = self.link.recv(timeout)?;
@@ -318,13 +370,13 @@ impl<T: Transport> Driver<T> {
                 owner.retain(|_, &mut o| o != j);
                 inflight.retain(|(_, s)| s.job != j);
                 let (t0, c0) = first_sent[j].expect("sent");
-                on_done(Done {
+                on(Outcome::Done(Done {
                     job: j,
                     response: r,
                     attempts: attempts[j],
                     latency: t0.elapsed(),
                     sim_cycles: c0.zip(self.link.sim_cycles()).map(|(a, b)| b - a),
-                })?;
+                }))?;
             }
         }
         Ok(())

@@ -12,6 +12,7 @@ use encode::report::{compare, run_backend, Agreement, BackendRun, HeadCycles, La
 use encode::text::{read_passages, TextTokenizer, Tokens};
 use encode::{Bert, ModelDir};
 use model::link::{codebook_tag, DeviceConfig, HeadPayload, Request};
+use model::output::Outputs;
 use model::{dequantize_renormalized, Codebook};
 use ndarray::{Array2, ArrayView3, Axis};
 use serde::Serialize;
@@ -185,29 +186,13 @@ pub struct Report {
     pub not_projected: Vec<String>,
 }
 
-fn absolute(p: &Path) -> PathBuf {
-    if let Ok(c) = std::fs::canonicalize(p) {
-        return c;
-    }
-    let parent = p.parent().filter(|x| !x.as_os_str().is_empty());
-    let dir = parent
-        .and_then(|d| std::fs::canonicalize(d).ok())
-        .or_else(|| {
-            std::env::current_dir()
-                .ok()
-                .map(|c| c.join(parent.unwrap_or(Path::new(""))))
-        })
-        .unwrap_or_default();
-    dir.join(p.file_name().unwrap_or_default())
-}
-
-/// The output paths: `--out` (with `{}` per backend when there are several) and `--json`;
-/// refuses one equal to an input or to another output.
+/// The output paths: `--out` (with `{}` per backend when there are several) and `--json`,
+/// claimed in a staging set that refuses one equal to an input or to another output.
 fn output_paths(
     args: &Args,
     backends: &[Backend],
     inputs: &[PathBuf],
-) -> Result<Vec<(Backend, PathBuf)>> {
+) -> Result<(Vec<(Backend, PathBuf)>, Outputs)> {
     let out = args.out.to_string_lossy();
     let outs: Vec<(Backend, PathBuf)> = if backends.len() == 1 {
         vec![(backends[0], args.out.clone())]
@@ -222,21 +207,15 @@ fn output_paths(
             .map(|b| (*b, PathBuf::from(out.replace("{}", backend_name(*b)))))
             .collect()
     };
-    let mut all: Vec<PathBuf> = outs.iter().map(|o| o.1.clone()).collect();
+    let mut outputs = Outputs::new();
+    outputs.inputs(inputs.iter().map(|p| p.as_path()));
+    for (_, o) in &outs {
+        outputs.claim(o)?;
+    }
     if let Some(j) = args.json.as_ref().filter(|j| j.as_os_str() != "-") {
-        all.push(j.clone());
+        outputs.claim(j)?;
     }
-    let ins: Vec<PathBuf> = inputs.iter().map(|p| absolute(p)).collect();
-    for (i, o) in all.iter().enumerate() {
-        let a = absolute(o);
-        if ins.contains(&a) {
-            bail!("{}: the output would overwrite an input", o.display());
-        }
-        if all[..i].iter().any(|x| absolute(x) == a) {
-            bail!("{}: given as two outputs", o.display());
-        }
-    }
-    Ok(outs)
+    Ok((outs, outputs))
 }
 
 fn backend_name(b: Backend) -> &'static str {
@@ -358,7 +337,7 @@ pub fn run(args: &Args) -> Result<String> {
     let dir = ModelDir::open(&args.model)?;
     let mut inputs = dir.inputs();
     inputs.push(args.text.clone());
-    let outs = output_paths(args, &backends, &inputs)?;
+    let (outs, mut outputs) = output_paths(args, &backends, &inputs)?;
     if !backends.contains(&Backend::Board)
         && (args.verify || args.link.transport != crate::connect::Kind::Sim)
     {
@@ -534,16 +513,18 @@ pub fn run(args: &Args) -> Result<String> {
     };
     // Everything computed: write the outputs.
     for (r, (_, path)) in runs.iter().zip(&outs) {
-        model::npy::write_atomic(path, &r.embeddings)?;
+        outputs.npy(path, &r.embeddings)?;
     }
-    let text = table(&report);
+    let mut text = table(&report);
     if let Some(j) = &args.json {
         let js = serde_json::to_string_pretty(&report)?;
         if j.as_os_str() == "-" {
-            return Ok(js);
+            text = js;
+        } else {
+            outputs.text(j, &js)?;
         }
-        model::output::write_text_atomic(j, &js)?;
     }
+    outputs.commit()?;
     Ok(text)
 }
 

@@ -52,6 +52,10 @@ pub fn head_jobs(
         valid_len <= n,
         "valid length {valid_len} exceeds n = {n} keys"
     );
+    ensure!(
+        valid_len >= 1,
+        "valid length 0: at least one key must be valid (1..=n = {n})"
+    );
     let g = cb.weights().scale;
     let (mut jobs, mut dequants) = (Vec::new(), Vec::new());
     for (h, name) in names.iter().enumerate() {
@@ -145,7 +149,8 @@ pub fn codes_jobs(
     Ok((jobs, dequants))
 }
 
-fn check_dims(cfg: &DeviceConfig, rows: usize, n: usize, d: usize) -> Result<()> {
+/// Checks a job's shape against the board: d its D, n and rows in 1..=N_MAX.
+pub fn check_dims(cfg: &DeviceConfig, rows: usize, n: usize, d: usize) -> Result<()> {
     let c = &cfg.core;
     ensure!(
         d == c.d,

@@ -52,6 +52,15 @@ fn main() {
             let _ = writeln!(std::io::stdout(), "{text}");
         }
         Err(e) => {
+            // A run that wrote its output with some heads failed (NaN) exits with its own code.
+            if let Some(i) = e.downcast_ref::<run::Incomplete>() {
+                if let Some(text) = &i.stdout {
+                    use std::io::Write;
+                    let _ = writeln!(std::io::stdout(), "{text}");
+                }
+                eprintln!("error: {i}");
+                std::process::exit(run::Incomplete::EXIT_CODE);
+            }
             eprintln!("error: {e:#}");
             std::process::exit(1);
         }

@@ -2,14 +2,35 @@
 
 use anyhow::{anyhow, Context, Result};
 use model::analysis::{log_bin, Report, JSD_BINS, JSD_LOG10_MIN};
+use model::output::Outputs;
 use ndarray::{ArrayViewD, Axis, IxDyn};
 use plotters::prelude::*;
 use std::path::Path;
 
-/// Writes `histogram.svg`, `cumulative.svg` and `sparsity.svg` into `dir`: one curve per layer
-/// (or one for the whole array when it has no layer axis).
-pub fn write_all(dir: &Path, probs: &ArrayViewD<f32>, report: &Report) -> Result<()> {
+/// The plots [`write_all`] writes, in its folder.
+pub const FILES: [&str; 3] = ["histogram.svg", "cumulative.svg", "sparsity.svg"];
+
+/// Claims the plots in `dir` as outputs of `outputs` (refused if one is an input).
+pub fn claim_all(outputs: &mut Outputs, dir: &Path) -> Result<()> {
+    for f in FILES {
+        outputs.claim(&dir.join(f))?;
+    }
+    Ok(())
+}
+
+/// Stages `histogram.svg`, `cumulative.svg` and `sparsity.svg` in `dir` (created if missing)
+/// in `outputs` (claimed there now unless [`claim_all`] claimed them): one curve per layer (or one for the whole array when it has no layer axis).
+pub fn write_all(
+    outputs: &mut Outputs,
+    dir: &Path,
+    probs: &ArrayViewD<f32>,
+    report: &Report,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let mut staged = |name: &str| -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+        let user = dir.join(name);
+        Ok((outputs.staged_path(&user)?, user))
+    };
     let groups = layer_histograms(probs);
     let x_of = |b: usize| JSD_LOG10_MIN + (b as f64 + 0.5) * (-JSD_LOG10_MIN / JSD_BINS as f64);
 
@@ -27,7 +48,7 @@ pub fn write_all(dir: &Path, probs: &ArrayViewD<f32>, report: &Report) -> Result
         })
         .collect();
     line_plot(
-        &dir.join("histogram.svg"),
+        staged(FILES[0])?,
         "Histogram of attention probabilities",
         "log10(alpha)",
         "fraction",
@@ -50,7 +71,7 @@ pub fn write_all(dir: &Path, probs: &ArrayViewD<f32>, report: &Report) -> Result
         })
         .collect();
     line_plot(
-        &dir.join("cumulative.svg"),
+        staged(FILES[1])?,
         "Cumulative histogram",
         "log10(alpha)",
         "fraction below",
@@ -81,7 +102,7 @@ pub fn write_all(dir: &Path, probs: &ArrayViewD<f32>, report: &Report) -> Result
         })
         .collect();
     line_plot(
-        &dir.join("sparsity.svg"),
+        staged(FILES[2])?,
         "Sparsity vs threshold",
         "log10(threshold)",
         "fraction pruned",
@@ -123,8 +144,9 @@ fn layer_histograms(probs: &ArrayViewD<f32>) -> Vec<(String, Vec<f64>)> {
         .collect()
 }
 
+/// Draws `series` into `tmp`; errors name `path`, the user's.
 fn line_plot(
-    path: &Path,
+    (tmp, path): (std::path::PathBuf, std::path::PathBuf),
     title: &str,
     xlabel: &str,
     ylabel: &str,
@@ -142,7 +164,7 @@ fn line_plot(
     if !x0.is_finite() || x1 <= x0 {
         (x0, x1) = (0.0, 1.0);
     }
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
+    let root = SVGBackend::new(&tmp, (800, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))

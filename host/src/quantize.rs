@@ -3,6 +3,7 @@
 use crate::CodebookArgs;
 use anyhow::Result;
 use model::npy;
+use model::output::Outputs;
 use ndarray::ArrayD;
 use std::path::PathBuf;
 
@@ -22,9 +23,12 @@ pub struct Args {
 /// Runs the command; returns the line to print.
 pub fn run(args: &Args) -> Result<String> {
     let cb = args.codebook.codebook()?;
+    let mut outputs = Outputs::new();
+    outputs.input(&args.probs).claim(&args.out)?;
     let p = npy::read_probs(&args.probs)?;
     let codes: ArrayD<u8> = p.mapv(|a| cb.code(a));
-    npy::write_atomic(&args.out, &codes)?;
+    outputs.npy(&args.out, &codes)?;
+    outputs.commit()?;
     let nnz = codes.iter().filter(|&&c| c != 0).count();
     let mut hist = vec![0usize; cb.num_codes()];
     for &c in &codes {

@@ -226,7 +226,8 @@ fn bad_runs_get_a_clear_error_and_no_output() {
     let d5 = write_qkv("d5", &random_qkv((1, 1), 4, 10, 5, 6));
     assert_fails(
         &run(&d5, ""),
-        &["d = 5: the on-chip head is built for D in"],
+        // Each width once (the list once named 64 twice).
+        &["d = 5: the on-chip head is built for D in [4, 8, 32, 64]"],
         &o,
     );
     // NaN in Q.
@@ -386,6 +387,208 @@ fn bench_on_a_codes_board_shows_zero_skipping() {
     assert_fails(
         &logattn_line("bench --design core --n 16 --heads 1"),
         &["--design core needs --board"],
+        &tmp("none"),
+    );
+}
+
+/// A code width other than the hardware's 3 bits gets the same one-line error on every board
+/// choice, the default simulated board included (it used to fail an assertion in hdl).
+#[test]
+fn code_widths_the_boards_lack_get_a_clear_error_on_every_board() {
+    let qkv = write_qkv("bits", &random_qkv((1, 2), 4, 16, 4, 11));
+    let (pp, vp) = (tmp("bits-codes-p.npy"), tmp("bits-codes-v.npy"));
+    write_npy(&pp, &Array3::<f32>::from_elem((2, 4, 16), 1.0 / 16.0)).unwrap();
+    write_npy(&vp, &Array3::<f32>::from_elem((2, 16, 8), 0.5)).unwrap();
+    let codes = format!("--probs {} --v {}", s(&pp), s(&vp));
+    let o = tmp("never-bits.npy");
+    for (inputs, board) in [
+        (&qkv, ""),
+        (&qkv, "--board ulx3s"),
+        (&qkv, "--board xem7010"),
+        (&codes, ""),
+        (&codes, "--board alchitry_cu"),
+    ] {
+        for bits in ["--bits 1", "--bits 2", "--bits 4", "--octave --bits 4"] {
+            let out = logattn_line(&format!("run {inputs} {board} {bits} --out {}", s(&o)));
+            assert_fails(&out, &["the board takes 3-bit codes"], &o);
+        }
+    }
+    for line in [
+        "bench --bits 2 --n 16 --heads 1",
+        "bench --octave --bits 4 --n 16 --heads 1",
+        "bench --bits 1 --n 16 --heads 1 --board ulx3s",
+    ] {
+        assert_fails(&logattn_line(line), &["the board takes 3-bit codes"], &o);
+    }
+}
+
+/// bench checks every limit before it builds anything: sizes far beyond the board (or the
+/// machine) are refused at once with a clear error, never a capacity overflow or an abort.
+#[test]
+fn bench_refuses_sizes_beyond_its_limits_before_building_anything() {
+    let none = tmp("none");
+    for (line, needle) in [
+        (
+            "bench --d 4 --n 16 --heads 18446744073709551615",
+            "--heads 18446744073709551615: the synthetic heads",
+        ),
+        (
+            "bench --d 4 --n 18446744073709551615 --heads 1",
+            "n = 18446744073709551615 keys, but the board takes 1..=64",
+        ),
+        (
+            "bench --d 4 --n 16 --rows 4294967296 --heads 1",
+            "4294967296 query rows, but the board takes 1..=64",
+        ),
+        (
+            "bench --rows 1000000 --n 64 --heads 1",
+            "1000000 query rows, but the board takes 1..=512",
+        ),
+    ] {
+        assert_fails(&logattn_line(line), &[needle], &none);
+    }
+}
+
+/// --valid-len 0 (every key masked) and inputs of no heads are refused, not run.
+#[test]
+fn no_valid_keys_and_no_heads_are_refused() {
+    let o = tmp("never-empty.npy");
+    let good = write_qkv("vl0", &random_qkv((1, 2), 4, 16, 4, 12));
+    assert_fails(
+        &logattn_line(&format!("run {good} --valid-len 0 --out {}", s(&o))),
+        &["--valid-len 0: at least one key must be valid (1..=n = 16)"],
+        &o,
+    );
+    let empty = write_qkv("noheads", &random_qkv((0, 2), 4, 16, 4, 13));
+    assert_fails(
+        &logattn_line(&format!("run {empty} --out {}", s(&o))),
+        &["noheads-v.npy: no heads", "nothing to run"],
+        &o,
+    );
+}
+
+/// run refuses outputs that are inputs or each other, before it reads or runs anything.
+#[test]
+fn run_never_writes_over_an_input_or_its_other_output() {
+    let qkv = random_qkv((1, 1), 4, 16, 4, 14);
+    let good = write_qkv("clobber", &qkv);
+    let q = tmp("clobber-q.npy");
+    let q0 = std::fs::read(&q).unwrap();
+    let o = tmp("clobber-o.npy");
+    for (extra, needle, path) in [
+        (
+            format!("--out {} --json {}", s(&o), s(&o)),
+            "given as two outputs",
+            &o,
+        ),
+        (
+            format!("--out {}", s(&q)),
+            "the output would overwrite an input",
+            &q,
+        ),
+    ] {
+        let out = logattn_line(&format!("run {good} {extra}"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("{}: ", path.display())) && err.contains(needle),
+            "{err}"
+        );
+    }
+    assert!(!o.exists());
+    assert_eq!(std::fs::read(&q).unwrap(), q0, "Q was overwritten");
+}
+
+/// A head that runs out of attempts does not cost the others: the run goes on, writes every
+/// finished head (the failed ones NaN, named on one line and in the JSON with their status)
+/// and exits with code 3; `--resume` then runs only the failed heads, and the result equals a
+/// run without faults.
+#[test]
+fn a_failed_head_costs_only_itself_and_resume_finishes_the_run() {
+    let qkv = random_qkv((4, 10), 8, 16, 4, 15);
+    let inputs = write_qkv("partial", &qkv);
+    let (o, r, clean) = (
+        tmp("partial-o.npy"),
+        tmp("partial-r.json"),
+        tmp("clean.npy"),
+    );
+    ok(&logattn_line(&format!(
+        "run {inputs} --out {} --quiet",
+        s(&clean)
+    )));
+    let want: ArrayD<f32> = read_npy(&clean).unwrap();
+    let faulty = format!(
+        "run {inputs} --out {} --json {} --inject all=0.3,seed=5 --max-attempts 2 --quiet",
+        s(&o),
+        s(&r)
+    );
+    let out = logattn_line(&faulty);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let rep = json(&r);
+    let heads = rep["heads"].as_array().unwrap();
+    assert_eq!(heads.len(), 40);
+    let failed: Vec<usize> = (0..40)
+        .filter(|&h| heads[h]["status"] == "failed")
+        .collect();
+    let okay = (0..40).filter(|&h| heads[h]["status"] == "ok").count();
+    assert!(!failed.is_empty() && okay > 0, "{failed:?}");
+    assert_eq!(failed.len() + okay, 40, "every head has a status");
+    assert_eq!(rep["heads_failed"], failed.len());
+    assert!(
+        err.contains(&format!("{} of 40 heads failed: ", failed.len()))
+            && err.contains(heads[failed[0]]["name"].as_str().unwrap())
+            && err.contains("no verified response after 2 attempts")
+            && err.contains("--resume"),
+        "{err}"
+    );
+    let got: ArrayD<f32> = read_npy(&o).unwrap();
+    let got = got.into_shape_with_order((40, 8, 4)).unwrap();
+    let want3 = want.clone().into_shape_with_order((40, 8, 4)).unwrap();
+    for h in 0..40 {
+        let g = got.index_axis(Axis(0), h);
+        if failed.contains(&h) {
+            assert!(g.iter().all(|x| x.is_nan()), "failed head {h} is NaN");
+            assert!(heads[h]["error"].as_str().unwrap().contains("attempts"));
+        } else {
+            assert_eq!(g, want3.index_axis(Axis(0), h), "head {h}");
+        }
+    }
+    // --json - puts the report on standard output all the same.
+    let out = logattn_line(&format!(
+        "run {inputs} --out {} --json - --inject all=0.3,seed=5 --max-attempts 2 --quiet",
+        s(&tmp("partial-o2.npy"))
+    ));
+    assert_eq!(out.status.code(), Some(3));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["heads_failed"], failed.len());
+    // Resume: only the failed heads run; the whole output equals the clean run's.
+    let text = ok(&logattn_line(&format!(
+        "run {inputs} --out {} --resume --quiet",
+        s(&o)
+    )));
+    assert!(
+        text.starts_with(&format!("{} heads ({} more kept", failed.len(), okay)),
+        "{text}"
+    );
+    let got: ArrayD<f32> = read_npy(&o).unwrap();
+    assert_eq!(got, want);
+    let text = ok(&logattn_line(&format!(
+        "run {inputs} --out {} --resume --quiet",
+        s(&o)
+    )));
+    assert!(text.contains("every head of"), "{text}");
+    // An output of another shape is not resumed.
+    let other = tmp("partial-other.npy");
+    write_npy(&other, &Array3::<f32>::zeros((2, 4, 16))).unwrap();
+    assert_fails(
+        &logattn_line(&format!("run {inputs} --out {} --resume", s(&other))),
+        &[
+            "--resume:",
+            "has shape [2, 4, 16]; this run's output is [4, 10, 8, 4]",
+        ],
         &tmp("none"),
     );
 }

@@ -4,7 +4,7 @@ use ndarray::{Array2, Array3, ArrayD, Axis};
 use ndarray_npy::{read_npy, write_npy};
 
 mod common;
-use common::{assert_fails, logattn, root, tmp};
+use common::{assert_fails, logattn, root, s, tmp};
 
 #[test]
 fn quantize_replays_golden_codes() {
@@ -255,4 +255,136 @@ fn bad_input_gets_a_clear_error_and_no_output() {
         &["one.npy", "rank >= 2"],
         &out,
     );
+}
+
+/// No output may be an input or another output (compared as files, whatever the spelling):
+/// the command fails at once, one line naming the path, and every file stays as it was.
+#[test]
+fn an_output_that_is_an_input_or_another_output_is_refused() {
+    let dir = tmp("clobber");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let (p, v) = (dir.join("p.npy"), dir.join("v.npy"));
+    write_npy(&p, &Array3::<f32>::from_elem((2, 4, 4), 0.25)).unwrap();
+    write_npy(&v, &Array3::<f32>::from_elem((2, 4, 8), 0.5)).unwrap();
+    let before = |f: &std::path::Path| std::fs::read(f).unwrap();
+    let (p0, v0) = (before(&p), before(&v));
+    let x = dir.join("x.npy");
+    let same_p = dir.join("sub/../p.npy");
+    for (args, needle, path) in [
+        // --json equal to --out.
+        (
+            vec![
+                "attend",
+                "--probs",
+                s(&p),
+                "--v",
+                s(&v),
+                "--out",
+                s(&x),
+                "--json",
+                s(&x),
+            ],
+            "given as two outputs",
+            &x,
+        ),
+        // --out equal to an input.
+        (
+            vec!["attend", "--probs", s(&p), "--v", s(&v), "--out", s(&v)],
+            "the output would overwrite an input",
+            &v,
+        ),
+        // analyze's report over its own input, spelled another way.
+        (
+            vec!["analyze", "--probs", s(&p), "--json", s(&same_p)],
+            "the output would overwrite an input",
+            &same_p,
+        ),
+        (
+            vec!["quantize", "--probs", s(&p), "--out", s(&p)],
+            "the output would overwrite an input",
+            &p,
+        ),
+    ] {
+        let o = logattn(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("{}: ", path.display())) && err.contains(needle),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!x.exists(), "x.npy was written");
+    assert_eq!((before(&p), before(&v)), (p0, v0), "an input changed");
+}
+
+/// A command that fails after computing leaves none of its outputs (they appear together or
+/// not at all), and the error names the user's path, not a temporary file.
+#[test]
+fn a_failing_command_leaves_no_output_and_names_the_users_path() {
+    let dir = tmp("partial");
+    std::fs::create_dir_all(&dir).unwrap();
+    let g = root().join("tests/golden/quantize/probs.npy");
+    let (p, v) = (dir.join("p.npy"), dir.join("v.npy"));
+    write_npy(&p, &Array3::<f32>::from_elem((2, 4, 4), 0.25)).unwrap();
+    write_npy(&v, &Array3::<f32>::from_elem((2, 4, 8), 0.5)).unwrap();
+    let a = dir.join("a.npy");
+    let missing = dir.join("nodir/r.json");
+    let o = logattn(&[
+        "attend",
+        "--probs",
+        s(&p),
+        "--v",
+        s(&v),
+        "--out",
+        s(&a),
+        "--json",
+        s(&missing),
+    ]);
+    assert_fails(
+        &o,
+        &[
+            &format!("{}: cannot write: the folder", missing.display()),
+            "does not exist",
+        ],
+        &a,
+    );
+    for args in [
+        vec!["quantize", "--probs", s(&g), "--out", s(&missing)],
+        vec!["analyze", "--probs", s(&g), "--json", s(&missing)],
+    ] {
+        let o = logattn(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains(".tmp-"), "names a temporary file: {err}");
+        assert_fails(
+            &o,
+            &[&format!("{}: cannot write", missing.display())],
+            &missing,
+        );
+    }
+    // Nothing else appeared in the folder (no temporary files).
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["p.npy", "v.npy"]);
+}
+
+/// Files of another element type are named as such, not reported as truncated (their data is
+/// shorter than float32's would be).
+#[test]
+fn narrower_dtypes_are_named_not_called_truncated() {
+    let out = tmp("never-dtype.npy");
+    let i8file = tmp("i8.npy");
+    write_npy(&i8file, &Array2::<i8>::zeros((2, 16))).unwrap();
+    let u8file = tmp("u8.npy");
+    write_npy(&u8file, &Array2::<u8>::zeros((2, 16))).unwrap();
+    for (f, descr) in [(&i8file, "'|i1'"), (&u8file, "'|u1'")] {
+        assert_fails(
+            &logattn(&["quantize", "--probs", s(f), "--out", s(&out)]),
+            &[&format!("wrong dtype {descr}: expected float32")],
+            &out,
+        );
+    }
 }

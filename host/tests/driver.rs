@@ -55,23 +55,27 @@ fn random_job(
 }
 
 /// Runs `jobs` and counts results that differ from the model's in any integer or in cycles.
+/// Every job must come back exactly once: a job index delivered twice, or never, fails.
 fn run_and_count_wrong<T: Transport>(
     driver: &mut Driver<T>,
     cfg: &DeviceConfig,
     jobs: &[Job],
 ) -> anyhow::Result<(usize, usize)> {
     let mut wrong = 0;
-    let mut done = 0;
+    let mut seen = vec![0u32; jobs.len()];
     driver.run(jobs, |d| {
+        seen[d.job] += 1;
         let want: Response = host::jobs::expected(cfg, &jobs[d.job].request);
         assert_eq!(want.status, Status::Ok);
         if d.response.result != want.result || d.response.cycles != want.cycles {
             wrong += 1;
         }
-        done += 1;
         Ok(())
     })?;
-    Ok((done, wrong))
+    if let Some(j) = seen.iter().position(|&c| c != 1) {
+        anyhow::bail!("job {j} came back {} times", seen[j]);
+    }
+    Ok((seen.len(), wrong))
 }
 
 fn report(what: &str, jobs: usize, wrong: usize, s: &LinkStats, f: &FaultCounts) {
@@ -165,6 +169,38 @@ fn thousands_of_jobs_with_injected_faults_complete_and_none_is_wrong() {
         s.detected(),
         f.requests_damaged + f.responses_damaged
     );
+}
+
+/// Realistic heads (d = 32 and 64, n = 128 keys, up to 128 query rows: 13-25 KB requests) at
+/// 2% of each fault per transfer: every job back exactly once, none wrong.
+#[test]
+fn realistic_heads_with_injected_faults_complete_and_none_is_wrong() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    for (d, jobs_n, seed) in [(32usize, 300usize, 21u64), (64, 150, 22)] {
+        let cfg = config(d, &cb);
+        let spec: FaultSpec = format!("all=0.02,seed={seed}").parse().unwrap();
+        let link = Faulty::new(SimLink::new(&cfg).unwrap(), spec);
+        let faults = link.counts_handle();
+        let mut drv = Driver::new(link, DriverOptions::default()).unwrap();
+        let mut rng = StdRng::seed_from_u64(seed);
+        let jobs: Vec<Job> = (0..jobs_n)
+            .map(|i| random_job(&mut rng, d, 128, 128, &cb, i))
+            .collect();
+        let (done, wrong) = run_and_count_wrong(&mut drv, &cfg, &jobs).unwrap();
+        let (s, f) = (drv.stats(), faults.get());
+        report(
+            &format!("sim link, d = {d}, n <= 128, 2% of each fault"),
+            done,
+            wrong,
+            &s,
+            &f,
+        );
+        assert_eq!((done, wrong), (jobs_n, 0), "d = {d}");
+        assert!(
+            f.total() >= 10 && s.retries > 0,
+            "faults were injected: {f:?}"
+        );
+    }
 }
 
 #[test]
