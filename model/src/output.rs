@@ -111,16 +111,21 @@ impl Outputs {
         self
     }
 
-    /// Claims `path` as an output (claiming it again is a no-op). Refuses an output that is an
-    /// input or another output, a folder, or one whose folder does not exist.
+    /// Claims `path` as an output. Refuses an output that is an input or another output
+    /// (claimed before, under any spelling), a folder, or one whose folder does not exist.
     pub fn claim(&mut self, path: &Path) -> Result<()> {
-        self.index_of(path).map(|_| ())
+        self.add(path).map(|_| ())
     }
 
+    /// The output `path` as claimed before (by the same spelling), or claimed now.
     fn index_of(&mut self, path: &Path) -> Result<usize> {
-        if let Some(i) = self.outputs.iter().position(|s| s.user == path) {
-            return Ok(i);
+        match self.outputs.iter().position(|s| s.user == path) {
+            Some(i) => Ok(i),
+            None => self.add(path),
         }
+    }
+
+    fn add(&mut self, path: &Path) -> Result<usize> {
         let Some(name) = path.file_name() else {
             return Err(fail(path, "cannot write: not a file name"));
         };
@@ -145,10 +150,10 @@ impl Outputs {
             return Err(fail(
                 path,
                 if input == path {
-                    "refusing to overwrite an input of this command".to_string()
+                    "the output would overwrite an input of this command".to_string()
                 } else {
                     format!(
-                        "refusing to overwrite an input of this command ({})",
+                        "the output would overwrite an input of this command ({})",
                         input.display()
                     )
                 },
@@ -178,7 +183,8 @@ impl Outputs {
         Ok(self.outputs.len() - 1)
     }
 
-    /// Writes `array` as the `.npy` output `path` (claimed now if it was not).
+    /// Writes `array` as the `.npy` output `path` (claimed now unless claimed by this
+    /// spelling before).
     pub fn npy<T: WritableElement, D: Dimension>(
         &mut self,
         path: &Path,
@@ -191,7 +197,8 @@ impl Outputs {
         })
     }
 
-    /// Writes `text` as the output `path` (claimed now if it was not).
+    /// Writes `text` as the output `path` (claimed now unless claimed by this spelling
+    /// before).
     pub fn text(&mut self, path: &Path, text: &str) -> Result<()> {
         self.write_with(path, |w| w.write_all(text.as_bytes()))
     }
@@ -332,7 +339,7 @@ mod tests {
         o.input(&input);
         let e = o.claim(&input).unwrap_err().to_string();
         assert!(
-            e.ends_with("refusing to overwrite an input of this command"),
+            e.ends_with("the output would overwrite an input of this command"),
             "{e}"
         );
         // The same file by another spelling, and through a symbolic link.
@@ -350,9 +357,12 @@ mod tests {
             assert!(o.claim(&hard).is_err());
         }
         o.claim(&d.join("o.npy")).unwrap();
-        let e = o.claim(&d.join("sub/../o.npy")).unwrap_err().to_string();
-        assert!(e.contains("given as two outputs"), "{e}");
-        o.claim(&d.join("o.npy")).unwrap(); // the same claim again is fine
+        for again in [d.join("sub/../o.npy"), d.join("o.npy")] {
+            let e = o.claim(&again).unwrap_err().to_string();
+            assert!(e.contains("given as two outputs"), "{e}");
+        }
+        // Writing a claimed output uses its claim.
+        o.text(&d.join("o.npy"), "x").unwrap();
     }
 
     #[test]
