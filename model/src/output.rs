@@ -228,6 +228,14 @@ impl Outputs {
         Ok(self.outputs[i].tmp.clone())
     }
 
+    /// `message` with every temporary path of this set replaced by its user's path (for
+    /// errors of a writer given [`Outputs::staged_path`]).
+    pub fn in_users_terms(&self, message: String) -> String {
+        self.outputs.iter().fold(message, |m, s| {
+            m.replace(&s.tmp.display().to_string(), &s.user.display().to_string())
+        })
+    }
+
     /// Moves every written output into place. If a rename fails, the outputs already moved
     /// are undone (the files they replaced restored) and the error names the output.
     pub fn commit(mut self) -> Result<()> {
@@ -381,6 +389,12 @@ mod tests {
         let e = write_text_atomic(&d, "{}").unwrap_err().to_string();
         assert!(e.ends_with("cannot write: it is a folder"), "{e}");
         assert!(!e.contains(".tmp-"), "{e}");
+        let mut o = Outputs::new();
+        let tmp = o.staged_path(&d.join("t.vcd")).unwrap();
+        assert_eq!(
+            o.in_users_terms(format!("{}: cannot open", tmp.display())),
+            format!("{}: cannot open", d.join("t.vcd").display())
+        );
         // A temporary file that cannot be created (its name is taken by a folder).
         let out = d.join("o.json");
         std::fs::create_dir_all(d.join(format!(".o.json.tmp-{}", std::process::id()))).unwrap();

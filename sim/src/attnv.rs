@@ -68,6 +68,10 @@ impl AttnvJob {
             "codes have {} columns but V has {n} rows",
             self.codes.ncols()
         );
+        ensure!(
+            self.codes.nrows() >= 1,
+            "the job has no query rows (the core takes at least one)"
+        );
         if let Some(((i, j), c)) = self.codes.indexed_iter().find(|(_, &c)| c as usize >= nw) {
             bail!("code[{i}][{j}] = {c} does not fit k = {} bits", p.code_bits);
         }

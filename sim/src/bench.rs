@@ -245,10 +245,21 @@ pub struct Head {
 }
 
 /// Splits `P [..., rows, n]` and `V [..., n, d]` (same leading axes) into one job per head,
-/// quantized with `cb` exactly as `model::attend_head` does. Errors name the problem.
+/// quantized with `cb` exactly as `model::attend_head` does. Errors name the problem (shapes,
+/// no heads, no rows, n beyond N_MAX, a d no core is built for).
 pub fn heads_of(p: &ArrayD<f32>, v: &ArrayD<f32>, cb: &Codebook) -> Result<Vec<Head>> {
     let (p3, v3) = model::contract::split_heads(p, v)?;
+    let (heads, rows) = (p3.len_of(Axis(0)), p3.len_of(Axis(1)));
     let (n, d) = (v3.len_of(Axis(1)), v3.len_of(Axis(2)));
+    if heads == 0 {
+        bail!(
+            "no heads: P's leading axes {:?} hold none",
+            &p.shape()[..p.ndim() - 2]
+        );
+    }
+    if rows == 0 {
+        bail!("P has no query rows (shape {:?})", p.shape());
+    }
     let params = params_for(d);
     let n_max = params
         .as_ref()

@@ -25,7 +25,11 @@
 //! ## Environment
 //! - `LOGATTN_CACHE`: cache root (default `$CARGO_TARGET_DIR/verilator-cache`, else the
 //!   `verilator-cache` folder of the cargo target directory holding the running executable).
-//!   Each model takes 1-2 MB; deleting the folder is always safe.
+//!   Each model takes 1-2 MB; deleting the folder is always safe. A cached library is loaded
+//!   only if it has the size and SHA-256 recorded when it was built (else it is rebuilt), the
+//!   folders of builds whose process died are swept, and the least recently used models are
+//!   removed beyond `LOGATTN_CACHE_MAX_MODELS` models (default 256) or `LOGATTN_CACHE_MAX_MB`
+//!   MB (default 4096) ([`verilator::cache`]).
 //! - `VERILATOR`, `CXX`: the tools (default `verilator`, `g++`).
 //!
 //! ## Costs (2 cores, Verilator 5.006, g++ 12)

@@ -18,6 +18,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use model::output::Outputs;
 use model::{Codebook, CoreParams, Variant};
 use sim::attnv::{AttnvJob, AttnvSim, DriveConfig, ResetSpec};
 use sim::bench::{Cores, Measured};
@@ -53,11 +54,11 @@ struct DataArgs {
     /// Values [..., n, d] (float32), the leading axes of P (or Q); d must be a configured width.
     #[arg(long)]
     v: Option<PathBuf>,
-    /// With --q: keys j >= L are masked (key padding); default n.
-    #[arg(long, requires = "q")]
+    /// With --q: keys j >= L are masked (key padding), L in 1..=n; default n.
+    #[arg(long, requires = "q", conflicts_with = "probs")]
     valid_len: Option<usize>,
     /// With --q: quantize Q and K to this many bits (2..=8) per row.
-    #[arg(long, requires = "q", default_value_t = 8)]
+    #[arg(long, requires = "q", conflicts_with = "probs", default_value_t = 8)]
     qk_bits: u32,
     /// Code width: the core is built for k = 3.
     #[arg(long, default_value_t = 3)]
@@ -71,8 +72,8 @@ struct DataArgs {
     /// Write per-head and total figures as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Write a VCD of the first head (builds a traced model).
-    #[arg(long)]
+    /// With --probs: write a VCD of the first head (builds a traced model).
+    #[arg(long, conflicts_with = "q")]
     vcd: Option<PathBuf>,
     /// RNG seed of the regression's synthetic cases.
     #[arg(long, default_value_t = 1)]
@@ -466,12 +467,20 @@ fn real_data(a: &DataArgs) -> Result<()> {
         a.v.as_ref().expect("checked"),
     );
     let cb = codebook(a)?;
+    let mut outputs = outputs(a)?;
     let p = model::npy::read_probs(pp)?;
     let v = model::npy::read_finite_f32(vp)?;
     let heads = sim::bench::heads_of(&p, &v, &cb)
         .with_context(|| format!("{} and {}", pp.display(), vp.display()))?;
     let mut cores = Cores::default();
-    let ms = sim::bench::run_heads(&mut cores, &heads, &cb, a.vcd.as_deref())?;
+    // The VCD goes into its staged temporary file; errors name the user's path.
+    let vcd = a
+        .vcd
+        .as_deref()
+        .map(|p| outputs.staged_path(p))
+        .transpose()?;
+    let ms = sim::bench::run_heads(&mut cores, &heads, &cb, vcd.as_deref())
+        .map_err(|e| anyhow::anyhow!(outputs.in_users_terms(format!("{e:#}"))))?;
     let total = Measured::total("total", &ms);
     let worst = ms
         .iter()
@@ -520,8 +529,9 @@ fn real_data(a: &DataArgs) -> Result<()> {
             "total": head(&total),
             "heads": ms.iter().map(head).collect::<Vec<_>>(),
         });
-        model::output::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
+        outputs.text(path, &serde_json::to_string_pretty(&report)?)?;
     }
+    outputs.commit()?;
     let bad: Vec<&Measured> = ms.iter().filter(|m| !m.ok()).collect();
     if let Some(m) = bad.first() {
         bail!(
@@ -543,6 +553,7 @@ fn qkv_data(a: &DataArgs) -> Result<()> {
         a.v.as_ref().expect("checked"),
     );
     let cb = codebook(a)?;
+    let mut outputs = outputs(a)?;
     let q = model::npy::read_finite_f32(qp)?;
     let k = model::npy::read_finite_f32(kp)?;
     let v = model::npy::read_finite_f32(vp)?;
@@ -578,8 +589,9 @@ fn qkv_data(a: &DataArgs) -> Result<()> {
             "total": total,
             "heads": heads,
         });
-        model::output::write_text_atomic(path, &serde_json::to_string_pretty(&report)?)?;
+        outputs.text(path, &serde_json::to_string_pretty(&report)?)?;
     }
+    outputs.commit()?;
     let bad: Vec<_> = heads.iter().filter(|h| !h.ok()).collect();
     if let Some(h) = bad.first() {
         bail!(
@@ -594,6 +606,22 @@ fn qkv_data(a: &DataArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The outputs of a data run (`--json`, `--vcd`), staged together: none may be an input or
+/// the other, and a missing folder is refused before anything runs.
+fn outputs(a: &DataArgs) -> Result<Outputs> {
+    let mut o = Outputs::new();
+    o.inputs(
+        [&a.probs, &a.q, &a.k, &a.v]
+            .into_iter()
+            .flatten()
+            .map(|p| p.as_path()),
+    );
+    for p in [&a.json, &a.vcd].into_iter().flatten() {
+        o.claim(p)?;
+    }
+    Ok(o)
 }
 
 fn codebook(a: &DataArgs) -> Result<Codebook> {

@@ -128,7 +128,8 @@ fn ratio((n, d): (f64, f64)) -> f64 {
 }
 
 impl QkvHead {
-    /// The run's totals: codes and errors pooled over every head (Frobenius over all outputs).
+    /// The run's totals: codes and errors pooled over every head (Frobenius over all outputs;
+    /// n, d and the valid length of the first head, 0 without heads).
     pub fn total(heads: &[QkvHead]) -> QkvHead {
         let mut s = ErrSums::default();
         let add = |a: (f64, f64), b: (f64, f64)| (a.0 + b.0, a.1 + b.1);
@@ -139,13 +140,13 @@ impl QkvHead {
             s.f = add(s.f, h.sums.f);
             s.m = add(s.m, h.sums.m);
         }
-        let first = &heads[0];
+        let first = |f: fn(&QkvHead) -> usize| heads.first().map_or(0, f);
         QkvHead {
             name: "total".into(),
             rows: heads.iter().map(|h| h.rows).sum(),
-            n: first.n,
-            d: first.d,
-            valid_len: first.valid_len,
+            n: first(|h| h.n),
+            d: first(|h| h.d),
+            valid_len: first(|h| h.valid_len),
             bit_exact: heads.iter().all(|h| h.bit_exact),
             cycles: heads.iter().map(|h| h.cycles).sum(),
             cycles_model: heads.iter().map(|h| h.cycles_model).sum(),
@@ -271,7 +272,8 @@ pub fn run_head_checked(
 }
 
 /// Every head of Q, K, V (`[..., rows|n, d]`) through the on-chip path; `valid_len` masks keys
-/// (default: all n). Errors on bad shapes, n > N_MAX, an unsupported d or a bad valid length.
+/// (default: all n). Errors on bad shapes, no heads, no rows, n > N_MAX, an unsupported d or a
+/// valid length outside 1..=n.
 pub fn run_all(
     cores: &mut HeadCores,
     cb: &Codebook,
@@ -282,6 +284,12 @@ pub fn run_all(
 ) -> Result<Vec<QkvHead>> {
     let (q3, k3, v3) = model::contract::split_qkv(q, k, v)?;
     let (n, d) = (k3.len_of(Axis(1)), k3.len_of(Axis(2)));
+    if q3.len_of(Axis(0)) == 0 {
+        bail!(
+            "no heads: the leading axes {:?} hold none",
+            &q.shape()[..q.ndim() - 2]
+        );
+    }
     let (p, _) = head_params(d)?;
     if n == 0 || n > p.n_max {
         bail!(
@@ -295,6 +303,9 @@ pub fn run_all(
     let vlen = valid_len.unwrap_or(n);
     if vlen > n {
         bail!("valid length {vlen} exceeds n = {n}");
+    }
+    if vlen == 0 {
+        bail!("valid length 0: at least one key must be valid (1..=n = {n})");
     }
     let mut out = Vec::with_capacity(q3.len_of(Axis(0)));
     for h in 0..q3.len_of(Axis(0)) {

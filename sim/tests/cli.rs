@@ -228,3 +228,132 @@ fn bad_qkv_input_is_rejected_with_a_clear_error() {
     // --k without --q.
     fails_with(&sim(&["--k", &s(&k), "--v", &s(&v)]), &["--q"]);
 }
+
+/// Inputs with no heads or no rows, a valid length of 0 and flags that do not apply are
+/// refused with a clear error (they used to panic, print NaN or be ignored); outputs that
+/// clash with an input or each other, or whose folder is missing, are refused before anything
+/// runs, naming the user's path.
+#[test]
+fn degenerate_input_inapplicable_flags_and_clashing_outputs_are_refused() {
+    let s = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let run = |args: &[String]| sim(&args.iter().map(|a| a.as_str()).collect::<Vec<_>>());
+    let args = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // No heads (a leading axis of 0), Q/K/V and P/V; P without rows.
+    let (q0, k0, v0) = (
+        qkv("z_q.npy", (0, 8, 32), 1),
+        qkv("z_k.npy", (0, 16, 32), 2),
+        qkv("z_v.npy", (0, 16, 32), 3),
+    );
+    fails_with(
+        &run(&args(&["--q", &s(&q0), "--k", &s(&k0), "--v", &s(&v0)])),
+        &["no heads"],
+    );
+    let (p0, pv0) = (tmp("z_p.npy"), tmp("z_pv.npy"));
+    write_npy(&p0, &Array3::<f32>::zeros((0, 8, 8))).unwrap();
+    write_npy(&pv0, &Array3::<f32>::zeros((0, 8, 32))).unwrap();
+    fails_with(
+        &run(&args(&["--probs", &s(&p0), "--v", &s(&pv0)])),
+        &["no heads"],
+    );
+    let (pr, vr) = (tmp("z_pr.npy"), tmp("z_vr.npy"));
+    write_npy(&pr, &Array3::<f32>::zeros((2, 0, 8))).unwrap();
+    write_npy(&vr, &Array3::<f32>::zeros((2, 8, 32))).unwrap();
+    fails_with(
+        &run(&args(&["--probs", &s(&pr), "--v", &s(&vr)])),
+        &["P has no query rows"],
+    );
+    // Flags of the Q/K/V path given with P: refused, not ignored.
+    let (p, v) = (tmp("f_p.npy"), tmp("f_v.npy"));
+    write_npy(&p, &Array3::<f32>::from_elem((1, 8, 8), 0.125)).unwrap();
+    write_npy(&v, &Array3::<f32>::zeros((1, 8, 4))).unwrap();
+    for flag in [["--valid-len", "3"], ["--qk-bits", "4"]] {
+        fails_with(
+            &run(&args(&["--probs", &s(&p), "--v", &s(&v), flag[0], flag[1]])),
+            &["cannot be used with", flag[0]],
+        );
+    }
+    // Every key masked.
+    let (q, k, vv) = (
+        qkv("f_q.npy", (1, 8, 32), 1),
+        qkv("f_k.npy", (1, 16, 32), 2),
+        qkv("f_vv.npy", (1, 16, 32), 3),
+    );
+    fails_with(
+        &run(&args(&[
+            "--q",
+            &s(&q),
+            "--k",
+            &s(&k),
+            "--v",
+            &s(&vv),
+            "--valid-len",
+            "0",
+        ])),
+        &["valid length 0: at least one key must be valid"],
+    );
+    // Outputs: a missing folder, an input, each other.
+    let missing = tmp("nodir").join("t.vcd");
+    let o = run(&args(&[
+        "--probs",
+        &s(&p),
+        "--v",
+        &s(&v),
+        "--vcd",
+        &s(&missing),
+    ]));
+    fails_with(
+        &o,
+        &[&format!("{}: cannot write: the folder", missing.display())],
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("code -3"));
+    fails_with(
+        &run(&args(&["--probs", &s(&p), "--v", &s(&v), "--json", &s(&v)])),
+        &["the output would overwrite an input"],
+    );
+    let r = tmp("f_r.json");
+    fails_with(
+        &run(&args(&[
+            "--probs",
+            &s(&p),
+            "--v",
+            &s(&v),
+            "--json",
+            &s(&r),
+            "--vcd",
+            &s(&r),
+        ])),
+        &["given as two outputs"],
+    );
+    assert!(!r.exists());
+}
+
+/// --vcd and --json are written together, and nothing else is left in their folder.
+#[test]
+fn vcd_and_json_are_written_together() {
+    let dir = tmp("vcd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (p, v) = (tmp("vcd_p.npy"), tmp("vcd_v.npy"));
+    write_npy(&p, &Array3::<f32>::from_elem((2, 8, 8), 0.125)).unwrap();
+    write_npy(&v, &Array3::<f32>::from_elem((2, 8, 4), 0.5)).unwrap();
+    let (vcd, js) = (dir.join("t.vcd"), dir.join("r.json"));
+    let o = sim(&[
+        "--probs",
+        p.to_str().unwrap(),
+        "--v",
+        v.to_str().unwrap(),
+        "--vcd",
+        vcd.to_str().unwrap(),
+        "--json",
+        js.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read_to_string(&vcd)
+        .unwrap()
+        .contains("$enddefinitions"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["r.json", "t.vcd"]);
+}

@@ -258,3 +258,104 @@ fn rust_hdl_design_matches_and_is_fast() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A private cache root for one test, with the default root's compiled Verilator runtime
+/// copied in (so the test compiles only its own models).
+fn private_cache(name: &str) -> std::path::PathBuf {
+    let root = std::env::temp_dir().join(format!("logattn-cache-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let shared = sim::verilator::cache::default_cache_root();
+    for e in std::fs::read_dir(&shared).into_iter().flatten().flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with("runtime-") && e.path().is_dir() {
+            std::fs::create_dir_all(root.join(&n)).unwrap();
+            for f in std::fs::read_dir(e.path()).unwrap().flatten() {
+                std::fs::copy(f.path(), root.join(&n).join(f.file_name())).unwrap();
+            }
+        }
+    }
+    root
+}
+
+/// A killed build's folder is swept, a cached library that was damaged after it was built
+/// (truncated: "file too short" on every later load) is rebuilt instead of failing, and the
+/// cache keeps to its limits, least recently used first.
+#[test]
+fn the_cache_sweeps_dead_builds_rebuilds_damaged_models_and_stays_bounded() -> anyhow::Result<()> {
+    use sim::verilator::cache::{CacheLimits, MANIFEST};
+    let root = private_cache("sound");
+    let o = BuildOptions {
+        cache_dir: Some(root.clone()),
+        ..opts()
+    };
+    let adder = |k: u32| {
+        format!("module top(input clock, input [7:0] x, output [7:0] y); assign y = x + 8'd{k}; endmodule")
+    };
+    // A build killed midway leaves its folder; no process has pid 4000000000.
+    let dead = root.join(format!("{}.tmp-4000000000-1", "e".repeat(64)));
+    std::fs::create_dir_all(dead.join("obj_dir"))?;
+    let m = VerilatedModel::build(&adder(1), "top", &o)?;
+    assert!(!m.build_report().cache_hit);
+    if std::path::Path::new("/proc/self").exists() {
+        assert!(!dead.exists(), "the dead build's folder was swept");
+    }
+    let dir = m.build_report().dir.clone();
+    assert!(
+        dir.join(MANIFEST).is_file(),
+        "the library's size and hash are recorded"
+    );
+    drop(m);
+    // Truncate the cached library (a new file in its place: this process may still map the
+    // old one): the next build finds it unsound and rebuilds it.
+    let lib = dir.join("model.so");
+    let bytes = std::fs::read(&lib)?;
+    std::fs::write(dir.join("cut"), &bytes[..bytes.len() / 3])?;
+    std::fs::rename(dir.join("cut"), &lib)?;
+    let mut m = VerilatedModel::build(&adder(1), "top", &o)?;
+    assert!(!m.build_report().cache_hit, "rebuilt, not loaded");
+    let (x, y) = (m.port("x")?, m.port("y")?);
+    m.set(x, 41);
+    m.eval();
+    assert_eq!(m.get(y), 42);
+    drop(m);
+    assert!(
+        VerilatedModel::build(&adder(1), "top", &o)?
+            .build_report()
+            .cache_hit
+    );
+    // At most two models: building a third removes the least recently used.
+    let o2 = BuildOptions {
+        cache_limits: CacheLimits {
+            models: 2,
+            megabytes: 1 << 20,
+        },
+        ..o.clone()
+    };
+    let m2 = VerilatedModel::build(&adder(2), "top", &o2)?;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let m1 = VerilatedModel::build(&adder(1), "top", &o2)?; // adder(1) used last
+    assert!(m1.build_report().cache_hit);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let m3 = VerilatedModel::build(&adder(3), "top", &o2)?;
+    let models = |r: &std::path::Path| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(r)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().unwrap().len() == 64)
+            .collect();
+        v.sort();
+        v
+    };
+    let mut want = vec![m1.build_report().dir.clone(), m3.build_report().dir.clone()];
+    want.sort();
+    assert_eq!(
+        models(&root),
+        want,
+        "adder(2), the least recently used, was removed"
+    );
+    assert!(!m2.build_report().dir.exists());
+    let _ = std::fs::remove_dir_all(&root);
+    Ok(())
+}

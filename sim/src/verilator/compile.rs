@@ -1,7 +1,7 @@
 //! Verilating and compiling a model into the cache: `verilator --cc`, the generated shim, `g++`
 //! in parallel, one shared library per distinct Verilog + options.
 
-use super::cache::{default_cache_root, hash_parts, publish};
+use super::cache::{self, default_cache_root, hash_parts, publish};
 use super::ports::parse_header;
 use super::shim::{self, SHIM_VERSION};
 use super::BuildOptions;
@@ -138,27 +138,43 @@ pub fn ensure_built(
         verilog.as_bytes(),
     ]);
     let root = opts.cache_dir.clone().unwrap_or_else(default_cache_root);
+    cache::sweep_once(&root);
     let dir = root.join(&hash);
     let lib = dir.join(LIB_NAME);
-    if lib.is_file() {
-        return Ok((
-            lib,
-            BuildReport {
-                dir,
-                hash,
-                cache_hit: true,
-                verilate_secs: 0.0,
-                compile_secs: 0.0,
-            },
-        ));
+    if dir.exists() {
+        // Loaded only if it is what was built; else built again.
+        match cache::verify(&dir) {
+            Ok(()) => {
+                cache::touch(&dir);
+                return Ok((
+                    lib,
+                    BuildReport {
+                        dir,
+                        hash,
+                        cache_hit: true,
+                        verilate_secs: 0.0,
+                        compile_secs: 0.0,
+                    },
+                ));
+            }
+            Err(why) => {
+                if opts.verbose {
+                    eprintln!(
+                        "[sim] cached model {} is unsound ({why}): rebuilding it",
+                        dir.display()
+                    );
+                }
+                cache::discard(&dir);
+            }
+        }
     }
     std::fs::create_dir_all(&root)
         .with_context(|| format!("creating cache root {}", root.display()))?;
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let tmp = root.join(format!("{hash}.tmp-{}-{nonce}", std::process::id()));
+    let tmp = root.join(format!(
+        "{hash}.tmp-{}-{}",
+        std::process::id(),
+        cache::nonce()
+    ));
     std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let result = build_into(&tmp, verilog, top, opts, &tc, &vargs, &root);
     let (verilate_secs, compile_secs) = match result {
@@ -171,8 +187,18 @@ pub fn ensure_built(
         }
     };
     publish(&tmp, &dir)?;
+    cache::touch(&dir);
+    let evicted = cache::evict(&root, &dir, opts.cache_limits);
     if opts.verbose {
         eprintln!("[sim] model {top} ready in {}", dir.display());
+        if !evicted.is_empty() {
+            eprintln!(
+                "[sim] removed the {} least recently used models from the cache (limits: {} models, {} MB)",
+                evicted.len(),
+                opts.cache_limits.models,
+                opts.cache_limits.megabytes
+            );
+        }
     }
     Ok((
         lib,
@@ -380,6 +406,7 @@ fn build_into(
         .args(&objects)
         .args(["-pthread", "-lpthread", "-latomic"]);
     run_logged(&mut link, &tmp.join("link.log"), "link")?;
+    cache::write_manifest(tmp)?;
     if !rt_cached {
         // Share the runtime objects with later builds. A directory rename onto an existing
         // non-empty one fails, so racing builders cannot clobber each other.

@@ -57,6 +57,9 @@ pub struct BuildOptions {
     pub verbose: bool,
     /// Keep the build directory of a failed build for inspection (default false).
     pub keep_failed: bool,
+    /// How large the cache may grow (default: `$LOGATTN_CACHE_MAX_MODELS` models and
+    /// `$LOGATTN_CACHE_MAX_MB` MB, else 256 and 4096); the least recently used models go first.
+    pub cache_limits: cache::CacheLimits,
 }
 
 impl Default for BuildOptions {
@@ -78,6 +81,7 @@ impl Default for BuildOptions {
             extra_verilator_args: Vec::new(),
             verbose: true,
             keep_failed: false,
+            cache_limits: cache::CacheLimits::default(),
         }
     }
 }
@@ -143,9 +147,27 @@ impl VerilatedModel {
     /// Errors name the failing step: the command line of a failing `verilator` or `g++` and the
     /// tail of its output, an unparsable model header, or a library that does not load.
     pub fn build(verilog: &str, top: &str, opts: &BuildOptions) -> Result<Self> {
-        let (lib, report) = compile::ensure_built(verilog, top, opts)
-            .with_context(|| format!("building the Verilator model of top module `{top}`"))?;
-        Self::load(&lib, report)
+        let build = || {
+            compile::ensure_built(verilog, top, opts)
+                .with_context(|| format!("building the Verilator model of top module `{top}`"))
+        };
+        let (lib, report) = build()?;
+        match Self::load(&lib, report.clone()) {
+            // A cached library that checks out but does not load (damaged before its
+            // manifest was written, or by a different loader): built once more.
+            Err(e) if report.cache_hit => {
+                if opts.verbose {
+                    eprintln!(
+                        "[sim] cached model {} does not load ({e:#}): rebuilding it",
+                        report.dir.display()
+                    );
+                }
+                cache::discard(&report.dir);
+                let (lib, report) = build()?;
+                Self::load(&lib, report)
+            }
+            loaded => loaded,
+        }
     }
 
     /// Loads a model library built by [`VerilatedModel::build`].
@@ -547,8 +569,20 @@ impl VerilatedModel {
         let c = CString::new(path.to_string_lossy().as_bytes()).context("VCD path contains NUL")?;
         // SAFETY: live handle, NUL-terminated path.
         let rc = unsafe { (self.trace_open_fn)(self.handle, c.as_ptr()) };
-        if rc != 0 {
-            bail!("opening VCD {} failed (code {rc})", path.display());
+        match rc {
+            0 => {}
+            // The shim's codes: -1 built without tracing, -2 a trace already open, -3 the file
+            // could not be opened.
+            -3 => {
+                let why = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    Some(dir) if !dir.is_dir() => {
+                        format!("the folder {} does not exist", dir.display())
+                    }
+                    _ => "the file cannot be created".to_string(),
+                };
+                bail!("{}: cannot write the VCD: {why}", path.display());
+            }
+            _ => bail!("{}: cannot write the VCD (shim code {rc})", path.display()),
         }
         self.tracing = true;
         self.last_dump = None;
