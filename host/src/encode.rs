@@ -17,7 +17,7 @@ use model::{dequantize_renormalized, Codebook};
 use ndarray::{Array2, ArrayView3, Axis};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The attention backends.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
