@@ -153,12 +153,12 @@ impl VerilatedModel {
         };
         let (lib, report) = build()?;
         match Self::load(&lib, report.clone()) {
-            // A cached library that checks out but does not load (damaged before its
-            // manifest was written, or by a different loader): built once more.
-            Err(e) if report.cache_hit => {
+            // A library that does not load (damaged before its manifest was written, or
+            // removed by another process that found it unsound): built once more.
+            Err(e) => {
                 if opts.verbose {
                     eprintln!(
-                        "[sim] cached model {} does not load ({e:#}): rebuilding it",
+                        "[sim] model {} does not load ({e:#}): rebuilding it",
                         report.dir.display()
                     );
                 }
