@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup sim test lint golden fixture model encode-demo reference-embeddings synth bitstreams xc7-estimate results clean
+.PHONY: all setup sim test lint stress golden fixture model encode-demo reference-embeddings synth bitstreams xc7-estimate results clean
 
 all: test
 
@@ -32,6 +32,27 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
+
+## stress: the long randomized checks, not part of `test` (under 30 minutes on 2 cores, builds
+## included): the same tests as `test` with larger counts (model::stress): fuzzing of the .npy
+## reader and both frame decoders (2x10^5 and 10^6 cases), fault injection through the
+## simulated board (2x10^4 jobs at 2% of every fault, 2,000 at 10% with 32 attempts, 4,500
+## realistic d = 32 and 64 heads; every job accounted for exactly once, none wrong), 10^6
+## random AttnV rows and 10^5 whole-head rows bit-exact (random shapes, densities, idle and
+## back-pressure). Prints every count and writes them to docs/data/stress.jsonl, which the
+## results page (section 10) reads.
+STRESS_RECORD := docs/data/stress.jsonl
+stress: setup
+	@rm -f $(STRESS_RECORD).new
+	@start=$$(date +%s); \
+	export LOGATTN_STRESS="$(CURDIR)/$(STRESS_RECORD).new"; \
+	$(CARGO) test --release -p model --test fuzz -- --nocapture --test-threads 1 && \
+	$(CARGO) test --release -p host --test driver -- --nocapture --test-threads 1 && \
+	$(CARGO) test --release -p sim --test stress -- --nocapture --test-threads 1 && \
+	end=$$(date +%s) && \
+	printf '{"check": "make stress", "seconds": %s, "cores": %s}\n' $$((end - start)) $$(nproc) >> "$$LOGATTN_STRESS" && \
+	mv "$$LOGATTN_STRESS" $(STRESS_RECORD) && \
+	echo "make stress: every check passed in $$((end - start)) s on $$(nproc) cores; the counts are in $(STRESS_RECORD)"
 
 ## golden: rewrite tests/golden/ from model (deterministic).
 golden:

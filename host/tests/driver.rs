@@ -78,24 +78,59 @@ fn run_and_count_wrong<T: Transport>(
     Ok((seen.len(), wrong))
 }
 
-fn report(what: &str, jobs: usize, wrong: usize, s: &LinkStats, f: &FaultCounts) {
-    println!(
-        "{what}: {jobs} jobs; faults injected {} (dropped {}, duplicated {}, flipped {}, stalled {}; {} request frames and {} response chunks damaged); failed attempts detected {} (board rejected {}, responses damaged {}, lost by order {}, timeouts {}); retries {}; stale {}; wrong outputs {wrong}",
-        f.total(),
-        f.dropped,
-        f.duplicated,
-        f.flipped,
-        f.stalled,
-        f.requests_damaged,
-        f.responses_damaged,
-        s.detected(),
-        s.board_rejected,
-        s.responses_damaged,
-        s.lost_by_order,
-        s.timeouts,
-        s.retries,
-        s.stale
+/// Prints (and under `make stress` records) what a run with faults did.
+fn report(
+    what: &str,
+    (jobs, wrong): (usize, usize),
+    s: &LinkStats,
+    f: &FaultCounts,
+    t: std::time::Instant,
+) {
+    model::stress::record(
+        what,
+        &[
+            ("jobs", jobs as f64),
+            ("each_exactly_once", 1.0),
+            ("faults", f.total() as f64),
+            ("dropped", f.dropped as f64),
+            ("duplicated", f.duplicated as f64),
+            ("flipped", f.flipped as f64),
+            ("stalled", f.stalled as f64),
+            ("requests_damaged", f.requests_damaged as f64),
+            ("responses_damaged", f.responses_damaged as f64),
+            ("detected", s.detected() as f64),
+            ("board_rejected", s.board_rejected as f64),
+            ("responses_failed", s.responses_damaged as f64),
+            ("lost_by_order", s.lost_by_order as f64),
+            ("timeouts", s.timeouts as f64),
+            ("retries", s.retries as f64),
+            ("stale", s.stale as f64),
+            ("wrong", wrong as f64),
+            ("seconds", t.elapsed().as_secs_f64()),
+        ],
     );
+}
+
+/// A driver over the simulated head board for `d` lanes with faults of `spec` injected, at
+/// most `max_attempts` attempts per job.
+fn faulty_driver(
+    d: usize,
+    cb: &Codebook,
+    spec: &str,
+    max_attempts: u32,
+) -> (
+    Driver<Faulty<SimLink>>,
+    DeviceConfig,
+    std::rc::Rc<std::cell::Cell<FaultCounts>>,
+) {
+    let cfg = config(d, cb);
+    let link = Faulty::new(SimLink::new(&cfg).unwrap(), spec.parse().unwrap());
+    let faults = link.counts_handle();
+    let opts = DriverOptions {
+        max_attempts,
+        ..Default::default()
+    };
+    (Driver::new(link, opts).unwrap(), cfg, faults)
 }
 
 #[test]
@@ -135,32 +170,31 @@ fn golden_and_random_heads_over_the_sim_link_equal_the_model() {
     assert_eq!(s.frames_sent, 42);
 }
 
+/// Small heads (d = 4, n <= 16) at 2% of every fault per transfer: 3,000 jobs in `cargo
+/// test`, 20,000 under `make stress`; every job back exactly once, none wrong.
 #[test]
 fn thousands_of_jobs_with_injected_faults_complete_and_none_is_wrong() {
     let cb = Codebook::log(3, 1e-3).unwrap();
-    let cfg = config(4, &cb);
-    let spec: FaultSpec = "drop=0.02,dup=0.02,flip=0.02,stall=0.02,seed=11"
-        .parse()
-        .unwrap();
-    let link = Faulty::new(SimLink::new(&cfg).unwrap(), spec);
-    let faults = link.counts_handle();
-    let mut d = Driver::new(link, DriverOptions::default()).unwrap();
+    let spec = "drop=0.02,dup=0.02,flip=0.02,stall=0.02,seed=11";
+    let (mut d, cfg, faults) = faulty_driver(4, &cb, spec, 8);
+    let n = model::stress::count(3_000, 20_000) as usize;
     let mut rng = StdRng::seed_from_u64(6);
-    let jobs: Vec<Job> = (0..3000)
+    let jobs: Vec<Job> = (0..n)
         .map(|i| random_job(&mut rng, 4, 16, 4, &cb, i))
         .collect();
+    let t0 = std::time::Instant::now();
     let (done, wrong) = run_and_count_wrong(&mut d, &cfg, &jobs).unwrap();
     let (s, f) = (d.stats(), faults.get());
     report(
-        "sim link, 2% of each fault per transfer",
-        done,
-        wrong,
+        "driver: sim link, d = 4, n <= 16, 2% of each fault per transfer",
+        (done, wrong),
         &s,
         &f,
+        t0,
     );
-    assert_eq!(done, 3000, "every job completes");
+    assert_eq!(done, n, "every job completes");
     assert_eq!(wrong, 0, "no wrong output");
-    assert!(f.total() >= 300, "faults were injected: {f:?}");
+    assert!(f.total() as usize >= n / 10, "faults were injected: {f:?}");
     // Every damaged transfer and every stall costs at least one failed attempt, detected.
     assert!(s.detected() > 0 && s.retries > 0, "{s:?}");
     assert!(
@@ -171,29 +205,56 @@ fn thousands_of_jobs_with_injected_faults_complete_and_none_is_wrong() {
     );
 }
 
-/// Realistic heads (d = 32 and 64, n = 128 keys, up to 128 query rows: 13-25 KB requests) at
-/// 2% of each fault per transfer: every job back exactly once, none wrong.
+/// 10% of every fault per transfer with up to 32 attempts a job: 300 jobs in `cargo test`,
+/// 2,000 under `make stress`; every job back exactly once, none wrong.
+#[test]
+fn jobs_at_ten_percent_faults_with_more_attempts_all_complete() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let (mut d, cfg, faults) = faulty_driver(4, &cb, "all=0.1,seed=12", 32);
+    let n = model::stress::count(300, 2_000) as usize;
+    let mut rng = StdRng::seed_from_u64(13);
+    let jobs: Vec<Job> = (0..n)
+        .map(|i| random_job(&mut rng, 4, 64, 16, &cb, i))
+        .collect();
+    let t0 = std::time::Instant::now();
+    let (done, wrong) = run_and_count_wrong(&mut d, &cfg, &jobs).unwrap();
+    let (s, f) = (d.stats(), faults.get());
+    report(
+        "driver: sim link, d = 4, n <= 64, 10% of each fault, 32 attempts",
+        (done, wrong),
+        &s,
+        &f,
+        t0,
+    );
+    assert_eq!((done, wrong), (n, 0));
+    assert!(f.total() as usize >= n / 4 && s.retries > 0, "{f:?} {s:?}");
+}
+
+/// Realistic heads (d = 32 and 64, n <= 128 keys, up to 128 query rows: up to 25 KB
+/// requests) at 2% of each fault per transfer: 300 and 150 jobs in `cargo test`, 3,000 and
+/// 1,500 under `make stress`; every job back exactly once, none wrong.
 #[test]
 fn realistic_heads_with_injected_faults_complete_and_none_is_wrong() {
     let cb = Codebook::log(3, 1e-3).unwrap();
-    for (d, jobs_n, seed) in [(32usize, 300usize, 21u64), (64, 150, 22)] {
-        let cfg = config(d, &cb);
-        let spec: FaultSpec = format!("all=0.02,seed={seed}").parse().unwrap();
-        let link = Faulty::new(SimLink::new(&cfg).unwrap(), spec);
-        let faults = link.counts_handle();
-        let mut drv = Driver::new(link, DriverOptions::default()).unwrap();
+    for (d, jobs_n, seed) in [
+        (32usize, model::stress::count(300, 3_000), 21u64),
+        (64, model::stress::count(150, 1_500), 22),
+    ] {
+        let jobs_n = jobs_n as usize;
+        let (mut drv, cfg, faults) = faulty_driver(d, &cb, &format!("all=0.02,seed={seed}"), 8);
         let mut rng = StdRng::seed_from_u64(seed);
         let jobs: Vec<Job> = (0..jobs_n)
             .map(|i| random_job(&mut rng, d, 128, 128, &cb, i))
             .collect();
+        let t0 = std::time::Instant::now();
         let (done, wrong) = run_and_count_wrong(&mut drv, &cfg, &jobs).unwrap();
         let (s, f) = (drv.stats(), faults.get());
         report(
-            &format!("sim link, d = {d}, n <= 128, 2% of each fault"),
-            done,
-            wrong,
+            &format!("driver: sim link, d = {d}, n <= 128, rows <= 128, 2% of each fault"),
+            (done, wrong),
             &s,
             &f,
+            t0,
         );
         assert_eq!((done, wrong), (jobs_n, 0), "d = {d}");
         assert!(
@@ -250,13 +311,21 @@ fn frontpanel_pipes_carry_jobs_with_faults() {
     assert_eq!((info.d, info.variant, info.codebook), (4, 1, 0));
     let mut rng = StdRng::seed_from_u64(8);
     // Odd and even frame lengths (pads), some longer than the 64-word FIFOs.
-    let jobs: Vec<Job> = (0..300)
+    let n = model::stress::count(300, 3_000) as usize;
+    let jobs: Vec<Job> = (0..n)
         .map(|i| random_job(&mut rng, 4, 64, 8, &cb, i))
         .collect();
+    let t0 = std::time::Instant::now();
     let (done, wrong) = run_and_count_wrong(&mut d, &cfg, &jobs).unwrap();
     let (s, f) = (d.stats(), faults.get());
-    report("FrontPanel pipes, 3% of each fault", done, wrong, &s, &f);
-    assert_eq!((done, wrong), (300, 0));
+    report(
+        "driver: FrontPanel pipes, d = 4, 3% of each fault",
+        (done, wrong),
+        &s,
+        &f,
+        t0,
+    );
+    assert_eq!((done, wrong), (n, 0));
     assert!(f.total() > 20 && s.retries > 0, "{f:?} {s:?}");
 }
 

@@ -24,7 +24,10 @@
 //!   error and code agreement against k and t.
 //! - [`golden`]: the shared golden vectors under `tests/golden/`.
 //! - [`npy`]: checked `.npy` input (errors name the file and the problem); [`output`]:
-//!   all-or-nothing output files.
+//!   all-or-nothing output (a command's outputs staged and committed together, never over an
+//!   input).
+//! - [`stress`]: case counts of the randomized checks, larger under `make stress`, and the
+//!   record of what they ran.
 //! - [`ModelError`]: every way input can be wrong, with a message that names the problem.
 
 pub mod analysis;
@@ -36,6 +39,7 @@ pub mod link;
 pub mod npy;
 pub mod output;
 pub mod params;
+pub mod stress;
 pub mod sweep;
 pub mod timing;
 
