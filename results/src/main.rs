@@ -4,7 +4,8 @@
 //! fixtures (`tests/fixtures/minilm`), the Verilator simulation of the generated Verilog (`sim`),
 //! the host driver on the simulated boards (`host`), and the committed synthesis records
 //! (`bitstreams/*/*.manifest.json`, `bitstreams/xem7010/estimate.json`,
-//! `docs/data/synthesis.json`) and reference figures (`docs/data/gpu_h100.json`).
+//! `docs/data/synthesis.json`), the record of `make stress` (`docs/data/stress.jsonl`) and
+//! reference figures (`docs/data/gpu_h100.json`).
 //!
 //! The page's prose is `results/template.md`: `{{name}}` placeholders are filled with what this
 //! run measured (a placeholder nothing fills is an error, so the page cannot quote a number
@@ -17,6 +18,7 @@
 mod encode_section;
 mod fig;
 mod sections;
+mod stress_section;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -40,8 +42,8 @@ struct Cli {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Run only these sections (comma-separated: attention, quantizers, attnv, regression,
-    /// speed, hardware, projection, encode), print their values and write their figures; the page is
-    /// not rendered.
+    /// speed, hardware, projection, encode, stress), print their values and write their figures;
+    /// the page is not rendered.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -50,7 +52,7 @@ struct Cli {
 type Section = fn(&mut Page) -> Result<()>;
 
 /// The sections, in page order.
-const SECTIONS: [(&str, Section); 8] = [
+const SECTIONS: [(&str, Section); 9] = [
     ("attention", sections::attention),
     ("quantizers", sections::quantizers),
     ("attnv", sections::attnv),
@@ -59,6 +61,7 @@ const SECTIONS: [(&str, Section); 8] = [
     ("hardware", sections::hardware),
     ("projection", sections::projection),
     ("encode", encode_section::encode_section),
+    ("stress", stress_section::stress_section),
 ];
 
 /// The values and figures of one run.
