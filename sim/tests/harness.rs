@@ -131,6 +131,17 @@ fn vcd_trace() -> anyhow::Result<()> {
         ..opts()
     };
     let mut m = VerilatedModel::build(RAW, "top", &o)?;
+    // Into a folder that does not exist: the path and why (it once said "failed (code -3)").
+    let nowhere = std::env::temp_dir().join("logattn-no-such-folder/t.vcd");
+    let e = m.trace_open(&nowhere).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}: cannot write the VCD: the folder {} does not exist",
+            nowhere.display(),
+            nowhere.parent().unwrap().display()
+        )
+    );
     let path = std::env::temp_dir().join(format!("logattn-sim-trace-{}.vcd", std::process::id()));
     m.trace_open(&path)?;
     m.set_clock("clock")?;
