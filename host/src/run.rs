@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use model::link::{DeviceConfig, DeviceInfo, Response};
 use model::output::Outputs;
 use model::{npy, Codebook};
-use ndarray::{Array3, ArrayD, Axis, IxDyn};
+use ndarray::{Array3, ArrayD, Axis, CowArray, Ix3, IxDyn};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -391,6 +391,15 @@ impl<'a> Ledger<'a> {
     }
 }
 
+/// The heads `todo` of `a` (`[heads, ...]`): a copy only when they are not all of them.
+fn heads_of<'a>(a: &'a Array3<f32>, todo: &[usize]) -> CowArray<'a, f32, Ix3> {
+    if todo.len() == a.len_of(Axis(0)) {
+        a.view().into()
+    } else {
+        a.select(Axis(0), todo).into()
+    }
+}
+
 /// The heads of `out` (`[heads, rows, d]`) that hold a NaN: those a run left unfinished.
 pub fn unfinished_heads(out: &Array3<f32>) -> Vec<usize> {
     out.outer_iter()
@@ -537,7 +546,7 @@ pub fn run(args: &Args) -> Result<String> {
         .info()
         .context("asking the board for its configuration")?;
     let cfg = DeviceConfig::from_info(&info, &cb)?;
-    let pick = |a: &Array3<f32>| a.select(Axis(0), &todo);
+    let pick = |a| heads_of(a, &todo);
     let todo_names: Vec<String> = todo.iter().map(|&h| names[h].clone()).collect();
     let (jobs, dequants) = match &b3 {
         Some(k3) => jobs::head_jobs(
