@@ -33,14 +33,12 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
 
-## stress: the long randomized checks, not part of `test` (under 30 minutes on 2 cores, builds
-## included): the same tests as `test` with larger counts (model::stress): fuzzing of the .npy
-## reader and both frame decoders (2x10^5 and 10^6 cases), fault injection through the
-## simulated board (2x10^4 jobs at 2% of every fault, 2,000 at 10% with 32 attempts, 4,500
-## realistic d = 32 and 64 heads; every job accounted for exactly once, none wrong), 10^6
-## random AttnV rows and 10^5 whole-head rows bit-exact (random shapes, densities, idle and
-## back-pressure). Prints every count and writes them to docs/data/stress.jsonl, which the
-## results page (section 10) reads.
+## stress: the long randomized checks, not part of `test` (minutes on 2 cores, builds
+## included): the same tests as `test` with their stress counts (model::stress::count):
+## fuzzing of the .npy reader and both frame decoders, fault injection through the simulated
+## board (every job accounted for exactly once, none wrong), random AttnV and whole-head rows
+## bit-exact (random shapes, densities, idle and back-pressure). Prints every count and writes
+## them to docs/data/stress.jsonl, which the results page (section 10) reads.
 STRESS_RECORD := docs/data/stress.jsonl
 stress: setup
 	@rm -f $(STRESS_RECORD).new

@@ -55,11 +55,12 @@ impl Default for CacheLimits {
     /// `$LOGATTN_CACHE_MAX_MODELS` (default 256) and `$LOGATTN_CACHE_MAX_MB` (default 4096):
     /// room for every model the tests and the results build, a few times over.
     fn default() -> Self {
-        let env = |k: &str, d: u64| {
-            std::env::var(k)
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .unwrap_or(d)
+        let env = |k: &str, d: u64| match std::env::var(k) {
+            Ok(s) if !s.trim().is_empty() => s.trim().parse::<u64>().unwrap_or_else(|_| {
+                eprintln!("[sim] {k}={s:?} is not a whole number: using {d}");
+                d
+            }),
+            _ => d,
         };
         Self {
             models: env("LOGATTN_CACHE_MAX_MODELS", 256) as usize,
