@@ -52,9 +52,17 @@ pub struct CacheLimits {
 }
 
 impl Default for CacheLimits {
-    /// `$LOGATTN_CACHE_MAX_MODELS` (default 256) and `$LOGATTN_CACHE_MAX_MB` (default 4096):
-    /// room for every model the tests and the results build, a few times over.
+    /// `$LOGATTN_CACHE_MAX_MODELS` (default 256) and `$LOGATTN_CACHE_MAX_MB` (default 4096),
+    /// read once per process: room for every model the tests and the results build, a few
+    /// times over.
     fn default() -> Self {
+        static FROM_ENV: std::sync::OnceLock<CacheLimits> = std::sync::OnceLock::new();
+        *FROM_ENV.get_or_init(Self::from_env)
+    }
+}
+
+impl CacheLimits {
+    fn from_env() -> Self {
         let env = |k: &str, d: u64| match std::env::var(k) {
             Ok(s) if !s.trim().is_empty() => s.trim().parse::<u64>().unwrap_or_else(|_| {
                 eprintln!("[sim] {k}={s:?} is not a whole number: using {d}");
