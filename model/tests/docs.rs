@@ -5,23 +5,13 @@ use model::frontend::FrontEndParams;
 use model::CoreParams;
 use std::path::Path;
 
+mod common;
+use common::thousands;
+
 fn numerics() -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/numerics.md");
     let text = std::fs::read_to_string(p).unwrap();
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `n` with thousands separators, as the docs write numbers.
-fn thousands(n: u64) -> String {
-    let d = n.to_string();
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// §2's accumulator bound is the model's (it once read 4,261,396,480).

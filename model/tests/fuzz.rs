@@ -23,6 +23,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestRunner};
 use std::path::Path;
 
+mod common;
+use common::thousands;
+
 /// Cases of each property: (`cargo test`, `make stress`).
 pub const NPY_CASES: (u64, u64) = (6_000, 200_000);
 pub const REQUEST_CASES: (u64, u64) = (20_000, 1_000_000);
@@ -409,19 +412,6 @@ fn a_header_larger_than_its_file_is_refused_before_allocating() {
         e.contains("huge.npy: truncated .npy file") && e.contains("shape [999999999999]"),
         "{e}"
     );
-}
-
-/// `n` with thousands separators, as the docs write numbers.
-fn thousands(n: u64) -> String {
-    let d = n.to_string();
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// docs/link.md states the counts these tests run (it once said 10,000 response frames while

@@ -7,17 +7,9 @@ use crate::Page;
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 
-/// A number with thousands separators.
+/// A count with thousands separators.
 fn thou(x: f64) -> String {
-    let d = format!("{:.0}", x);
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::sections::thou(x.round() as u64)
 }
 
 /// What a check ran and found, as two table cells.
