@@ -9,6 +9,7 @@
 //! configuration is one line in the table; each costs build time.
 
 use crate::attn_head::AttnHead;
+use crate::boards::resources::{Family, Resources};
 use crate::core::attnv::AttnV;
 use crate::link::frontpanel_link::FrontPanelLink;
 use crate::link::link_core::LinkCore;
@@ -351,6 +352,163 @@ pub fn frontpanel_link_verilog(cfg: &DeviceConfig, fifo_words: usize) -> Result<
     with_link_design(cfg, AtFrontPanel(fifo_words))
 }
 
+/// Where a design's multipliers are built on a part: the one rule that splits them between the
+/// part's DSP blocks ([`Resources::dsp_blocks`]) and LUTs.
+///
+/// The products, in the order they take DSP blocks:
+/// 1. ScaleShift's, [`MultiplierSplit::SCALE_PRODUCTS`] per score unit (`*` of at most
+///    18 x 18 bits in its Verilog; where DSPs do not cover them, as on the iCE40, the
+///    synthesizer builds them from LUTs: [`MultiplierSplit::scale_in_luts`], not in
+///    [`MultiplierSplit::lut_estimate`]);
+/// 2. the lanes' 16 x 8 products, D x K (General and Dense cores; none in the shift-only Octave
+///    core), before the scores because one costs more LUTs than an 8 x 8;
+/// 3. the P score units' 8 x 8 products, P x D.
+///
+/// Products find DSPs in that order until none is left; the rest are built in LUTs
+/// ([`crate::front_end::dot_product::DotProduct::with_lut_products`],
+/// [`crate::core::lane::Lane::with_lut_multiplier`]), whatever the split with the same results
+/// and cycle counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MultiplierSplit {
+    /// The part's family (the LUT costs are per family).
+    pub family: Family,
+    /// The part's DSP blocks.
+    pub dsp_blocks: usize,
+    /// ScaleShift's products.
+    pub scale: usize,
+    /// ... of which the DSPs do not cover.
+    pub scale_in_luts: usize,
+    /// The lanes' 16 x 8 products.
+    pub lane: usize,
+    /// ... of which built in LUTs.
+    pub lane_in_luts: usize,
+    /// The score units' 8 x 8 products.
+    pub score: usize,
+    /// ... of which built in LUTs.
+    pub score_in_luts: usize,
+}
+
+impl MultiplierSplit {
+    /// ScaleShift's products (two for `s * mk`, three for `* mq`), one ScaleShift per score unit.
+    pub const SCALE_PRODUCTS: usize = 5;
+
+    /// The split for a design of `p` score units of `d` products, `lane` 16 x 8 lane products
+    /// on a `family` part with `dsp_blocks` DSP blocks.
+    pub fn new(family: Family, dsp_blocks: usize, d: usize, p: usize, lane: usize) -> Self {
+        let scale = Self::SCALE_PRODUCTS * p;
+        let score = p * d;
+        let mut left = dsp_blocks;
+        let mut in_luts = |n: usize| {
+            let dsp = n.min(left);
+            left -= dsp;
+            n - dsp
+        };
+        let scale_in_luts = in_luts(scale);
+        let lane_in_luts = in_luts(lane);
+        let score_in_luts = in_luts(score);
+        Self {
+            family,
+            dsp_blocks,
+            scale,
+            scale_in_luts,
+            lane,
+            lane_in_luts,
+            score,
+            score_in_luts,
+        }
+    }
+
+    /// The split for board design `cfg` (D, P = [`DeviceConfig::keys_per_cycle`] score units
+    /// on a whole-head board, none on a codes board; K = `cfg.core.nnz_per_cycle` lane
+    /// multipliers per lane unless the core is Octave) on `part`.
+    pub fn for_design(cfg: &DeviceConfig, part: &Resources) -> Self {
+        let d = cfg.core.d;
+        let p = if cfg.front_end().is_some() {
+            cfg.keys_per_cycle()
+        } else {
+            0
+        };
+        let lane = match cfg.variant {
+            Variant::Octave => 0,
+            Variant::General | Variant::Dense => d * cfg.core.nnz_per_cycle,
+        };
+        Self::new(part.family, part.dsp_blocks, d, p, lane)
+    }
+
+    /// DSP blocks used.
+    pub fn dsp_used(&self) -> usize {
+        self.scale + self.lane + self.score
+            - self.scale_in_luts
+            - self.lane_in_luts
+            - self.score_in_luts
+    }
+
+    /// The expected LUTs of the products built in LUTs ([`lut_cost`]: LUT4 on ECP5 and
+    /// iCE40, LUT6 on Xilinx 7); ScaleShift's products in LUTs are not counted.
+    pub fn lut_estimate(&self) -> usize {
+        let c = lut_cost(self.family);
+        self.score_in_luts * c.mul8x8 + self.lane_in_luts * c.mul16x8
+    }
+
+    /// The products built in LUTs of each of `p` score units (`score_in_luts` spread evenly,
+    /// the first units taking one more): the argument of each unit's
+    /// [`crate::front_end::dot_product::DotProduct::with_lut_products`].
+    pub fn score_luts_per_unit(&self, p: usize) -> Vec<usize> {
+        spread(self.score_in_luts, p)
+    }
+
+    /// The multipliers built in LUTs of each of `d` lanes (`lane_in_luts` spread evenly, 0..=K
+    /// each, the first lanes taking one more).
+    pub fn lane_luts_per_lane(&self, d: usize) -> Vec<usize> {
+        spread(self.lane_in_luts, d)
+    }
+}
+
+/// `total` in `parts` near-equal shares, the first ones taking one more.
+fn spread(total: usize, parts: usize) -> Vec<usize> {
+    assert!(
+        parts > 0 || total == 0,
+        "cannot spread {total} over no part"
+    );
+    (0..parts)
+        .map(|i| total / parts + usize::from(i < total % parts))
+        .collect()
+}
+
+/// What one product built in LUTs costs on a family (measured: `docs/data/synthesis.json`,
+/// `lut_multipliers_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LutCost {
+    /// LUTs of a signed 8 x 8 ([`crate::core::lut_mul::LutMul8x8`]).
+    pub mul8x8: usize,
+    /// LUTs of an unsigned 16 x signed 8 ([`crate::core::lut_mul::LutMul16x8`]).
+    pub mul16x8: usize,
+}
+
+/// The LUTs of one product built in LUTs on `family` (LUT4 on ECP5 and iCE40, LUT6 on
+/// Xilinx 7), as measured out of context (`docs/data/synthesis.json`, `lut_multipliers_ecp5`,
+/// `_xc7`, `_ice40`: the leaf behind input registers; in the D = 64 score unit the marginal
+/// cost per product is the same within 2%).
+pub const fn lut_cost(family: Family) -> LutCost {
+    match family {
+        // nextpnr-ecp5's TRELLIS_COMB (LUT4s, carry chains' included).
+        Family::Ecp5 => LutCost {
+            mul8x8: 138,
+            mul16x8: 235,
+        },
+        // synth_xilinx's LUT1..LUT6 (plus CARRY4s: 10 and 16).
+        Family::Xilinx7 => LutCost {
+            mul8x8: 69,
+            mul16x8: 119,
+        },
+        // synth_ice40's SB_LUT4 (plus SB_CARRYs: 32 and 58).
+        Family::Ice40 => LutCost {
+            mul8x8: 126,
+            mul16x8: 224,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +521,115 @@ mod tests {
         fn visit<L: LinkDesign>(self, _cfg: &DeviceConfig) -> String {
             std::any::type_name::<L>().to_string()
         }
+    }
+
+    #[test]
+    fn the_multiplier_rule_fills_the_dsps_then_builds_the_rest_in_luts() {
+        let part = |name| crate::boards::board_resources(name).unwrap();
+        let (ecp5, xc7, ice40) = (part("ulx3s"), part("xem7010"), part("alchitry_cu"));
+        assert_eq!(
+            (ecp5.dsp_blocks, xc7.dsp_blocks, ice40.dsp_blocks),
+            (156, 120, 0)
+        );
+        let octave = Codebook::octave(3).unwrap();
+        let log = Codebook::log(3, 1e-3).unwrap();
+        let head = |cb: &Codebook, p, k| {
+            DeviceConfig::head(64, 512, cb)
+                .unwrap()
+                .with_parallelism(p, k)
+                .unwrap()
+        };
+        let split = |cfg: &DeviceConfig, part: &Resources| {
+            let s = MultiplierSplit::for_design(cfg, part);
+            assert!(s.dsp_used() <= part.dsp_blocks);
+            (
+                [s.scale, s.lane, s.score],
+                [s.scale_in_luts, s.lane_in_luts, s.score_in_luts],
+                s.dsp_used(),
+                s.lut_estimate(),
+            )
+        };
+        // ECP5-85F, D = 64, P = 4, octave: 20 + 136 score products in DSPs, 120 in LUTs.
+        let s = MultiplierSplit::for_design(&head(&octave, 4, 1), &ecp5);
+        assert_eq!(
+            split(&head(&octave, 4, 1), &ecp5),
+            ([20, 0, 256], [0, 0, 120], 156, 120 * 138)
+        );
+        assert_eq!(s.score_luts_per_unit(4), [30; 4]);
+        // ECP5-85F, D = 64, P = 4, K = 2, general: the 128 lane products take DSPs first.
+        let s = MultiplierSplit::for_design(&head(&log, 4, 2), &ecp5);
+        assert_eq!(
+            split(&head(&log, 4, 2), &ecp5),
+            ([20, 128, 256], [0, 0, 248], 156, 248 * 138)
+        );
+        assert_eq!(s.score_luts_per_unit(4), [62; 4]);
+        assert_eq!(s.lane_luts_per_lane(64), [0; 64]);
+        // XC7A50T, D = 64, P = 2: octave, general K = 1, general K = 2.
+        assert_eq!(
+            split(&head(&octave, 2, 1), &xc7),
+            ([10, 0, 128], [0, 0, 18], 120, 18 * 69)
+        );
+        assert_eq!(
+            split(&head(&log, 2, 1), &xc7),
+            ([10, 64, 128], [0, 0, 82], 120, 82 * 69)
+        );
+        let s = MultiplierSplit::for_design(&head(&log, 2, 2), &xc7);
+        assert_eq!(
+            split(&head(&log, 2, 2), &xc7),
+            ([10, 128, 128], [0, 18, 128], 120, 18 * 119 + 128 * 69)
+        );
+        assert_eq!(s.score_luts_per_unit(2), [64, 64]);
+        let lanes = s.lane_luts_per_lane(64);
+        assert_eq!((&lanes[..18], &lanes[18..]), (&[1; 18][..], &[0; 46][..]));
+        // No DSPs: everything in LUTs, ScaleShift's products by the synthesizer.
+        let s = MultiplierSplit::new(Family::Ice40, 0, 8, 1, 8);
+        assert_eq!(
+            (s.scale_in_luts, s.lane_in_luts, s.score_in_luts),
+            (5, 8, 8)
+        );
+        assert_eq!(s.lut_estimate(), 8 * 126 + 8 * 224);
+        assert_eq!(s.score_luts_per_unit(3), [3, 3, 2]);
+        // The board designs built today fit their DSPs: every score unit stays `Default`.
+        for name in crate::boards::BOARDS {
+            let b = crate::boards::board(name).unwrap();
+            for design in b.link_designs() {
+                let b = b.for_design(design).unwrap();
+                let s = MultiplierSplit::for_design(&b.device_config(), &b);
+                assert_eq!(s.lut_estimate() + s.scale_in_luts, 0, "{name} / {design}");
+            }
+        }
+        // The order's premise: a lane product costs more LUTs than a score product.
+        for f in [Family::Ecp5, Family::Xilinx7, Family::Ice40] {
+            assert!(lut_cost(f).mul16x8 > lut_cost(f).mul8x8);
+        }
+    }
+
+    #[test]
+    fn the_lut_costs_are_the_recorded_measurements() {
+        let syn: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/data/synthesis.json")).unwrap();
+        for (f, rows, lut) in [
+            (Family::Ecp5, "lut_multipliers_ecp5", "lut4"),
+            (Family::Xilinx7, "lut_multipliers_xc7", "lut"),
+            (Family::Ice40, "lut_multipliers_ice40", "lut4"),
+        ] {
+            let measured = |module: &str| {
+                syn[rows]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|r| r["module"] == module))
+                    .and_then(|r| r[lut].as_u64())
+                    .unwrap_or_else(|| panic!("synthesis.json: {rows} has no {module}"))
+            };
+            let c = lut_cost(f);
+            assert_eq!(measured("logattn_lutmul8sx8"), c.mul8x8 as u64, "{rows}");
+            assert_eq!(measured("logattn_lutmul16ux8"), c.mul16x8 as u64, "{rows}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot spread 3 over no part")]
+    fn spreading_needs_parts() {
+        let _ = spread(3, 0);
     }
 
     #[test]

@@ -74,6 +74,11 @@ pub struct Resources {
     pub device: &'static str,
     /// Its package.
     pub package: &'static str,
+    /// The FPGA's hardware multipliers (ECP5-85F: 156 MULT18X18D; XC7A50T: 120 DSP48E1;
+    /// iCE40-HX8K: none). yosys maps each of the design's products (a `*` of at most 18 x 18
+    /// bits) to one (on the ECP5 it cannot use the MULT9X9D halves);
+    /// [`crate::configs::MultiplierSplit`] builds the rest in LUTs.
+    pub dsp_blocks: usize,
     /// The board oscillator (on the XEM7010: the host interface's clock, `hi_in[0]`), Hz.
     pub clock_in_hz: u64,
     /// How the host reaches the board.
@@ -109,6 +114,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
             family: Family::Ecp5,
             device: "LFE5U-85F",
             package: "CABGA381",
+            dsp_blocks: 156,
             clock_in_hz: 25_000_000,
             host: HostLink::Uart(UartSpec {
                 chip: "FTDI FT231X",
@@ -125,6 +131,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
             family: Family::Ice40,
             device: "iCE40-HX8K",
             package: "CB132",
+            dsp_blocks: 0,
             clock_in_hz: 100_000_000,
             host: HostLink::Uart(UartSpec {
                 chip: "FTDI FT2232H",
@@ -141,6 +148,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
             family: Family::Xilinx7,
             device: "XC7A50T-1",
             package: "FGG484",
+            dsp_blocks: 120,
             clock_in_hz: 48_000_000,
             host: HostLink::FrontPanel(FrontPanelSpec {
                 bus: "USB 2.0 (Cypress FX2), Opal Kelly FrontPanel",

@@ -12,6 +12,8 @@ use rust_hdl::prelude::*;
 /// `sext(Vq) << (c-1)`, 0 for c = 0, no multiplier) is registered at T5, where it is accumulated:
 /// `acc = (acc_cont ? acc : 0) + p`. With `acc_last` the sum also goes to the output register
 /// `out`, so the next row starts without a bubble (`acc_cont` low: load instead of add).
+/// [`Lane::with_lut_multiplier`] builds the General lane's multiplier in LUTs (the same cycles
+/// and sums).
 ///
 /// Inputs: `clock`; `v` (8 bits, two's complement), `w` (16 bits) at T3; `code` (3 bits) at T4;
 /// `acc_valid`, `acc_last`, `acc_cont` at T5.
@@ -71,6 +73,17 @@ impl<const ACC: usize> Lane<ACC> {
             sum: Default::default(),
         }
     }
+    /// The same lane with its multiplier built in LUTs ([`Mul16x8::in_luts`]; it still defines
+    /// the DSP multiplier's module if `define_mul_core` was set). Panics on an octave lane,
+    /// which has no multiplier.
+    pub fn with_lut_multiplier(mut self) -> Self {
+        assert!(
+            !self.octave.val(),
+            "Lane: an octave lane has no multiplier to build in LUTs"
+        );
+        self.mul = self.mul.in_luts();
+        self
+    }
 }
 
 impl<const ACC: usize> Logic for Lane<ACC> {
@@ -115,6 +128,7 @@ mod tests {
     use super::*;
     use crate::verify::lint::verilator_lint;
     use crate::verify::testbench::{rise, settle, signed_field};
+    use crate::verify::verilator_replay::replay;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
@@ -256,5 +270,82 @@ mod tests {
             uut.connect_all();
             verilator_lint(&format!("lane_{octave}"), &generate_verilog(&uut)).unwrap();
         }
+        for define in [false, true] {
+            let mut uut = L::new(false, define).with_lut_multiplier();
+            uut.connect_all();
+            let v = generate_verilog(&uut);
+            assert_eq!(v.contains("module logattn_mul16x8_30("), define);
+            verilator_lint(&format!("lane_lut_{define}"), &v).unwrap();
+        }
+    }
+
+    /// Random per-cycle inputs `[v, w, code, acc_valid, acc_last, acc_cont]` (weights and
+    /// bytes often at their extremes).
+    fn random_inputs(cycles: usize, seed: u64) -> Vec<Vec<u64>> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (0..cycles)
+            .map(|_| {
+                let v = [0x80, 0x7f, 0xff, 0, rng.gen_range(0..256)][rng.gen_range(0..5)];
+                let w = [0, 1, 65535, 32768, rng.gen_range(0..65536)][rng.gen_range(0..5)];
+                vec![
+                    v,
+                    w,
+                    rng.gen_range(0..8),
+                    u64::from(rng.gen_bool(0.8)),
+                    u64::from(rng.gen_bool(0.1)),
+                    u64::from(rng.gen_bool(0.9)),
+                ]
+            })
+            .collect()
+    }
+
+    const INPUTS: [&str; 6] = ["v", "w", "code", "acc_valid", "acc_last", "acc_cont"];
+
+    /// The twin's `out` per cycle.
+    fn run_twin(mut uut: L, stim: &[Vec<u64>]) -> Vec<Vec<u64>> {
+        uut.connect_all();
+        stim.iter()
+            .map(|s| {
+                uut.v.next = s[0].into();
+                uut.w.next = s[1].into();
+                uut.code.next = s[2].into();
+                uut.acc_valid.next = s[3] == 1;
+                uut.acc_last.next = s[4] == 1;
+                uut.acc_cont.next = s[5] == 1;
+                settle(&mut uut);
+                let out = vec![uut.out.val().to_u64()];
+                rise(&mut uut, |u| &mut u.clock);
+                out
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lut_and_dsp_lanes_match_the_twin_in_verilator() {
+        let stim = random_inputs(6000, 18);
+        let want = run_twin(L::new(false, true), &stim);
+        assert!(want.iter().filter(|o| o[0] != 0).count() > 300);
+        for lut in [false, true] {
+            let mut uut = L::new(false, true);
+            if lut {
+                uut = uut.with_lut_multiplier();
+            }
+            uut.connect_all();
+            let got = replay(
+                &format!("lane_lut_{lut}"),
+                &generate_verilog(&uut),
+                "clock",
+                &INPUTS,
+                &["out"],
+                &stim,
+            );
+            assert_eq!(got, want, "LUT multiplier: {lut}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "Lane: an octave lane has no multiplier to build in LUTs")]
+    fn an_octave_lane_has_no_lut_multiplier() {
+        let _ = L::new(true, false).with_lut_multiplier();
     }
 }
