@@ -309,7 +309,7 @@ macro_rules! link_dispatch {
 compiled_configs!(link_dispatch);
 
 /// The Verilog of top-level `uut` with loops at block granularity only (see [`head_verilog`]).
-fn top_with_loops<B: Block>(uut: &mut B) -> String {
+pub(crate) fn top_with_loops<B: Block>(uut: &mut B) -> String {
     uut.connect_all();
     format!(
         "// Block-level wiring loops only (see head_verilog).\n/* verilator lint_off UNOPTFLAT */\n{}",

@@ -10,9 +10,9 @@
 //!   scale and shift, exp2, log2 of the sum, code comparators, beat queue).
 //! - [`attn_head::AttnHead`]: the front end and the core together: the whole head, Q, K, V in.
 //! - [`link`]: the link layer: the framers ([`link::rx_framer::RxFramer`],
-//!   [`link::tx_framer::TxFramer`]) and the link designs ([`link::link_head::LinkHead`], the
-//!   whole head; [`link::link_core::LinkCore`], the core alone), behind a UART
-//!   ([`link::uart_link::UartLink`]) or FrontPanel pipes
+//!   [`link::tx_framer::TxFramer`]), the job runner ([`link::job_runner::JobRunner`]) and the
+//!   link designs ([`link::link_head::LinkHead`], the whole head; [`link::link_core::LinkCore`],
+//!   the core alone), behind a UART ([`link::uart_link::UartLink`]) or FrontPanel pipes
 //!   ([`link::frontpanel_link::FrontPanelLink`]).
 //! - [`io`]: board I/O: UART, byte FIFOs, the FrontPanel pipe bridge, PLLs, reset synchronizer.
 //! - [`boards`]: each board's resources (pins, clocks, host link, constraints), the link designs
