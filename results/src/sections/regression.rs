@@ -1,0 +1,161 @@
+//! §2 and §5: the simulator's regression (`cargo run -p sim`) as tables: the AttnV core's
+//! cases against the dense baseline, whole heads on chip from float Q, K, V, and cycles per
+//! whole head.
+
+use super::format::{md_table, thou};
+use crate::Page;
+use anyhow::{ensure, Context, Result};
+use sim::bench::Cores;
+use sim::qkv::HeadCores;
+use std::path::Path;
+
+/// §2 and §5: the simulator's regression (`cargo run -p sim`) as tables.
+pub fn run(page: &mut Page) -> Result<()> {
+    page.log("§2/§5 the regression: AttnV cases and whole heads (Verilator)");
+    let fx = page.fixture_dir();
+    core_cases(page, &fx)?;
+    let mut heads = HeadCores::default();
+    on_chip(page, &mut heads, &fx)?;
+    head_cycles(page, &mut heads)
+}
+
+/// §2: the AttnV core's cases, each against the dense baseline.
+fn core_cases(page: &mut Page, fx: &Path) -> Result<()> {
+    let mut cores = Cores::default();
+    let outcomes = sim::regression::run(&mut cores, page.seed, fx)?;
+    let mut rows = Vec::new();
+    for o in &outcomes {
+        let m = &o.measured;
+        ensure!(
+            m.ok(),
+            "regression case {}: {}",
+            m.name,
+            m.error.as_deref().unwrap_or("failed")
+        );
+        rows.push(vec![
+            m.name.clone(),
+            format!("{:?}", o.variant).to_lowercase(),
+            m.n.to_string(),
+            m.d.to_string(),
+            m.nnz.to_string(),
+            m.cycles.to_string(),
+            m.ideal_cycles.to_string(),
+            format!("{:.3}", m.efficiency()),
+            m.dense_cycles.to_string(),
+            format!("{:.2}", m.speedup()),
+            format!("{:.2}", m.ideal_speedup()),
+            "yes".into(),
+            o.note.clone(),
+        ]);
+    }
+    page.set("regression_cases", outcomes.len().to_string());
+    page.set(
+        "regression_table",
+        md_table(
+            &[
+                "case", "variant", "n", "D", "nnz", "cycles", "ideal", "eff", "dense", "speed-up",
+                "ideal×", "exact", "note",
+            ],
+            &rows,
+        ),
+    );
+    Ok(())
+}
+
+/// §5: whole heads on chip (front end + AttnV) from float Q, K, V; the MiniLM head's figures.
+fn on_chip(page: &mut Page, heads: &mut HeadCores, fx: &Path) -> Result<()> {
+    let on_chip = sim::regression::on_chip(heads, page.seed, fx)?;
+    let mut rows = Vec::new();
+    for h in &on_chip {
+        ensure!(
+            h.ok(),
+            "whole head {}: {}",
+            h.name,
+            h.error.as_deref().unwrap_or("cycles differ from the model")
+        );
+        rows.push(vec![
+            h.name.clone(),
+            thou(h.rows as u64),
+            h.n.to_string(),
+            h.d.to_string(),
+            h.valid_len.to_string(),
+            thou(h.cycles),
+            h.cycles_model.map_or("-".into(), thou),
+            "yes".into(),
+            format!("{:.3}%", 100.0 * h.code_agreement),
+            format!("{:.4}", h.rel_err_vs_float_quantized),
+            format!("{:.4}", h.rel_err_vs_float),
+            format!("{:.4}", h.rel_err_float_quantized_vs_float),
+        ]);
+    }
+    page.set(
+        "head_table",
+        md_table(
+            &[
+                "case", "rows", "n", "D", "valid", "cycles", "model", "exact", "agree", "err/fq",
+                "err/f", "fq/f",
+            ],
+            &rows,
+        ),
+    );
+    let minilm = on_chip
+        .iter()
+        .find(|h| h.name.starts_with("MiniLM log") && !h.name.contains("valid"))
+        .context("the regression's MiniLM log head row")?;
+    page.set(
+        "minilm_head_agree",
+        format!("{:.2}%", 100.0 * minilm.code_agreement),
+    );
+    page.set("minilm_head_err", format!("{:.4}", minilm.rel_err_vs_float));
+    page.set(
+        "minilm_head_ratio",
+        format!(
+            "{:.3}",
+            minilm.rel_err_vs_float / minilm.rel_err_float_quantized_vs_float
+        ),
+    );
+    Ok(())
+}
+
+/// §5: cycles per whole head (`sim heads`) and where the time goes.
+fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
+    let hb = sim::headbench::run(heads, page.seed)?;
+    let mut rows = Vec::new();
+    for r in &hb {
+        ensure!(
+            r.bit_exact && r.cycles_model == Some(r.cycles),
+            "head bench D = {} n = {}: not exact",
+            r.d,
+            r.n
+        );
+        rows.push(vec![
+            r.d.to_string(),
+            r.n.to_string(),
+            thou(r.cycles),
+            r.load.to_string(),
+            r.phase.to_string(),
+            thou(r.phases as u64),
+            thou(r.score_bound as u64),
+            format!("{:.3}", r.score_unit_utilization),
+            thou(r.us_at_100mhz.round() as u64),
+        ]);
+    }
+    page.set(
+        "head_cycles_table",
+        md_table(
+            &[
+                "D",
+                "n",
+                "cycles",
+                "load",
+                "phase",
+                "(n + 2) phases",
+                "score bound n·n",
+                "utilization",
+                "µs at 100 MHz",
+            ],
+            &rows,
+        ),
+    );
+    Ok(())
+}
