@@ -7,7 +7,8 @@
 //! - `sim --q Q.npy --k K.npy --v V.npy [--valid-len L] [--threshold T | --octave] [--json r.json]`:
 //!   the whole head on chip (front end + AttnV): bit-exactness, cycles, code agreement with the
 //!   float path, and the output's error against float attention.
-//! - `sim heads [--json h.json]`: cycles per whole head for n = 128, 512 and D = 32, 64.
+//! - `sim heads [--json h.json]`: cycles per whole head at D = 64 for P = 1, 2, 4, 8, general
+//!   and octave: random heads (n = 128, 512) and the MiniLM fixture's heads.
 //! - `sim attnv ...`: random jobs for one configuration; `sim stress`: many random jobs over
 //!   every variant and width.
 //! - `sim speed [--json s.json]`: rust-hdl's native simulator against Verilator, same core and
@@ -215,15 +216,12 @@ fn main() -> Result<()> {
         Cmd::Stress { jobs, seed } => regress(jobs, seed),
         Cmd::Heads { seed, json } => {
             let mut cores = sim::qkv::HeadCores::default();
-            let rows = sim::headbench::run(&mut cores, seed)?;
+            let mut rows = sim::headbench::run(&mut cores, seed)?;
+            rows.extend(sim::headbench::minilm(&mut cores)?);
             println!(
-                "One head, n query rows, t = 1e-3, random Q, K, V (seed {seed}); general core:"
+                "Whole heads, n query rows (random Q, K, V: seed {seed}; MiniLM heads padded to D = 64):"
             );
             print!("{}", sim::headbench::table(&rows));
-            println!(
-                "load: K and V in parallel; phase: the slowest row stage + 1; phases: (n + 2) x phase; \
-                 util: rows*n (one score per cycle) / cycles"
-            );
             if let Some(p) = &json {
                 model::output::write_text_atomic(p, &serde_json::to_string_pretty(&rows)?)?;
             }
