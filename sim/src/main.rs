@@ -7,7 +7,8 @@
 //! - `sim --q Q.npy --k K.npy --v V.npy [--valid-len L] [--threshold T | --octave] [--json r.json]`:
 //!   the whole head on chip (front end + AttnV): bit-exactness, cycles, code agreement with the
 //!   float path, and the output's error against float attention.
-//! - `sim heads [--json h.json]`: cycles per whole head for n = 128, 512 and D = 32, 64.
+//! - `sim heads [--json h.json]`: cycles per whole head at D = 64 for P = 1, 2, 4, 8, general
+//!   and octave: random heads (n = 128, 512) and the MiniLM fixture's heads.
 //! - `sim attnv ...`: random jobs for one configuration; `sim stress`: many random jobs over
 //!   every variant and width.
 //! - `sim speed [--json s.json]`: rust-hdl's native simulator against Verilator, same core and
@@ -37,8 +38,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Cycles per head of the whole on-chip head (front end + AttnV) for n = 128 and 512 at
-    /// D = 32 and 64, n query rows, and where the time goes.
+    /// Cycles per head of the whole on-chip head (front end + AttnV) at D = 64 for P = 1, 2, 4
+    /// and 8, general and octave (random heads, n = 128 and 512, and the MiniLM heads), and
+    /// where the time goes.
     Heads(heads::Args),
     /// Many random jobs: every variant at D = 32 and D = 64 (N_MAX = 512), several shapes and
     /// densities, with and without idle cycles and back-pressure; every output checked against

@@ -131,12 +131,12 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
         rows.push(vec![
             r.d.to_string(),
             r.n.to_string(),
+            r.p.to_string(),
+            r.variant.clone(),
             thou(r.cycles),
             r.load.to_string(),
-            r.phase.to_string(),
-            thou(r.phases as u64),
-            thou(r.score_bound as u64),
-            format!("{:.3}", r.score_unit_utilization),
+            r.bound.clone(),
+            thou(r.overhead as u64),
             thou(r.us_at_100mhz.round() as u64),
         ]);
     }
@@ -146,12 +146,12 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
             &[
                 "D",
                 "n",
+                "P",
+                "variant",
                 "cycles",
                 "load",
-                "phase",
-                "(n + 2) phases",
-                "score bound n·n",
-                "utilization",
+                "bound",
+                "overhead",
                 "µs at 100 MHz",
             ],
             &rows,

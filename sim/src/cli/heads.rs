@@ -1,5 +1,6 @@
-//! `sim heads`: cycles per whole head (front end + AttnV) for n = 128 and 512 at D = 32 and 64,
-//! n query rows, and where the time goes.
+//! `sim heads`: cycles per whole head (front end + AttnV) at D = 64 for P = 1, 2, 4, 8, general
+//! and octave: random heads (n = 128, 512) and the MiniLM fixture's heads, and where the time
+//! goes.
 
 use crate::qkv::HeadCores;
 use anyhow::{bail, Result};
@@ -21,13 +22,12 @@ pub struct Args {
 pub fn run(a: &Args) -> Result<()> {
     let seed = a.seed;
     let mut cores = HeadCores::default();
-    let rows = crate::headbench::run(&mut cores, seed)?;
-    println!("One head, n query rows, t = 1e-3, random Q, K, V (seed {seed}); general core:");
-    print!("{}", crate::headbench::table(&rows));
+    let mut rows = crate::headbench::run(&mut cores, seed)?;
+    rows.extend(crate::headbench::minilm(&mut cores)?);
     println!(
-        "load: K and V in parallel; phase: the slowest row stage + 1; phases: (n + 2) x phase; \
-         util: rows*n (one score per cycle) / cycles"
+        "Whole heads, n query rows (random Q, K, V: seed {seed}; MiniLM heads padded to D = 64):"
     );
+    print!("{}", crate::headbench::table(&rows));
     if let Some(p) = &a.json {
         model::output::write_text_atomic(p, &serde_json::to_string_pretty(&rows)?)?;
     }
