@@ -117,45 +117,85 @@ fn on_chip(page: &mut Page, heads: &mut HeadCores, fx: &Path) -> Result<()> {
     Ok(())
 }
 
-/// §5: cycles per whole head (`sim heads`) and where the time goes.
+/// §5: cycles per whole head (`sim heads`: random heads and every MiniLM head, P = 1, 2, 4, 8,
+/// general and octave) and where the time goes.
 fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
-    let hb = sim::headbench::run(heads, page.seed)?;
+    let mut hb = sim::headbench::run(heads, page.seed)?;
+    hb.extend(sim::headbench::minilm(heads)?);
     let mut rows = Vec::new();
     for r in &hb {
         ensure!(
             r.bit_exact && r.cycles_model == Some(r.cycles),
-            "head bench D = {} n = {}: not exact",
+            "head bench {} D = {} n = {} P = {} {}: not bit-exact or not on the model's cycles",
+            r.set,
             r.d,
-            r.n
+            r.n,
+            r.p,
+            r.variant
         );
+        let per = |x: usize| thou((x / r.heads) as u64);
         rows.push(vec![
+            r.set.clone(),
             r.d.to_string(),
             r.n.to_string(),
             r.p.to_string(),
             r.variant.clone(),
-            thou(r.cycles),
-            r.load.to_string(),
+            r.heads.to_string(),
+            thou(r.cycles_per_head.round() as u64),
+            format!("{:.3}", r.kept),
+            per(r.s1),
+            per(r.s3),
+            per(r.core),
             r.bound.clone(),
-            thou(r.overhead as u64),
-            thou(r.us_at_100mhz.round() as u64),
+            per(r.overhead),
+            format!("{:.1}", r.us_at_100mhz),
         ]);
     }
     page.set(
         "head_cycles_table",
         md_table(
             &[
+                "set",
                 "D",
                 "n",
                 "P",
                 "variant",
-                "cycles",
-                "load",
+                "heads",
+                "cycles a head",
+                "kept",
+                "S1",
+                "S3",
+                "core tokens",
                 "bound",
                 "overhead",
                 "µs at 100 MHz",
             ],
             &rows,
         ),
+    );
+    let find = |set: &str, p: usize, variant: &str| {
+        hb.iter()
+            .find(|r| r.set == set && r.n == 128 && r.p == p && r.variant == variant)
+            .ok_or_else(|| anyhow::anyhow!("head bench: no {set} P = {p} {variant} row"))
+    };
+    let log1 = find("minilm", 1, "general")?;
+    let log8 = find("minilm", 8, "general")?;
+    let oct8 = find("minilm", 8, "octave")?;
+    let per_head = |r: &sim::headbench::HeadCycles| thou(r.cycles_per_head.round() as u64);
+    page.set("minilm_head_p1_log", per_head(log1));
+    page.set("minilm_head_p8_log", per_head(log8));
+    page.set("minilm_head_p8_octave", per_head(oct8));
+    page.set(
+        "minilm_head_p8_core_log",
+        thou((log8.core / log8.heads) as u64),
+    );
+    page.set(
+        "minilm_head_p8_ratio",
+        format!("{:.2}", oct8.cycles_per_head / log8.cycles_per_head),
+    );
+    page.set(
+        "minilm_head_p8_speedup_octave",
+        format!("{:.1}", log1.cycles_per_head / oct8.cycles_per_head),
     );
     Ok(())
 }
