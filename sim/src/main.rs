@@ -4,7 +4,7 @@
 //!   vectors, every head of the real-attention fixture), zero-skipping core vs dense baseline.
 //! - `sim --probs P.npy --v V.npy [--threshold T | --octave] [--json r.json] [--vcd t.vcd]`:
 //!   real attention, head by head, codes from the host (the AttnV core alone).
-//! - `sim --q Q.npy --k K.npy --v V.npy [--valid-len L] [--threshold T | --octave] [--json r.json]`:
+//! - `sim --q Q.npy --k K.npy --v V.npy [--valid-len L] [--threshold T | --octave] [--keys-per-cycle P] [--json r.json]`:
 //!   the whole head on chip (front end + AttnV): bit-exactness, cycles, code agreement with the
 //!   float path, and the output's error against float attention.
 //! - `sim heads [--json h.json]`: cycles per whole head at D = 64 for P = 1, 2, 4, 8, general

@@ -48,6 +48,10 @@ pub struct DataArgs {
     /// With --q: quantize Q and K to this many bits (2..=8) per row.
     #[arg(long, requires = "q", conflicts_with = "probs", default_value_t = 8)]
     pub qk_bits: u32,
+    /// With --q: the front end scores P keys a cycle (1, 2, 4 or 8; what the head's row of
+    /// `hdl::configs` is built for).
+    #[arg(long, requires = "q", conflicts_with = "probs", default_value_t = 1)]
+    pub keys_per_cycle: usize,
     /// Code width: the core is built for k = 3.
     #[arg(long, default_value_t = 3)]
     pub bits: u32,

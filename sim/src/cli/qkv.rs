@@ -21,12 +21,14 @@ pub fn run(a: &DataArgs) -> Result<()> {
     let q = model::npy::read_finite_f32(qp)?;
     let k = model::npy::read_finite_f32(kp)?;
     let v = model::npy::read_finite_f32(vp)?;
-    let mut cores = HeadCores::default().with_qk_bits(a.qk_bits)?;
+    let mut cores = HeadCores::default()
+        .with_qk_bits(a.qk_bits)?
+        .with_keys_per_cycle(a.keys_per_cycle)?;
     let heads = crate::qkv::run_all(&mut cores, &cb, &q, &k, &v, a.valid_len)
         .with_context(|| format!("{}, {} and {}", qp.display(), kp.display(), vp.display()))?;
     let total = QkvHead::total(&heads);
     println!(
-        "{} on {} heads of {} (D = {}, n = {}, valid length {}, int{} Q/K), front end + {:?} core",
+        "{} on {} heads of {} (D = {}, n = {}, valid length {}, int{} Q/K, P = {}), front end + {:?} core",
         cb.describe(),
         heads.len(),
         qp.display(),
@@ -34,6 +36,7 @@ pub fn run(a: &DataArgs) -> Result<()> {
         total.n,
         total.valid_len,
         a.qk_bits,
+        a.keys_per_cycle,
         Variant::for_codebook(&cb)
     );
     print!("{}", crate::qkv::table(&heads, &total));
@@ -47,6 +50,7 @@ pub fn run(a: &DataArgs) -> Result<()> {
             "codebook": cb.describe(),
             "variant": format!("{:?}", Variant::for_codebook(&cb)).to_lowercase(),
             "qk_bits": a.qk_bits,
+            "keys_per_cycle": a.keys_per_cycle,
             "q": qp.display().to_string(),
             "k": kp.display().to_string(),
             "v": vp.display().to_string(),
