@@ -24,6 +24,18 @@ use rust_hdl::prelude::*;
 /// `m_axis_tdata` (`OW`, lane l at `[ACC l + ACC-1 : ACC l]`), `m_axis_tuser` (`RS`, r),
 /// `m_axis_tvalid`.
 ///
+/// Contract of the streams:
+/// - Codes: a row is `ceil(n/16)` beats, the last with `tlast`; the codes of its last beat
+///   past n (padding) must be 0, since the core cannot tell padding from keys (a non-zero
+///   code there reads a V row the job never loaded).
+/// - Weights: `w[1..=7]` hold until overwritten; they power up as 0 (the registers' initial
+///   value; `reset` does not clear them), so rows computed before any weight is written are 0.
+///   Write them before the codes that use them (with or before the V load). The octave core
+///   has no weight registers (`w[c] = 2^(c-1)` is decoded from the code): it accepts and
+///   ignores `s_axis_w`.
+/// - Results: one beat per code row, in row order; `m_axis` has no `tlast` (the producer
+///   knows how many rows it sent).
+///
 /// Interlock: V rows (and weights) are accepted only while no code row is in flight (the input is
 /// between rows, the scanner and the pipeline are empty) or while a V load is under way; a V load
 /// runs from its first accepted row to the row with `tlast` (rows go to addresses 0, 1, ...), and
