@@ -180,20 +180,40 @@ fn bitstream(b: &hdl::boards::Board, design: &str, m: &Value) -> Result<(Vec<Str
     Ok((row, usage))
 }
 
-/// The ULX3S `core` bitstream's Fmax and resources, quoted in the text.
+/// The ULX3S bitstreams' (`core` and `link`) target clock, Fmax and resources, quoted in the
+/// text (`ulx3s_core_*`, `ulx3s_link_*`).
 fn ulx3s_core(page: &mut Page) -> Result<()> {
-    let core = read_json(&page.root.join("bitstreams/ulx3s/core.manifest.json"))?;
-    page.set(
-        "ulx3s_core_fmax",
-        format!(
-            "{:.1} MHz",
-            manifest_fmax(&core).context("core manifest Fmax")?
-        ),
-    );
-    let used = |k: &str| used_available(&core["resources"], k).0;
-    page.set("ulx3s_core_lut", thou(used("lut4")));
-    page.set("ulx3s_core_mult", used("dsp_mult18x18d").to_string());
-    page.set("ulx3s_core_bram", used("bram_dp16kd").to_string());
+    for design in ["core", "link"] {
+        let m = read_json(
+            &page
+                .root
+                .join(format!("bitstreams/ulx3s/{design}.manifest.json")),
+        )?;
+        let key = |k: &str| format!("ulx3s_{design}_{k}");
+        page.set(
+            &key("fmax"),
+            format!(
+                "{:.1} MHz",
+                manifest_fmax(&m).with_context(|| format!("ulx3s {design} manifest Fmax"))?
+            ),
+        );
+        let target = m["target_mhz"]
+            .as_f64()
+            .with_context(|| format!("ulx3s {design} manifest target_mhz"))?;
+        page.set(
+            &key("target"),
+            format!(
+                "{} MHz",
+                format!("{target:.2}")
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+            ),
+        );
+        let used = |k: &str| used_available(&m["resources"], k).0;
+        page.set(&key("lut"), thou(used("lut4")));
+        page.set(&key("mult"), used("dsp_mult18x18d").to_string());
+        page.set(&key("bram"), used("bram_dp16kd").to_string());
+    }
     Ok(())
 }
 
