@@ -72,7 +72,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
             },
             DesignSpec {
                 name: "core",
-                clock_hz: 45_000_000,
+                clock_hz: 41_666_667,
                 d: 64,
                 n_max: 512,
                 variant: Variant::General,
