@@ -303,7 +303,7 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
 mod tests {
     use super::*;
     use crate::verify::lint::verilator_lint;
-    use crate::verify::testbench::{run_attnv, Env, Job};
+    use crate::verify::testbench::{run_attnv, run_attnv_probed, Env, Job};
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 
@@ -341,6 +341,41 @@ mod tests {
             .iter()
             .map(|&(n, rows, dens)| Job::random(&mut rng, variant, 4, n, rows, dens))
             .collect()
+    }
+
+    /// The largest V row the core reads while it runs `job` (`env`'s idles and stalls).
+    fn largest_read_address(variant: Variant, job: &Job, env: Env) -> usize {
+        let p = small();
+        let mut uut = Small::new(&p, variant);
+        uut.connect_all();
+        let mut max = 0;
+        run_attnv_probed(&mut uut, &p, std::slice::from_ref(job), env, |u| {
+            max = max.max(u.vram.read_address.val().index());
+        });
+        max
+    }
+
+    #[test]
+    fn no_v_row_past_n_is_read() {
+        // Issue 19: the dense core read V at the padding positions of a row's last beat
+        // (j >= n, code 0), rows never written in this job (unknown in a 4-state simulator,
+        // so 0 x X = X). No core reads past n now; n = 37, 40 leave padding in the last beat.
+        for v in [Variant::General, Variant::Octave, Variant::Dense] {
+            for (n, dens) in [(37, 100), (40, 30), (37, 0)] {
+                let job = &jobs(v, 60 + n as u64, &[(n, 3, dens)])[0];
+                for env in [
+                    Env::NO_STALL,
+                    Env {
+                        idle_pct: 30,
+                        stall_pct: 30,
+                        seed: 1,
+                    },
+                ] {
+                    let max = largest_read_address(v, job, env);
+                    assert!(max < n, "{v:?} n={n}: V row {max} read ({env:?})");
+                }
+            }
+        }
     }
 
     #[test]

@@ -163,6 +163,24 @@ pub fn run_attnv<
     jobs: &[Job],
     env: Env,
 ) -> Run {
+    run_attnv_probed(uut, params, jobs, env, |_| {})
+}
+
+/// [`run_attnv`], calling `probe` with the core once a cycle, after the cycle's inputs have
+/// settled and before its clock edge.
+pub fn run_attnv_probed<
+    const VW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+>(
+    uut: &mut AttnV<VW, OW, A, ACC, RS>,
+    params: &CoreParams,
+    jobs: &[Job],
+    env: Env,
+    mut probe: impl FnMut(&AttnV<VW, OW, A, ACC, RS>),
+) -> Run {
     let d = params.d;
     let mut rng = StdRng::seed_from_u64(env.seed);
     let w_beats: Vec<Vec<(u64, u64)>> = jobs
@@ -248,6 +266,7 @@ pub fn run_attnv<
         let ready = env.stall_pct == 0 || rng.gen_range(0..100) >= env.stall_pct;
         uut.m_axis_tready.next = ready;
         settle(uut);
+        probe(uut);
         // Handshakes of this cycle.
         if w_on && uut.s_axis_w_tready.val() {
             w_on = false;
