@@ -2,7 +2,8 @@
 //! general (log t = 1e-3) and octave heads: one random head at n = 128 and 512 (self-attention:
 //! n query rows; [`run`]), and every MiniLM fixture head (n = 128, padded to D = 64;
 //! [`minilm`]), measured in Verilator, checked against `model::timing::head_cycles`, and split
-//! into where the time goes (`model::timing::head_breakdown`).
+//! into where the time goes (`model::timing::head_breakdown`); and the MiniLM heads' cycles
+//! against the pruning threshold for every P ([`threshold_sweep`], from the model).
 
 use crate::attnv::DriveConfig;
 use crate::qkv::{run_head, HeadCores};
@@ -253,4 +254,134 @@ pub fn table(rows: &[HeadCycles]) -> String {
          tokens (one a cycle); overhead: cycles beyond the load and the bound"
     );
     s
+}
+
+/// One point of [`threshold_sweep`]: means over the MiniLM heads (D = 64, n = 128).
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepPoint {
+    /// `none` (nothing pruned: every code non-zero), `1e-4`, `1e-3`, `1e-2` (log codebooks)
+    /// or `octave` (t = 2^-7).
+    pub label: String,
+    /// The pruning threshold (0 for `none`).
+    pub threshold: f64,
+    /// Keys scored per cycle.
+    pub p: usize,
+    /// Fraction of the codes that are zero.
+    pub zeros: f64,
+    /// `model::timing::head_cycles`, mean a head.
+    pub cycles_per_head: f64,
+    /// The core's tokens, mean a head: its bound at one non-zero a cycle (K = 1).
+    pub core_per_head: f64,
+    /// S1's issue cycles, mean a head: `rows ceil(n/P)`, the bound when nothing is pruned.
+    pub s1_per_head: f64,
+}
+
+/// The thresholds of [`threshold_sweep`]: (label, codebook); `None` is "nothing pruned".
+pub fn sweep_codebooks() -> Result<Vec<(String, Option<Codebook>)>> {
+    let mut v = vec![("none".to_string(), None)];
+    for t in [1e-4, 1e-3, 1e-2] {
+        v.push((format!("{t:e}"), Some(Codebook::log(3, t)?)));
+    }
+    v.push(("octave".into(), Some(Codebook::octave(3)?)));
+    Ok(v)
+}
+
+/// Whole-head cycles of every MiniLM head ([`minilm_heads`]) against the pruning threshold,
+/// for P = 1, 2, 4, 8 (K = 1): `model::timing::head_breakdown` on the codes of the bit-exact
+/// front end (`model::frontend::front_end`) for each codebook of [`sweep_codebooks`]; for
+/// `none`, the log t = 1e-3 codes with every zero made non-zero. The model is cycle-exact
+/// against Verilator for every stall-free head (`sim heads` checks the t = 1e-3 and octave
+/// points on chip); the other thresholds would each need their own head build.
+pub fn threshold_sweep() -> Result<Vec<SweepPoint>> {
+    let heads = minilm_heads()?;
+    let (core, fe) = crate::qkv::head_params(D)?;
+    let mut out = Vec::new();
+    for (label, cb) in sweep_codebooks()? {
+        let (cb_used, variant) = match &cb {
+            Some(cb) => (cb.clone(), Variant::for_codebook(cb)),
+            None => (Codebook::log(3, 1e-3)?, Variant::General),
+        };
+        let codes: Vec<Array2<u8>> = heads
+            .iter()
+            .map(|(q, k, _)| {
+                let c = front_end(&fe, &cb_used, q.view(), k.view(), k.nrows())?
+                    .ints
+                    .codes;
+                Ok(if cb.is_none() {
+                    c.mapv(|x| x.max(1))
+                } else {
+                    c
+                })
+            })
+            .collect::<Result<_>>()?;
+        let all: usize = codes.iter().map(|c| c.len()).sum();
+        let zeros: usize = codes
+            .iter()
+            .map(|c| c.iter().filter(|&&x| x == 0).count())
+            .sum();
+        let h = heads.len() as f64;
+        for p in PS {
+            let (mut cycles, mut tokens, mut s1) = (0usize, 0usize, 0usize);
+            for c in &codes {
+                let b = head_breakdown(&core, p, variant, c.view());
+                cycles += b.total;
+                tokens += b.core;
+                s1 += b.s1;
+            }
+            out.push(SweepPoint {
+                label: label.clone(),
+                threshold: cb.as_ref().map_or(0.0, |c| c.threshold()),
+                p,
+                zeros: zeros as f64 / all as f64,
+                cycles_per_head: cycles as f64 / h,
+                core_per_head: tokens as f64 / h,
+                s1_per_head: s1 as f64 / h,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threshold_sweep_is_ordered_and_bounded() {
+        let pts = threshold_sweep().unwrap();
+        let labels = ["none", "1e-4", "1e-3", "1e-2", "octave"];
+        assert_eq!(pts.len(), labels.len() * PS.len());
+        let at = |l: &str, p: usize| {
+            pts.iter()
+                .find(|x| x.label == l && x.p == p)
+                .unwrap_or_else(|| panic!("no point {l} P = {p}"))
+        };
+        // Nothing pruned: no zero; then more zeros with every larger threshold.
+        assert_eq!(at("none", 1).zeros, 0.0);
+        for w in ["none", "1e-4", "1e-3", "1e-2"].windows(2) {
+            assert!(at(w[0], 1).zeros < at(w[1], 1).zeros, "{w:?}");
+        }
+        for l in labels {
+            for w in PS.windows(2) {
+                // More keys a cycle never costs cycles.
+                assert!(at(l, w[1]).cycles_per_head <= at(l, w[0]).cycles_per_head);
+            }
+            for p in PS {
+                let x = at(l, p);
+                // No head is faster than its busiest unit.
+                assert!(
+                    x.cycles_per_head >= x.core_per_head.max(x.s1_per_head),
+                    "{x:?}"
+                );
+                // n = 128 rows of 128 keys: S1 issues ceil(128 / P) groups a row.
+                assert_eq!(x.s1_per_head, (128 * 128usize.div_ceil(p)) as f64);
+            }
+        }
+        // With nothing pruned the core issues every key: at P = 8 it is the bound.
+        let none8 = at("none", 8);
+        assert!(none8.core_per_head >= (128 * 128) as f64);
+        assert!(none8.cycles_per_head >= none8.core_per_head);
+        // Pruning pays at P = 8: at t = 1e-2 a head takes under half the unpruned time.
+        assert!(at("1e-2", 8).cycles_per_head < 0.5 * none8.cycles_per_head);
+    }
 }
