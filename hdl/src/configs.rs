@@ -163,8 +163,25 @@ impl Build {
     }
 }
 
-/// The W and k the hardware is built for; the error names what is not.
-fn check_hardware_codes(block: &'static str, p: &CoreParams) -> Result<(), HdlError> {
+/// The W, k and K the hardware is built for (K = 1 or 2 non-zero codes a cycle, 1 in the dense
+/// baseline); the error names what is not.
+fn check_hardware_codes(
+    block: &'static str,
+    p: &CoreParams,
+    variant: Variant,
+) -> Result<(), HdlError> {
+    if !model::params::NNZ_PER_CYCLE.contains(&p.nnz_per_cycle) {
+        return Err(HdlError::Unbuildable(format!(
+            "{block}: K (non-zeros per cycle) must be 1 or 2, got {}",
+            p.nnz_per_cycle
+        )));
+    }
+    if variant == Variant::Dense && p.nnz_per_cycle != 1 {
+        return Err(HdlError::Unbuildable(format!(
+            "{block}: the dense baseline issues one code a cycle: K must be 1, got {}",
+            p.nnz_per_cycle
+        )));
+    }
     if p.codes_per_cycle != model::HW_CODES_PER_CYCLE {
         return Err(HdlError::Unbuildable(format!(
             "{block}: W (codes per cycle) must be {}, got {}",
@@ -202,7 +219,7 @@ macro_rules! attnv_dispatch {
         /// The Verilog of a top-level [`AttnV`] for `params` and `variant` (module `top`). `Err`
         /// if W or k are not the hardware's or (D, N_MAX) is not compiled ([`Build::Core`]).
         pub fn attnv_verilog(params: &CoreParams, variant: Variant) -> Result<String, HdlError> {
-            check_hardware_codes("attnv", params)?;
+            check_hardware_codes("attnv", params, variant)?;
             match (params.d, params.n_max) {
                 $( ($d, $n) => Ok(verilog_of::<
                     { 8 * $d }, { $d * acc($n) }, { a($n) }, { acc($n) }, { rs($n) }
@@ -252,7 +269,7 @@ macro_rules! head_dispatch {
             fe: &FrontEndParams,
             codebook: &Codebook,
         ) -> Result<String, HdlError> {
-            check_hardware_codes("head", params)?;
+            check_hardware_codes("head", params, variant)?;
             match (params.d, params.n_max) {
                 $( ($d, $n) => Ok(head_verilog_of::<
                     { 8 * $d }, { $d * acc($n) }, { a($n) }, { acc($n) }, { rs($n) },
@@ -284,7 +301,7 @@ macro_rules! link_dispatch {
             cfg: &DeviceConfig,
             v: V,
         ) -> Result<V::Output, HdlError> {
-            check_hardware_codes("link", &cfg.core)?;
+            check_hardware_codes("link", &cfg.core, cfg.variant)?;
             let (d, n_max) = (cfg.core.d, cfg.core.n_max);
             match &cfg.datapath {
                 Datapath::Head { .. } => match (d, n_max) {

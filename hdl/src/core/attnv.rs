@@ -5,6 +5,7 @@ use crate::core::bus_split::BusSplit;
 use crate::core::code_scanner::CodeScanner;
 use crate::core::lane::Lane;
 use crate::core::row_sum::RowSum;
+use crate::core::v_ram::VRam;
 use crate::core::weight_table::WeightTable;
 use model::{CoreParams, Variant};
 use rust_hdl::prelude::*;
@@ -67,9 +68,10 @@ pub struct AttnV<
     scanner: CodeScanner<A>,
     weights: WeightTable,
     lanes: Vec<Lane<ACC>>,
-    vram: RAM<Bits<VW>, A>,
+    vram: VRam<VW, A>,
     rowsum: RowSum<RS>,
     v_split: BusSplit<VW>,
+    v_split_b: BusSplit<VW>,
     out_join: BusJoin<OW, ACC>,
     v_addr: DFF<Bits<A>>,
     v_loading: DFF<Bit>,
@@ -77,13 +79,17 @@ pub struct AttnV<
     t3_valid: DFF<Bit>,
     t3_last: DFF<Bit>,
     t3_code: DFF<Bits<3>>,
+    t3_code_b: DFF<Bits<3>>,
     t4_valid: DFF<Bit>,
     t4_last: DFF<Bit>,
     t4_code: DFF<Bits<3>>,
+    t4_code_b: DFF<Bits<3>>,
     t4_w: DFF<Bits<16>>,
+    t4_w_b: DFF<Bits<16>>,
     t5_valid: DFF<Bit>,
     t5_last: DFF<Bit>,
     t5_w: DFF<Bits<16>>,
+    t5_w_b: DFF<Bits<16>>,
     cont: DFF<Bit>,
     out_valid: DFF<Bit>,
     out_busy: DFF<Bit>,
@@ -118,6 +124,15 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             params.rsum_bits() as usize,
             "AttnV: RS must be params.rsum_bits()"
         );
+        let k = params.nnz_per_cycle;
+        assert!(
+            k == 1 || k == 2,
+            "AttnV: K (params.nnz_per_cycle) must be 1 or 2, got {k}"
+        );
+        assert!(
+            variant != Variant::Dense || k == 1,
+            "AttnV: the dense baseline issues one code a cycle: K must be 1, got {k}"
+        );
         let octave = variant == Variant::Octave;
         Self {
             clock: Default::default(),
@@ -139,11 +154,14 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             m_axis_tvalid: Default::default(),
             m_axis_tready: Default::default(),
             scanner: CodeScanner::new(params, variant == Variant::Dense),
-            weights: WeightTable::new(octave),
-            lanes: (0..params.d).map(|l| Lane::new(octave, l == 0)).collect(),
-            rowsum: Default::default(),
-            vram: Default::default(),
+            weights: WeightTable::new(octave, k),
+            lanes: (0..params.d)
+                .map(|l| Lane::new(octave, k, l == 0))
+                .collect(),
+            rowsum: RowSum::new(k),
+            vram: VRam::new(1, k),
             v_split: Default::default(),
+            v_split_b: Default::default(),
             out_join: Default::default(),
             v_addr: Default::default(),
             v_loading: Default::default(),
@@ -151,13 +169,17 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             t3_valid: Default::default(),
             t3_last: Default::default(),
             t3_code: Default::default(),
+            t3_code_b: Default::default(),
             t4_valid: Default::default(),
             t4_last: Default::default(),
             t4_code: Default::default(),
+            t4_code_b: Default::default(),
             t4_w: Default::default(),
+            t4_w_b: Default::default(),
             t5_valid: Default::default(),
             t5_last: Default::default(),
             t5_w: Default::default(),
+            t5_w_b: Default::default(),
             cont: Default::default(),
             out_valid: Default::default(),
             out_busy: Default::default(),
@@ -176,8 +198,9 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, v_addr, v_loading, mid_row, t3_valid, t3_last, t3_code, t4_valid, t4_last,
-            t4_code, t4_w, t5_valid, t5_last, t5_w, cont, out_valid, out_busy
+            self, clock, v_addr, v_loading, mid_row, t3_valid, t3_last, t3_code, t3_code_b,
+            t4_valid, t4_last, t4_code, t4_code_b, t4_w, t4_w_b, t5_valid, t5_last, t5_w, t5_w_b,
+            cont, out_valid, out_busy
         );
         self.scanner.clock.next = self.clock.val();
         self.scanner.reset.next = self.reset.val();
@@ -200,14 +223,17 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         self.c_fire.next = self.s_axis_c_tvalid.val() & self.s_axis_c_tready.val();
         self.m_fire.next = self.out_valid.q.val() & self.m_axis_tready.val();
         // V load.
-        self.vram.write_clock.next = self.clock.val();
-        self.vram.write_enable.next = self.v_fire.val();
-        self.vram.write_address.next = self.v_addr.q.val();
-        self.vram.write_data.next = self.s_axis_v_tdata.val();
-        // V read: address at T2 (the token's position), row at T3.
-        self.vram.read_clock.next = self.clock.val();
-        self.vram.read_address.next = self.scanner.tok_j.val();
-        self.v_split.bus.next = self.vram.read_data.val();
+        self.vram.clock.next = self.clock.val();
+        self.vram.wr_en.next = self.v_fire.val();
+        self.vram.wr_bank.next = false;
+        self.vram.wr_addr.next = self.v_addr.q.val();
+        self.vram.wr_data.next = self.s_axis_v_tdata.val();
+        // V read: addresses at T2 (the tokens' positions), rows at T3.
+        self.vram.rd_bank.next = false;
+        self.vram.rd_addr.next = self.scanner.tok_j.val();
+        self.vram.rd_addr_b.next = self.scanner.tok_j_b.val();
+        self.v_split.bus.next = self.vram.rd_data.val();
+        self.v_split_b.bus.next = self.vram.rd_data_b.val();
         if self.v_fire.val() {
             if self.s_axis_v_tlast.val() {
                 self.v_addr.d.next = 0.into();
@@ -222,6 +248,7 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         self.weights.wr_code.next = self.s_axis_w_tuser.val();
         self.weights.wr_data.next = self.s_axis_w_tdata.val();
         self.weights.rd_code.next = self.scanner.tok_code.val();
+        self.weights.rd_code_b.next = self.scanner.tok_code_b.val();
         // Codes.
         self.scanner.in_accept.next = self.c_fire.val();
         self.scanner.in_codes.next = self.s_axis_c_tdata.val();
@@ -234,13 +261,17 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         self.t3_valid.d.next = self.scanner.tok_valid.val();
         self.t3_last.d.next = self.scanner.tok_valid.val() & self.scanner.tok_last.val();
         self.t3_code.d.next = self.scanner.tok_code.val();
+        self.t3_code_b.d.next = self.scanner.tok_code_b.val();
         self.t4_valid.d.next = self.t3_valid.q.val();
         self.t4_last.d.next = self.t3_last.q.val();
         self.t4_code.d.next = self.t3_code.q.val();
+        self.t4_code_b.d.next = self.t3_code_b.q.val();
         self.t4_w.d.next = self.weights.w.val();
+        self.t4_w_b.d.next = self.weights.w_b.val();
         self.t5_valid.d.next = self.t4_valid.q.val();
         self.t5_last.d.next = self.t4_last.q.val();
         self.t5_w.d.next = self.t4_w.q.val();
+        self.t5_w_b.d.next = self.t4_w_b.q.val();
         if self.t5_valid.q.val() {
             self.cont.d.next = !self.t5_last.q.val();
         }
@@ -250,12 +281,16 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             self.lanes[l].v.next = self.v_split.lanes[l].val();
             self.lanes[l].w.next = self.weights.w.val();
             self.lanes[l].code.next = self.t4_code.q.val();
+            self.lanes[l].v_b.next = self.v_split_b.lanes[l].val();
+            self.lanes[l].w_b.next = self.weights.w_b.val();
+            self.lanes[l].code_b.next = self.t4_code_b.q.val();
             self.lanes[l].acc_valid.next = self.t5_valid.q.val();
             self.lanes[l].acc_last.next = self.t5_last.q.val();
             self.lanes[l].acc_cont.next = self.cont.q.val();
             self.out_join.lanes[l].next = self.lanes[l].out.val();
         }
         self.rowsum.w.next = self.t5_w.q.val();
+        self.rowsum.w_b.next = self.t5_w_b.q.val();
         self.rowsum.acc_valid.next = self.t5_valid.q.val();
         self.rowsum.acc_last.next = self.t5_last.q.val();
         self.rowsum.acc_cont.next = self.cont.q.val();
@@ -291,33 +326,45 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
 mod tests {
     use super::*;
     use crate::verify::lint::verilator_lint;
-    use crate::verify::testbench::{run_attnv, Env, Job};
+    use crate::verify::testbench::{run_attnv, run_attnv_probed, Env, Job};
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 
     /// D = 4, N_MAX = 64: VW = 32, OW = 4 * 30, A = 6, ACC = 30, RS = 22.
     type Small = AttnV<32, 120, 6, 30, 22>;
 
-    fn small() -> CoreParams {
-        CoreParams::new(4, 64, 16, 3).unwrap()
+    fn small(k: usize) -> CoreParams {
+        CoreParams::new(4, 64, 16, 3)
+            .unwrap()
+            .with_nnz_per_cycle(k)
+            .unwrap()
     }
 
-    fn check(variant: Variant, jobs: &[Job], env: Env) -> Vec<usize> {
-        let p = small();
+    /// The (variant, K) pairs the core is built for.
+    const BUILDS: [(Variant, usize); 5] = [
+        (Variant::General, 1),
+        (Variant::General, 2),
+        (Variant::Octave, 1),
+        (Variant::Octave, 2),
+        (Variant::Dense, 1),
+    ];
+
+    fn check(variant: Variant, k: usize, jobs: &[Job], env: Env) -> Vec<usize> {
+        let p = small(k);
         let mut uut = Small::new(&p, variant);
         uut.connect_all();
         let run = run_attnv(&mut uut, &p, jobs, env);
-        for (k, job) in jobs.iter().enumerate() {
+        for (j, job) in jobs.iter().enumerate() {
             let (acc, rsum) = job.expected();
             let nnz = job.codes.iter().filter(|&&c| c != 0).count();
             assert!(nnz == 0 || acc.iter().any(|&x| x != 0), "degenerate job");
             assert_eq!(
-                run.results[k].0, acc,
-                "{variant:?} job {k}: acc differs ({env:?})"
+                run.results[j].0, acc,
+                "{variant:?} K={k} job {j}: acc differs ({env:?})"
             );
             assert_eq!(
-                run.results[k].1, rsum,
-                "{variant:?} job {k}: row sums differ ({env:?})"
+                run.results[j].1, rsum,
+                "{variant:?} K={k} job {j}: row sums differ ({env:?})"
             );
         }
         run.code_cycles
@@ -333,9 +380,9 @@ mod tests {
 
     #[test]
     fn small_config_lints_clean() {
-        for v in [Variant::General, Variant::Octave, Variant::Dense] {
-            let vlog = crate::attnv_verilog(&small(), v).unwrap();
-            verilator_lint(&format!("attnv_small_{v:?}"), &vlog).unwrap();
+        for (v, k) in BUILDS {
+            let vlog = crate::attnv_verilog(&small(k), v).unwrap();
+            verilator_lint(&format!("attnv_small_{v:?}_{k}"), &vlog).unwrap();
         }
     }
 
@@ -351,18 +398,17 @@ mod tests {
             (50, 3, 0),
             (64, 3, 100),
         ];
-        for v in [Variant::General, Variant::Octave, Variant::Dense] {
-            for (k, &shape) in shapes.iter().enumerate() {
-                let js = jobs(v, 10 + k as u64, &[shape]);
-                let cycles = check(v, &js, Env::NO_STALL);
-                let want = model::timing::job_cycles(&small(), v, js[0].codes.view());
+        for (v, k) in BUILDS {
+            for (s, &shape) in shapes.iter().enumerate() {
+                let js = jobs(v, 10 + s as u64, &[shape]);
+                let cycles = check(v, k, &js, Env::NO_STALL);
+                let p = small(k);
+                let want = model::timing::job_cycles(&p, v, js[0].codes.view());
                 assert_eq!(
                     cycles[0], want,
-                    "{v:?} shape {shape:?}: cycles vs model::timing"
+                    "{v:?} K={k} shape {shape:?}: cycles vs model::timing"
                 );
-                assert!(
-                    cycles[0] <= model::timing::job_cycles_bound(&small(), v, js[0].codes.view())
-                );
+                assert!(cycles[0] <= model::timing::job_cycles_bound(&p, v, js[0].codes.view()));
             }
         }
     }
@@ -370,49 +416,67 @@ mod tests {
     #[test]
     fn v_ram_reads_back_every_row() {
         // Row i selects V row 63 - i alone with code 1 of weight 1: out row i = Vq[63 - i].
-        for v in [Variant::General, Variant::Octave] {
+        // With K = 2 also rows that select 63 - i and i (two picks in one beat, or one in each
+        // of two beats): out row i = Vq[63 - i] + Vq[i].
+        for (v, k) in BUILDS {
+            if v == Variant::Dense {
+                continue;
+            }
             let mut rng = StdRng::seed_from_u64(9);
             let mut job = Job::random(&mut rng, v, 4, 64, 64, 0);
             job.w[1] = 1;
             for i in 0..64 {
                 job.codes[[i, 63 - i]] = 1;
             }
-            let p = small();
-            let mut uut = Small::new(&p, v);
-            uut.connect_all();
-            let run = run_attnv(&mut uut, &p, std::slice::from_ref(&job), Env::NO_STALL);
+            let mut pairs = job.clone();
             for i in 0..64 {
-                for l in 0..4 {
-                    assert_eq!(
-                        run.results[0].0[[i, l]],
-                        job.vq[[63 - i, l]] as i64,
-                        "{v:?} row {i} lane {l}"
-                    );
+                pairs.codes[[i, i]] = 1;
+            }
+            let p = small(k);
+            for (name, job, both) in [("single", &job, false), ("pairs", &pairs, true)] {
+                let mut uut = Small::new(&p, v);
+                uut.connect_all();
+                let run = run_attnv(&mut uut, &p, std::slice::from_ref(job), Env::NO_STALL);
+                for i in 0..64 {
+                    for l in 0..4 {
+                        let mut want = job.vq[[63 - i, l]] as i64;
+                        if both && i != 63 - i {
+                            want += job.vq[[i, l]] as i64;
+                        }
+                        assert_eq!(
+                            run.results[0].0[[i, l]],
+                            want,
+                            "{v:?} K={k} {name} row {i} lane {l}"
+                        );
+                    }
                 }
             }
         }
     }
 
     #[test]
-    fn zero_skipping_beats_dense_on_sparse_rows() {
+    fn zero_skipping_beats_dense_on_sparse_rows_and_two_picks_beat_one() {
         let js = jobs(Variant::General, 42, &[(64, 6, 5)]);
-        let sparse = check(Variant::General, &js, Env::NO_STALL)[0];
-        let dense = check(Variant::Dense, &js, Env::NO_STALL)[0];
+        let sparse = check(Variant::General, 1, &js, Env::NO_STALL)[0];
+        let dense = check(Variant::Dense, 1, &js, Env::NO_STALL)[0];
         // Dense: 64 tokens per row; zero skipping: about max(nnz, 4) + 1 (7-cycle row minimum).
         assert_eq!(dense, 1 + 6 * 64 + model::timing::ISSUE_TO_OUTPUT);
         assert!(sparse * 5 < dense, "sparse {sparse} vs dense {dense}");
+        // Dense rows: two codes a cycle take about half the cycles.
+        let js = jobs(Variant::General, 43, &[(64, 6, 80)]);
+        let one = check(Variant::General, 1, &js, Env::NO_STALL)[0];
+        let two = check(Variant::General, 2, &js, Env::NO_STALL)[0];
+        assert!(two * 10 < one * 6, "K = 2: {two} cycles, K = 1: {one}");
     }
 
     #[test]
     fn exact_under_random_idles_and_back_pressure() {
-        for (i, v) in [Variant::General, Variant::Octave, Variant::Dense]
-            .into_iter()
-            .enumerate()
-        {
+        for (i, (v, k)) in BUILDS.into_iter().enumerate() {
             let js = jobs(v, 100 + i as u64, &[(64, 5, 15), (23, 6, 50), (40, 4, 3)]);
             for (s, (idle, stall)) in [(30, 0), (0, 60), (40, 40)].into_iter().enumerate() {
                 check(
                     v,
+                    k,
                     &js,
                     Env {
                         idle_pct: idle,
@@ -427,21 +491,61 @@ mod tests {
     #[test]
     fn back_to_back_heads_use_their_own_v_and_weights() {
         // The second head's weights and V are offered while the first head's rows drain.
-        let js = jobs(
-            Variant::General,
-            7,
-            &[(64, 4, 40), (64, 4, 40), (20, 3, 50)],
-        );
-        check(Variant::General, &js, Env::NO_STALL);
-        check(
-            Variant::General,
-            &js,
-            Env {
-                idle_pct: 20,
-                stall_pct: 50,
-                seed: 3,
-            },
-        );
+        for k in [1, 2] {
+            let js = jobs(
+                Variant::General,
+                7,
+                &[(64, 4, 40), (64, 4, 40), (20, 3, 50)],
+            );
+            check(Variant::General, k, &js, Env::NO_STALL);
+            check(
+                Variant::General,
+                k,
+                &js,
+                Env {
+                    idle_pct: 20,
+                    stall_pct: 50,
+                    seed: 3,
+                },
+            );
+        }
+    }
+
+    /// The largest V RAM read address of any cycle of `job` on a fresh core.
+    fn largest_read_address(v: Variant, k: usize, job: &Job, env: Env) -> usize {
+        let p = small(k);
+        let mut uut = Small::new(&p, v);
+        uut.connect_all();
+        let mut max = 0;
+        run_attnv_probed(&mut uut, &p, std::slice::from_ref(job), env, |u| {
+            max = max
+                .max(u.vram.rd_addr.val().index())
+                .max(u.vram.rd_addr_b.val().index());
+        });
+        max
+    }
+
+    #[test]
+    fn no_v_row_past_n_is_read() {
+        // Issue 19: the dense core read V at the padding positions of a row's last beat
+        // (j >= n, code 0), rows never written in this job (unknown in a 4-state simulator,
+        // so 0 x X = X). No core reads past n now; n = 37, 40 leave padding in the last beat.
+        for (v, k) in BUILDS {
+            for (n, dens) in [(37, 100), (40, 30), (37, 0)] {
+                let job = &jobs(v, 60 + n as u64, &[(n, 3, dens)])[0];
+                for env in [
+                    Env::NO_STALL,
+                    Env {
+                        idle_pct: 30,
+                        stall_pct: 30,
+                        seed: 1,
+                    },
+                ] {
+                    let max = largest_read_address(v, k, job, env);
+                    assert!(max < n, "{v:?} K={k} n={n}: V row {max} read ({env:?})");
+                }
+            }
+        }
     }
 
     #[test]
@@ -463,11 +567,40 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "AttnV: K (params.nnz_per_cycle) must be 1 or 2, got 3")]
+    fn rejects_three_codes_a_cycle() {
+        let mut p = small(1);
+        p.nnz_per_cycle = 3;
+        let _ = Small::new(&p, Variant::General);
+    }
+
+    #[test]
+    #[should_panic(expected = "AttnV: K (params.nnz_per_cycle) must be 1 or 2, got 0")]
+    fn rejects_no_code_a_cycle() {
+        let mut p = small(1);
+        p.nnz_per_cycle = 0;
+        let _ = Small::new(&p, Variant::Octave);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "AttnV: the dense baseline issues one code a cycle: K must be 1, got 2"
+    )]
+    fn rejects_a_dense_core_of_two_codes_a_cycle() {
+        let _ = Small::new(&small(2), Variant::Dense);
+    }
+
+    #[test]
     fn verilog_of_uncompiled_config_is_an_error() {
         let e = crate::attnv_verilog(&CoreParams::new(12, 64, 16, 3).unwrap(), Variant::General)
             .unwrap_err();
         assert!(e
             .to_string()
             .starts_with("attnv: no compiled configuration for D = 12 and N_MAX = 64"));
+        let e = crate::attnv_verilog(&small(2), Variant::Dense).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "attnv: the dense baseline issues one code a cycle: K must be 1, got 2"
+        );
     }
 }

@@ -150,7 +150,8 @@ pub fn attnv_64x512(params: &CoreParams, variant: Variant) -> AttnV64x512 {
 
 /// Runs `jobs` back to back through `uut`: for each job, weights and V are offered (together),
 /// then its code rows; the next job's weights and V are offered as soon as the previous job's
-/// last code beat is accepted (the core must hold them off until its rows have drained).
+/// last code beat is accepted (the core must hold them off until its rows have drained, or
+/// with two V banks until the bank they go to is free).
 pub fn run_attnv<
     const VW: usize,
     const OW: usize,
@@ -162,6 +163,24 @@ pub fn run_attnv<
     params: &CoreParams,
     jobs: &[Job],
     env: Env,
+) -> Run {
+    run_attnv_probed(uut, params, jobs, env, |_| {})
+}
+
+/// [`run_attnv`], calling `probe` with the core once a cycle, after the cycle's inputs have
+/// settled and before its clock edge.
+pub fn run_attnv_probed<
+    const VW: usize,
+    const OW: usize,
+    const A: usize,
+    const ACC: usize,
+    const RS: usize,
+>(
+    uut: &mut AttnV<VW, OW, A, ACC, RS>,
+    params: &CoreParams,
+    jobs: &[Job],
+    env: Env,
+    mut probe: impl FnMut(&AttnV<VW, OW, A, ACC, RS>),
 ) -> Run {
     let d = params.d;
     let mut rng = StdRng::seed_from_u64(env.seed);
@@ -248,6 +267,7 @@ pub fn run_attnv<
         let ready = env.stall_pct == 0 || rng.gen_range(0..100) >= env.stall_pct;
         uut.m_axis_tready.next = ready;
         settle(uut);
+        probe(uut);
         // Handshakes of this cycle.
         if w_on && uut.s_axis_w_tready.val() {
             w_on = false;

@@ -98,7 +98,7 @@ pub fn head_cycles(
     let beats = beats_of(params, variant, codes);
     let end = params.codes_per_cycle * params.words_per_row(n);
     let w = params.codes_per_cycle;
-    let mut core = CoreTiming::new();
+    let mut core = CoreTiming::new(params);
     let mut queue: VecDeque<Beat> = VecDeque::with_capacity(BEAT_QUEUE_DEPTH);
     let (mut next_beat, mut inflight, mut outputs, mut q_left) = (0usize, 0usize, 0usize, rows);
     let (mut s1, mut s2, mut s3) = (Stage::default(), Stage::default(), Stage::default());
