@@ -208,22 +208,41 @@ fn verilog_of<
 >(
     p: &CoreParams,
     v: Variant,
+    v_banks: usize,
 ) -> String {
     let mut uut = AttnV::<VW, OW, A, ACC, RS>::new(p, v);
+    if v_banks == 2 {
+        uut = uut.with_two_v_banks();
+    }
     uut.connect_all();
     generate_verilog(&uut)
 }
 
 macro_rules! attnv_dispatch {
     (core: $(($d:literal, $n:literal)),*; $($rest:tt)*) => {
-        /// The Verilog of a top-level [`AttnV`] for `params` and `variant` (module `top`). `Err`
-        /// if W or k are not the hardware's or (D, N_MAX) is not compiled ([`Build::Core`]).
+        /// The Verilog of a top-level [`AttnV`] for `params` and `variant` (module `top`), with
+        /// one V bank. `Err` if W, k or K are not the hardware's or (D, N_MAX) is not compiled
+        /// ([`Build::Core`]).
         pub fn attnv_verilog(params: &CoreParams, variant: Variant) -> Result<String, HdlError> {
+            attnv_verilog_banks(params, variant, 1)
+        }
+
+        /// [`attnv_verilog`] with `v_banks` V banks (1, or 2: [`AttnV::with_two_v_banks`]).
+        pub fn attnv_verilog_banks(
+            params: &CoreParams,
+            variant: Variant,
+            v_banks: usize,
+        ) -> Result<String, HdlError> {
             check_hardware_codes("attnv", params, variant)?;
+            if v_banks != 1 && v_banks != 2 {
+                return Err(HdlError::Unbuildable(format!(
+                    "attnv: V banks must be 1 or 2, got {v_banks}"
+                )));
+            }
             match (params.d, params.n_max) {
                 $( ($d, $n) => Ok(verilog_of::<
                     { 8 * $d }, { $d * acc($n) }, { a($n) }, { acc($n) }, { rs($n) }
-                >(params, variant)), )*
+                >(params, variant, v_banks)), )*
                 (d, n_max) => Err(HdlError::NotCompiled { block: "attnv", build: Build::Core, d, n_max }),
             }
         }
