@@ -2,12 +2,13 @@
 //! or with `--link` of the board design behind its byte streams (link framer, buffers, head:
 //! `hdl::link::link_head::LinkHead`), as module `top`, to stdout or a file.
 //!
-//! `cargo run --release -p hdl --example emit_verilog -- [--head|--link] [--d 64] [--n-max 512] [--variant general|octave|dense] [--k 1|2] [--threshold 1e-3] [--out FILE]`
+//! `cargo run --release -p hdl --example emit_verilog -- [--head|--link] [--d 64] [--n-max 512] [--variant general|octave|dense] [--k 1|2] [--threshold 1e-3] [--keys-per-cycle 1] [--out FILE]`
 //!
 //! `--k`: the core issues K non-zero codes a cycle (`CoreParams::nnz_per_cycle`, default 1).
 //!
 //! The head's front end compares against the octave codebook's edges for `--variant octave`
-//! and against the log codebook's (k = 3, `--threshold`) otherwise.
+//! and against the log codebook's (k = 3, `--threshold`) otherwise; `--keys-per-cycle` is the
+//! head's P (1, 2, 4 or 8).
 
 use model::frontend::FrontEndParams;
 use model::{Codebook, CoreParams, Variant};
@@ -21,7 +22,8 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let (mut d, mut n_max, mut variant, mut out) = (64usize, 512usize, Variant::General, None);
-    let (mut head, mut link, mut threshold, mut k) = (false, false, 1e-3f64, 1usize);
+    let (mut head, mut link, mut threshold) = (false, false, 1e-3f64);
+    let (mut p, mut k) = (1usize, 1usize);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -45,11 +47,16 @@ fn run() -> Result<(), String> {
             "--head" => head = true,
             "--link" => link = true,
             "--threshold" => threshold = val()?.parse().map_err(|e| format!("--threshold: {e}"))?,
+            "--keys-per-cycle" => {
+                p = val()?
+                    .parse()
+                    .map_err(|e| format!("--keys-per-cycle: {e}"))?
+            }
             _ => return Err(format!("unknown argument {a}")),
         }
     }
-    let p = CoreParams::hardware(d, n_max)
-        .and_then(|p| p.with_nnz_per_cycle(k))
+    let core = CoreParams::hardware(d, n_max)
+        .and_then(|c| c.with_nnz_per_cycle(k))
         .map_err(|e| e.to_string())?;
     let v = if head || link {
         let cb = if variant == Variant::Octave {
@@ -60,14 +67,17 @@ fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
         if link {
             let cfg = model::link::DeviceConfig::head(d, n_max, &cb)
-                .and_then(|c| c.with_parallelism(1, k))
+                .and_then(|c| c.with_parallelism(p, k))
                 .map_err(|e| e.to_string())?;
             hdl::link_verilog(&cfg)
         } else {
-            hdl::head_verilog(&p, variant, &FrontEndParams::hardware(d, n_max), &cb)
+            let fe = FrontEndParams::hardware(d, n_max)
+                .with_keys_per_cycle(p)
+                .map_err(|e| e.to_string())?;
+            hdl::head_verilog(&core, variant, &fe, &cb)
         }
     } else {
-        hdl::attnv_verilog(&p, variant)
+        hdl::attnv_verilog(&core, variant)
     }
     .map_err(|e| e.to_string())?;
     match out {

@@ -7,26 +7,31 @@ use model::{Codebook, CoreParams, Variant};
 use rust_hdl::prelude::*;
 
 /// [`FrontEnd`] (integer Q, K to codes) feeding [`AttnV`] (codes x V), with the head sequencing
-/// that keeps heads apart: per head, K (n rows) and V (n rows) are loaded, in either order or
-/// at once, then the Q rows; the last Q row carries `tlast`.
+/// that keeps heads apart: per head, its weights (8 beats), K (n rows) and V (n rows) are
+/// loaded, in any order or at once, then its Q rows; the last Q row carries `tlast`.
 ///
-/// Const parameters: those of [`AttnV`] (`KW = 8 D` is its `VW`) and of [`FrontEnd`].
+/// Const parameters: those of [`AttnV`] (`KW = 8 D` is its `VW`) and of [`FrontEnd`]; P (keys
+/// a cycle) is the front end's run-time parameter.
 ///
 /// Inputs: `clock`; `reset` (synchronous, active high); weights `s_axis_w_tdata` (16),
-/// `s_axis_w_tuser` (3), `s_axis_w_tvalid`; keys `s_axis_k_tdata` (`KW`), `s_axis_k_tuser`
-/// (16, `mk`), `s_axis_k_tvalid`, `s_axis_k_tlast`; values `s_axis_v_tdata` (`KW`),
-/// `s_axis_v_tvalid`, `s_axis_v_tlast`; queries `s_axis_q_tdata` (`KW`), `s_axis_q_tuser` (40:
-/// `mq` `[15:0]`, shift `[21:16]`, valid length `[39:24]`), `s_axis_q_tvalid`,
-/// `s_axis_q_tlast` (the head's last row); `m_axis_tready`; `flush` (forget the K and V loaded
-/// for a head whose Q rows have not started: the link framer's answer to a bad frame CRC).
+/// `s_axis_w_tuser` (3, the code), `s_axis_w_tvalid`: **eight beats per head**, one per code
+/// in any order (`w[0]` is ignored: code 0 weighs 0), before or with the head's K and V;
+/// keys `s_axis_k_tdata` (`KW`), `s_axis_k_tuser` (16, `mk`), `s_axis_k_tvalid`,
+/// `s_axis_k_tlast`; values `s_axis_v_tdata` (`KW`), `s_axis_v_tvalid`, `s_axis_v_tlast`;
+/// queries `s_axis_q_tdata` (`KW`), `s_axis_q_tuser` (40: `mq` `[15:0]`, shift `[21:16]`,
+/// valid length `[39:24]`), `s_axis_q_tvalid`, `s_axis_q_tlast` (the head's last row);
+/// `m_axis_tready`; `flush` (forget the weights, K and V loaded for a head whose Q rows have
+/// not started: the link framer's answer to a bad frame CRC).
 /// Outputs: the `tready` of each input stream; results `m_axis_tdata` (`OW`, D accumulators),
 /// `m_axis_tuser` (`RS`, the row sum), `m_axis_tvalid`, one beat per query row, as [`AttnV`].
 ///
-/// Sequencing: a head's K is accepted until its `tlast` (and only while the front end's S1 is
-/// free); its V and weights only once the front end has no row left (the previous head's
-/// codes have all gone to AttnV, which then waits for its own rows to drain); its Q rows only
-/// once its K and V are both in. The Q row with `tlast` ends the head, and the next head's K
-/// may load while the last rows are still in flight.
+/// Sequencing: a head's K is accepted until its `tlast` (and only once the front end's S1 has
+/// issued every row of the previous head); its V until its `tlast` and its 8 weights, only
+/// once the front end holds no row of the previous head (its codes have all gone to AttnV,
+/// which then accepts them once its own rows have drained: one V bank); its Q rows only once
+/// its weights, K and V are all in, so a head can never be computed with another head's
+/// weights, whatever order the streams arrive in. The Q row with `tlast` ends the head, and
+/// the next head's K loads while the last rows are still in S2, S3 and the core.
 #[derive(LogicBlock)]
 pub struct AttnHead<
     const KW: usize,
@@ -66,7 +71,9 @@ pub struct AttnHead<
     core: AttnV<KW, OW, A, ACC, RS>,
     k_done: DFF<Bit>,
     v_done: DFF<Bit>,
-    kv_gate: Signal<Local, Bit>,
+    w_done: DFF<Bit>,
+    w_count: DFF<Bits<3>>,
+    core_free: Signal<Local, Bit>,
     q_gate: Signal<Local, Bit>,
 }
 
@@ -128,7 +135,9 @@ impl<
             core: AttnV::new(core, variant),
             k_done: Default::default(),
             v_done: Default::default(),
-            kv_gate: Default::default(),
+            w_done: Default::default(),
+            w_count: Default::default(),
+            core_free: Default::default(),
             q_gate: Default::default(),
         }
     }
@@ -146,14 +155,17 @@ impl<
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, k_done, v_done);
+        dff_setup!(self, clock, k_done, v_done, w_done, w_count);
         self.fe.clock.next = self.clock.val();
         self.core.clock.next = self.clock.val();
         self.fe.reset.next = self.reset.val();
         self.core.reset.next = self.reset.val();
-        // V and weights wait until the front end holds no row; Q until K and V are in.
-        self.kv_gate.next = !self.v_done.q.val() & !self.fe.busy.val();
-        self.q_gate.next = self.k_done.q.val() & self.v_done.q.val();
+        // The one condition on the next head's V and weights: the front end holds no row of
+        // the previous head (AttnV itself then waits for its rows to drain: one V bank). With
+        // a double-buffered V in AttnV this condition is the one to relax.
+        self.core_free.next = !self.fe.busy.val();
+        // Q waits for the head's weights, K and V.
+        self.q_gate.next = self.k_done.q.val() & self.v_done.q.val() & self.w_done.q.val();
         // Keys.
         self.fe.s_axis_k_tdata.next = self.s_axis_k_tdata.val();
         self.fe.s_axis_k_tuser.next = self.s_axis_k_tuser.val();
@@ -166,15 +178,25 @@ impl<
         // Values and weights.
         self.core.s_axis_v_tdata.next = self.s_axis_v_tdata.val();
         self.core.s_axis_v_tlast.next = self.s_axis_v_tlast.val();
-        self.core.s_axis_v_tvalid.next = self.s_axis_v_tvalid.val() & self.kv_gate.val();
-        self.s_axis_v_tready.next = self.core.s_axis_v_tready.val() & self.kv_gate.val();
+        self.core.s_axis_v_tvalid.next =
+            self.s_axis_v_tvalid.val() & !self.v_done.q.val() & self.core_free.val();
+        self.s_axis_v_tready.next =
+            self.core.s_axis_v_tready.val() & !self.v_done.q.val() & self.core_free.val();
         if self.s_axis_v_tvalid.val() & self.s_axis_v_tready.val() & self.s_axis_v_tlast.val() {
             self.v_done.d.next = true;
         }
         self.core.s_axis_w_tdata.next = self.s_axis_w_tdata.val();
         self.core.s_axis_w_tuser.next = self.s_axis_w_tuser.val();
-        self.core.s_axis_w_tvalid.next = self.s_axis_w_tvalid.val() & self.kv_gate.val();
-        self.s_axis_w_tready.next = self.core.s_axis_w_tready.val() & self.kv_gate.val();
+        self.core.s_axis_w_tvalid.next =
+            self.s_axis_w_tvalid.val() & !self.w_done.q.val() & self.core_free.val();
+        self.s_axis_w_tready.next =
+            self.core.s_axis_w_tready.val() & !self.w_done.q.val() & self.core_free.val();
+        if self.s_axis_w_tvalid.val() & self.s_axis_w_tready.val() {
+            self.w_count.d.next = self.w_count.q.val() + 1;
+            if self.w_count.q.val() == 7 {
+                self.w_done.d.next = true;
+            }
+        }
         // Queries; the last one ends the head.
         self.fe.s_axis_q_tdata.next = self.s_axis_q_tdata.val();
         self.fe.s_axis_q_tuser.next = self.s_axis_q_tuser.val();
@@ -183,6 +205,7 @@ impl<
         if self.s_axis_q_tvalid.val() & self.s_axis_q_tready.val() & self.s_axis_q_tlast.val() {
             self.k_done.d.next = false;
             self.v_done.d.next = false;
+            self.w_done.d.next = false;
         }
         // Codes into the core; results out.
         self.core.s_axis_c_tdata.next = self.fe.m_axis_c_tdata.val();
@@ -196,6 +219,8 @@ impl<
         if self.reset.val() | self.flush.val() {
             self.k_done.d.next = false;
             self.v_done.d.next = false;
+            self.w_done.d.next = false;
+            self.w_count.d.next = 0.into();
         }
     }
 }

@@ -23,14 +23,16 @@ use rust_hdl::prelude::*;
 
 /// The compiled configurations, (D, N_MAX) by [`Build`]: `core` the AttnV core alone
 /// ([`attnv_verilog`]); `head` the whole head ([`head_verilog`], and the whole-head link design
-/// [`LinkHead`]); `codes_board` the link design of the core alone ([`LinkCore`]). Calls `$then!`
-/// with the table.
+/// [`LinkHead`]), each with the keys per cycle P its front end is built for (P is a run-time
+/// parameter: the types do not change with it); `codes_board` the link design of the core
+/// alone ([`LinkCore`]). Calls `$then!` with the table.
 macro_rules! compiled_configs {
     ($then:ident) => {
         $then! {
             core: (4, 64), (4, 512), (8, 64), (8, 512), (16, 64), (16, 512),
                 (32, 64), (32, 512), (32, 1024), (64, 64), (64, 512), (64, 1024);
-            head: (4, 64), (8, 64), (32, 512), (64, 128), (64, 512);
+            head: (4, 64, [1, 2, 4, 8]), (8, 64, [1, 2, 4, 8]), (32, 512, [1, 2, 4, 8]),
+                (64, 128, [1, 2, 4, 8]), (64, 512, [1, 2, 4, 8]);
             codes_board: (4, 64), (8, 64), (16, 64), (64, 512);
         }
     };
@@ -82,10 +84,12 @@ pub enum Build {
 }
 
 macro_rules! supported_lists {
-    (core: $(($cd:literal, $cn:literal)),*; head: $(($hd:literal, $hn:literal)),*;
+    (core: $(($cd:literal, $cn:literal)),*;
+     head: $(($hd:literal, $hn:literal, [$($hp:literal),*])),*;
      codes_board: $(($bd:literal, $bn:literal)),*;) => {
         const CORE: &[(usize, usize)] = &[$(($cd, $cn)),*];
         const HEAD: &[(usize, usize)] = &[$(($hd, $hn)),*];
+        const HEAD_P: &[&[usize]] = &[$(&[$($hp),*]),*];
         const CODES_BOARD: &[(usize, usize)] = &[$(($bd, $bn)),*];
     };
 }
@@ -111,6 +115,46 @@ impl Build {
     /// Whether (D, N_MAX) is compiled.
     pub fn is_compiled(self, d: usize, n_max: usize) -> bool {
         self.supported().contains(&(d, n_max))
+    }
+
+    /// The keys per cycle P a compiled (D, N_MAX) is built for: its row's list for a head
+    /// ([`Build::Head`]), `[1]` for the builds without a front end; empty if (D, N_MAX) is not
+    /// compiled.
+    pub fn keys_per_cycle(self, d: usize, n_max: usize) -> &'static [usize] {
+        match self.supported().iter().position(|&c| c == (d, n_max)) {
+            Some(i) if self == Build::Head => HEAD_P[i],
+            Some(_) => &[1],
+            None => &[],
+        }
+    }
+
+    /// Checks that (D, N_MAX) is compiled and built for P = `p` keys a cycle; the error names
+    /// what is.
+    pub fn check_keys_per_cycle(self, d: usize, n_max: usize, p: usize) -> Result<(), HdlError> {
+        self.check(d, n_max)?;
+        self.check_p(self.block(), d, n_max, p)
+    }
+
+    /// `Err` naming `block` if (D, N_MAX) is compiled but not for P = `p`.
+    fn check_p(
+        self,
+        block: &'static str,
+        d: usize,
+        n_max: usize,
+        p: usize,
+    ) -> Result<(), HdlError> {
+        let supported = self.keys_per_cycle(d, n_max);
+        if supported.is_empty() || supported.contains(&p) {
+            Ok(())
+        } else {
+            Err(HdlError::KeysPerCycle {
+                block,
+                d,
+                n_max,
+                p,
+                supported,
+            })
+        }
     }
 
     /// Checks that (D, N_MAX) is compiled; the error names what is.
@@ -272,16 +316,49 @@ fn head_verilog_of<
     // blocks iteratively (UNOPTFLAT, a performance note); the waiver says so.
     format!(
         "// The top's wiring and AttnV's handshakes are one block each: a loop at block level only.\n/* verilator lint_off UNOPTFLAT */\n{}",
-        generate_verilog(&uut)
+        one_definition_per_module(&generate_verilog(&uut))
     )
 }
 
+/// `verilog` with every repeated, identical module definition dropped (the first is kept).
+/// A hand-written leaf brings the modules it instantiates along with it (`Wrapper::cores`:
+/// the score unit's multiplier, once per `DotProduct`), so a front end with P score units
+/// carries P copies of the same definition.
+pub fn one_definition_per_module(verilog: &str) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = String::with_capacity(verilog.len());
+    let mut lines = verilog.lines().peekable();
+    while let Some(line) = lines.next() {
+        let attr = line.trim_start().starts_with("(*")
+            && lines.peek().is_some_and(|n| n.starts_with("module "));
+        if !(line.starts_with("module ") || attr) {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let mut block = String::from(line);
+        block.push('\n');
+        for l in lines.by_ref() {
+            block.push_str(l);
+            block.push('\n');
+            if l.trim_start().starts_with("endmodule") {
+                break;
+            }
+        }
+        if seen.insert(block.clone()) {
+            out.push_str(&block);
+        }
+    }
+    out
+}
+
 macro_rules! head_dispatch {
-    (core: $($c:tt),*; head: $(($d:literal, $n:literal)),*; $($rest:tt)*) => {
+    (core: $($c:tt),*; head: $(($d:literal, $n:literal, $p:tt)),*; $($rest:tt)*) => {
         /// The Verilog of a top-level [`AttnHead`] (module `top`) for core `params`, `variant`,
-        /// front end `fe` and the codebook whose edges it compares against. `Err` if W or k
-        /// are not the hardware's or (D, N_MAX) is not compiled ([`Build::Head`]); panics if
-        /// the front end is not buildable (see [`crate::front_end::FrontEnd::new`]).
+        /// front end `fe` (with its keys per cycle P) and the codebook whose edges it compares
+        /// against. `Err` if W or k are not the hardware's, or (D, N_MAX) is not compiled or
+        /// not built for P ([`Build::Head`], [`Build::check_keys_per_cycle`]); panics if the
+        /// front end is not buildable otherwise (see [`crate::front_end::FrontEnd::new`]).
         pub fn head_verilog(
             params: &CoreParams,
             variant: Variant,
@@ -289,6 +366,7 @@ macro_rules! head_dispatch {
             codebook: &Codebook,
         ) -> Result<String, HdlError> {
             check_hardware_codes("head", params, variant)?;
+            Build::Head.check_p("head", params.d, params.n_max, fe.keys_per_cycle)?;
             match (params.d, params.n_max) {
                 $( ($d, $n) => Ok(head_verilog_of::<
                     { 8 * $d }, { $d * acc($n) }, { a($n) }, { acc($n) }, { rs($n) },
@@ -311,7 +389,7 @@ pub trait LinkDesignVisitor {
 }
 
 macro_rules! link_dispatch {
-    (core: $($c:tt),*; head: $(($hd:literal, $hn:literal)),*;
+    (core: $($c:tt),*; head: $(($hd:literal, $hn:literal, $hp:tt)),*;
      codes_board: $(($bd:literal, $bn:literal)),*;) => {
         /// Calls `v` with the link design compiled for `cfg`: [`LinkHead`] for a whole-head
         /// board ([`Build::Head`]), [`LinkCore`] for a codes board ([`Build::CodesBoard`]).
@@ -322,6 +400,9 @@ macro_rules! link_dispatch {
         ) -> Result<V::Output, HdlError> {
             check_hardware_codes("link", &cfg.core, cfg.variant)?;
             let (d, n_max) = (cfg.core.d, cfg.core.n_max);
+            if let Datapath::Head { front_end, .. } = &cfg.datapath {
+                Build::Head.check_p("link", d, n_max, front_end.keys_per_cycle)?;
+            }
             match &cfg.datapath {
                 Datapath::Head { .. } => match (d, n_max) {
                     $( ($hd, $hn) => Ok(v.visit::<LinkHead<
@@ -345,11 +426,11 @@ macro_rules! link_dispatch {
 compiled_configs!(link_dispatch);
 
 /// The Verilog of top-level `uut` with loops at block granularity only (see [`head_verilog`]).
-fn top_with_loops<B: Block>(uut: &mut B) -> String {
+pub(crate) fn top_with_loops<B: Block>(uut: &mut B) -> String {
     uut.connect_all();
     format!(
         "// Block-level wiring loops only (see head_verilog).\n/* verilator lint_off UNOPTFLAT */\n{}",
-        generate_verilog(uut)
+        one_definition_per_module(&generate_verilog(uut))
     )
 }
 
@@ -683,6 +764,43 @@ mod tests {
             "head dimension d = 48 is not a configured core width; supported: [4, 8, 16, 32, 64]"
         );
         assert!(Build::Head.is_compiled(64, 128) && !Build::Head.is_compiled(16, 64));
+        for (d, n_max) in HEAD {
+            assert_eq!(Build::Head.keys_per_cycle(*d, *n_max), [1, 2, 4, 8]);
+        }
+        assert_eq!(Build::Core.keys_per_cycle(64, 512), [1]);
+        assert!(Build::Head.keys_per_cycle(16, 64).is_empty());
+        assert_eq!(Build::Head.check_keys_per_cycle(32, 512, 8), Ok(()));
+        assert_eq!(
+            Build::Head
+                .check_keys_per_cycle(32, 512, 16)
+                .unwrap_err()
+                .to_string(),
+            "head: P = 16 keys per cycle is not built for D = 32 and N_MAX = 512 (supported P: [1, 2, 4, 8])"
+        );
+    }
+
+    #[test]
+    fn an_unbuilt_keys_per_cycle_is_an_error() {
+        let log = Codebook::log(3, 1e-3).unwrap();
+        let fe = FrontEndParams {
+            keys_per_cycle: 3,
+            ..FrontEndParams::hardware(4, 64)
+        };
+        let core = CoreParams::hardware(4, 64).unwrap();
+        assert_eq!(
+            head_verilog(&core, Variant::General, &fe, &log)
+                .unwrap_err()
+                .to_string(),
+            "head: P = 3 keys per cycle is not built for D = 4 and N_MAX = 64 (supported P: [1, 2, 4, 8])"
+        );
+        let mut cfg = DeviceConfig::head(4, 64, &log).unwrap();
+        if let Datapath::Head { front_end, .. } = &mut cfg.datapath {
+            front_end.keys_per_cycle = 3;
+        }
+        assert_eq!(
+            with_link_design(&cfg, Which).unwrap_err().to_string(),
+            "link: P = 3 keys per cycle is not built for D = 4 and N_MAX = 64 (supported P: [1, 2, 4, 8])"
+        );
     }
 
     #[test]
@@ -719,24 +837,45 @@ mod tests {
     }
 
     #[test]
+    fn one_definition_per_module_keeps_the_first_of_equal_modules() {
+        let v = "module a(x);\nendmodule // a\n(* keep *)\nmodule m(y);\nendmodule\n(* keep *)\nmodule m(y);\nendmodule\nmodule m2(y);\nendmodule\n";
+        assert_eq!(
+            one_definition_per_module(v),
+            "module a(x);\nendmodule // a\n(* keep *)\nmodule m(y);\nendmodule\nmodule m2(y);\nendmodule\n"
+        );
+    }
+
+    #[test]
     fn head_configs_lint_clean() {
-        for (d, n_max, v, cb) in [
-            (4, 64, Variant::General, Codebook::log(3, 1e-3).unwrap()),
-            (64, 512, Variant::General, Codebook::log(3, 1e-3).unwrap()),
-            (32, 512, Variant::Octave, Codebook::octave(3).unwrap()),
-        ] {
-            let p = CoreParams::hardware(d, n_max).unwrap();
-            let fe = FrontEndParams::hardware(d, n_max);
-            let vlog = head_verilog(&p, v, &fe, &cb).unwrap();
+        let log = || Codebook::log(3, 1e-3).unwrap();
+        let oct = || Codebook::octave(3).unwrap();
+        let mut cases = Vec::new();
+        for p in [1, 2, 4, 8] {
+            cases.push((4, 64, p, Variant::General, log()));
+            cases.push((4, 64, p, Variant::Octave, oct()));
+        }
+        cases.push((64, 512, 1, Variant::General, log()));
+        cases.push((64, 512, 8, Variant::General, log()));
+        cases.push((64, 512, 4, Variant::Octave, oct()));
+        cases.push((32, 512, 2, Variant::Octave, oct()));
+        for (d, n_max, p, v, cb) in cases {
+            let core = CoreParams::hardware(d, n_max).unwrap();
+            let fe = FrontEndParams::hardware(d, n_max)
+                .with_keys_per_cycle(p)
+                .unwrap();
+            let vlog = head_verilog(&core, v, &fe, &cb).unwrap();
             for decl in [
                 format!("input wire  [{}:0] s_axis_q_tdata;", 8 * d - 1),
                 "input wire  [39:0] s_axis_q_tuser;".to_string(),
                 format!("input wire  [{}:0] s_axis_k_tdata;", 8 * d - 1),
             ] {
-                assert!(vlog.contains(&decl), "D={d} {v:?}: missing `{decl}`");
+                assert!(vlog.contains(&decl), "D={d} P={p} {v:?}: missing `{decl}`");
             }
-            verilator_lint(&format!("head_{d}_{n_max}_{v:?}"), &vlog)
-                .unwrap_or_else(|e| panic!("head D={d} N_MAX={n_max} {v:?}: {e}"));
+            // P score units, the multiplier module defined once.
+            assert_eq!(vlog.matches("module logattn_mul8x8(").count(), 1);
+            assert_eq!(vlog.matches("logattn_mul8x8 mul_0(").count(), p);
+            verilator_lint(&format!("head_{d}_{n_max}_{p}_{v:?}"), &vlog)
+                .unwrap_or_else(|e| panic!("head D={d} N_MAX={n_max} P={p} {v:?}: {e}"));
         }
     }
 

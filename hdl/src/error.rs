@@ -18,6 +18,18 @@ pub enum HdlError {
         d: usize,
         n_max: usize,
     },
+    /// (D, N_MAX) is compiled, but its front end is not built for P keys a cycle.
+    #[error(
+        "{block}: P = {p} keys per cycle is not built for D = {d} and N_MAX = {n_max} (supported P: {supported:?})"
+    )]
+    KeysPerCycle {
+        /// The block asked for, as messages name it.
+        block: &'static str,
+        d: usize,
+        n_max: usize,
+        p: usize,
+        supported: &'static [usize],
+    },
     /// No configuration of `build` is compiled for head dimension `d`.
     #[error("{}", no_width(*build, *d))]
     NoWidth { build: Build, d: usize },

@@ -6,13 +6,14 @@
 //!   dropping, non-zero FIFO, one token a cycle), the weight table, the lanes (V block RAM,
 //!   multiply or shift, accumulator), the row sum, and hand-written Verilog leaves for what
 //!   rust-hdl 0.46 cannot express.
-//! - [`front_end`]: [`front_end::FrontEnd`], integer Q and K to 3-bit codes on chip (score unit,
-//!   scale and shift, exp2, log2 of the sum, code comparators, beat queue).
+//! - [`front_end`]: [`front_end::FrontEnd`], integer Q and K to 3-bit codes on chip, P keys a
+//!   cycle in three elastic row stages (scores and the row maximum, the exp2 sum and its log2,
+//!   the code comparators and the beat queue), each with P lanes.
 //! - [`attn_head::AttnHead`]: the front end and the core together: the whole head, Q, K, V in.
 //! - [`link`]: the link layer: the framers ([`link::rx_framer::RxFramer`],
-//!   [`link::tx_framer::TxFramer`]) and the link designs ([`link::link_head::LinkHead`], the
-//!   whole head; [`link::link_core::LinkCore`], the core alone), behind a UART
-//!   ([`link::uart_link::UartLink`]) or FrontPanel pipes
+//!   [`link::tx_framer::TxFramer`]), the job runner ([`link::job_runner::JobRunner`]) and the
+//!   link designs ([`link::link_head::LinkHead`], the whole head; [`link::link_core::LinkCore`],
+//!   the core alone), behind a UART ([`link::uart_link::UartLink`]) or FrontPanel pipes
 //!   ([`link::frontpanel_link::FrontPanelLink`]).
 //! - [`io`]: board I/O: UART, byte FIFOs, the FrontPanel pipe bridge, PLLs, reset synchronizer.
 //! - [`boards`]: each board's resources (pins, clocks, host link, constraints), the link designs

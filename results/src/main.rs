@@ -12,16 +12,21 @@
 //! this run did not make). Outputs: `docs/results.md`, `docs/figures/*.svg`, and every value
 //! in `docs/results.json`.
 //!
-//! Principal types: [`Page`] (the values and figures of one run) and the section functions in
-//! [`sections`].
+//! ## Layout
+//! - [`Page`]: the values and figures of one run (placeholders, the values of `results.json`,
+//!   the figure folder, the MiniLM fixture read once); [`render`] fills the template.
+//! - [`sections`]: one module per section of the page, in page order, each a
+//!   `run(&mut Page)` that measures, sets its placeholders and writes its figures
+//!   ([`sections::SECTIONS`]: their `--only` names); [`sections::format`]: the number and table
+//!   formats they share.
+//! - [`fig`]: the figures as SVG (line plots, grids of panels, bar charts).
 
-mod encode_section;
 mod fig;
 mod sections;
-mod stress_section;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use sections::SECTIONS;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -47,22 +52,6 @@ struct Cli {
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
-
-/// A section: measures, sets its placeholders, writes its figures.
-type Section = fn(&mut Page) -> Result<()>;
-
-/// The sections, in page order.
-const SECTIONS: [(&str, Section); 9] = [
-    ("attention", sections::attention),
-    ("quantizers", sections::quantizers),
-    ("attnv", sections::attnv),
-    ("regression", sections::regression),
-    ("speed", sections::speed),
-    ("hardware", sections::hardware),
-    ("projection", sections::projection),
-    ("encode", encode_section::encode_section),
-    ("stress", stress_section::stress_section),
-];
 
 /// The values and figures of one run.
 pub struct Page {
@@ -106,10 +95,15 @@ impl Page {
         self.fig_dir.join(name)
     }
 
+    /// The MiniLM fixture's folder.
+    pub fn fixture_dir(&self) -> PathBuf {
+        self.root.join("tests/fixtures/minilm")
+    }
+
     /// The fixture, read (and checked) on first use.
     pub fn fixture(&mut self) -> Result<std::rc::Rc<Fixture>> {
         if self.fixture.is_none() {
-            let dir = self.root.join("tests/fixtures/minilm");
+            let dir = self.fixture_dir();
             let read = |n: &str| model::npy::read_finite_f32(&dir.join(n));
             self.fixture = Some(std::rc::Rc::new(Fixture {
                 q: read("q.npy")?,

@@ -4,15 +4,15 @@
 //!
 //! | port | width | meaning |
 //! | --- | --- | --- |
-//! | `s_axis_w_*` | 16 / k | weights `w[c]`, as the AttnV core |
+//! | `s_axis_w_*` | 16 / k | weights `w[c]`, as the AttnV core: eight beats per head (one per code) |
 //! | `s_axis_k_tdata` / `_tuser` / `_tvalid` / `_tready` / `_tlast` | 8D / 16 | Kq row j, `mk[j]`; tlast on the last key |
 //! | `s_axis_v_tdata` / `_tvalid` / `_tready` / `_tlast` | 8D | Vq row j; tlast on the last |
 //! | `s_axis_q_tdata` / `_tuser` / `_tvalid` / `_tready` / `_tlast` | 8D / 40 | Qq row i; `mq[i]` `[15:0]`, shift `[21:16]`, valid length `[39:24]`; tlast on the head's last row |
 //! | `m_axis_tdata` / `_tuser` / `_tvalid` / `_tready` | D*ACC / RSUM | one beat per query row, as the AttnV core |
 //!
-//! The weights go first; then every head's K, V and Q streams are offered at once (each stream
-//! in head order, each beat held until accepted); the hardware's sequencing keeps the heads
-//! apart. Idle cycles and back-pressure come from a seeded RNG.
+//! Every head's weights, K, V and Q streams are offered at once (each stream in head order,
+//! each beat held until accepted); the hardware's sequencing keeps the heads apart (a head's Q
+//! rows wait for its weights, K and V). Idle cycles and back-pressure come from a seeded RNG.
 
 use crate::attnv::{thread_cpu_time, DriveConfig, ResetSpec};
 use crate::bits::{put_bits, sign_extend, words_for};
@@ -126,8 +126,8 @@ impl HeadJob {
 pub struct HeadRun {
     /// Every head's output rows.
     pub out: Vec<AccRows>,
-    /// Cycles from the first K/V/Q cycle (after the weights) to the last output handshake,
-    /// inclusive, for all heads together.
+    /// Cycles from the first cycle the weights, K, V and Q are offered to the last output
+    /// handshake, inclusive, for all heads together.
     pub cycles: u64,
     /// Wall time of the run.
     pub wall: Duration,
@@ -264,8 +264,9 @@ impl HeadSim {
         &self.params
     }
 
-    /// Runs `heads` back to back with codebook weights `weights` (loaded first) and returns
-    /// every head's output rows. The head is reset before the first run and after a failed one.
+    /// Runs `heads` back to back, each with the codebook weights `weights` (offered with its K
+    /// and V), and returns every head's output rows. The head is reset before the first run and
+    /// after a failed one.
     pub fn run(
         &mut self,
         weights: &[u32],
@@ -292,8 +293,14 @@ impl HeadSim {
         let acc_bits = p.acc_bits();
         let words = words_for(8 * d);
         let (mut k, mut v, mut q) = (Stream::new(words), Stream::new(words), Stream::new(words));
+        let mut ws = Stream::new(1);
         let mut rows_of = Vec::new();
         for job in heads {
+            for (c, &wc) in weights.iter().enumerate() {
+                ws.data.push(wc);
+                ws.user.push(c as u64);
+                ws.last.push(c + 1 == weights.len());
+            }
             let n = job.kq.nrows();
             for j in 0..n {
                 k.push_row(job.kq.row(j), job.mk[j] as u64, j + 1 == n);
@@ -340,23 +347,6 @@ impl HeadSim {
             m.set(r, !high as u64);
         }
         self.needs_reset = true;
-        // Weights.
-        let mut w_next = 0;
-        let t0 = m.cycles();
-        while w_next < weights.len() {
-            if m.cycles() - t0 > 1000 {
-                bail!("timeout: the head did not take its weights");
-            }
-            m.set(ps.w_data, weights[w_next] as u64);
-            m.set(ps.w_user, w_next as u64);
-            m.set(ps.w_valid, 1);
-            m.eval();
-            if m.get(ps.w_ready) != 0 {
-                w_next += 1;
-            }
-            m.posedge();
-        }
-        m.set(ps.w_valid, 0);
         // Heads.
         let start = m.cycles();
         let (mut head, mut row, mut last_out) = (0usize, 0usize, 0u64);
@@ -365,14 +355,17 @@ impl HeadSim {
             let now = m.cycles();
             if now - start >= max_cycles {
                 bail!(
-                    "timeout after {max_cycles} cycles: K {}/{}, V {}/{}, Q {}/{}, outputs {received}/{total_rows} \
-                     (ready: k {} v {} q {}; m_axis_tvalid {})",
+                    "timeout after {max_cycles} cycles: W {}/{}, K {}/{}, V {}/{}, Q {}/{}, outputs {received}/{total_rows} \
+                     (ready: w {} k {} v {} q {}; m_axis_tvalid {})",
+                    ws.next,
+                    ws.len(),
                     k.next,
                     k.len(),
                     v.next,
                     v.len(),
                     q.next,
                     q.len(),
+                    m.get(ps.w_ready),
                     m.get(ps.k_ready),
                     m.get(ps.v_ready),
                     m.get(ps.q_ready),
@@ -380,26 +373,31 @@ impl HeadSim {
                 );
             }
             for (s, data, user, last) in [
-                (&mut k, ps.k_data, Some(ps.k_user), ps.k_last),
-                (&mut v, ps.v_data, None, ps.v_last),
-                (&mut q, ps.q_data, Some(ps.q_user), ps.q_last),
+                (&mut ws, ps.w_data, Some(ps.w_user), None),
+                (&mut k, ps.k_data, Some(ps.k_user), Some(ps.k_last)),
+                (&mut v, ps.v_data, None, Some(ps.v_last)),
+                (&mut q, ps.q_data, Some(ps.q_user), Some(ps.q_last)),
             ] {
                 if !s.valid && s.next < s.len() && (idle == 0.0 || !rng.gen_bool(idle)) {
                     m.set_words(data, s.beat());
                     if let Some(u) = user {
                         m.set(u, s.user[s.next]);
                     }
-                    m.set(last, s.last[s.next] as u64);
+                    if let Some(l) = last {
+                        m.set(l, s.last[s.next] as u64);
+                    }
                     s.valid = true;
                 }
             }
             let ready = bp == 0.0 || !rng.gen_bool(bp);
+            m.set(ps.w_valid, ws.valid as u64);
             m.set(ps.k_valid, k.valid as u64);
             m.set(ps.v_valid, v.valid as u64);
             m.set(ps.q_valid, q.valid as u64);
             m.set(ps.m_ready, ready as u64);
             m.eval();
             for (s, rdy) in [
+                (&mut ws, ps.w_ready),
                 (&mut k, ps.k_ready),
                 (&mut v, ps.v_ready),
                 (&mut q, ps.q_ready),
@@ -434,6 +432,7 @@ impl HeadSim {
             }
             m.posedge();
         }
+        m.set(ps.w_valid, 0);
         m.set(ps.k_valid, 0);
         m.set(ps.v_valid, 0);
         m.set(ps.q_valid, 0);

@@ -23,10 +23,12 @@ pub fn head_params(d: usize) -> Result<(CoreParams, FrontEndParams)> {
     ))
 }
 
-/// Built heads, one per (D, variant, codebook), and the Q/K precision the model quantizes to.
+/// Built heads, one per (D, P, variant, codebook); the Q/K precision the model quantizes to and
+/// the keys per cycle P of the heads runs use (1 unless set).
 pub struct HeadCores {
-    sims: HashMap<(usize, Variant, String), HeadSim>,
+    sims: HashMap<(usize, usize, Variant, String), HeadSim>,
     qk_bits: u32,
+    keys_per_cycle: usize,
 }
 
 impl Default for HeadCores {
@@ -34,6 +36,7 @@ impl Default for HeadCores {
         Self {
             sims: HashMap::new(),
             qk_bits: 8,
+            keys_per_cycle: 1,
         }
     }
 }
@@ -49,17 +52,37 @@ impl HeadCores {
         Ok(self)
     }
 
-    /// The head for `d`, `variant` and the edges of `cb`, built on first use.
+    /// Run heads scoring `p` keys a cycle (P: 1, 2, 4 or 8) from now on.
+    pub fn with_keys_per_cycle(mut self, p: usize) -> Result<Self> {
+        self.set_keys_per_cycle(p)?;
+        Ok(self)
+    }
+
+    /// Run heads scoring `p` keys a cycle (P: 1, 2, 4 or 8) from now on.
+    pub fn set_keys_per_cycle(&mut self, p: usize) -> Result<()> {
+        FrontEndParams::default().with_keys_per_cycle(p)?;
+        self.keys_per_cycle = p;
+        Ok(())
+    }
+
+    /// The keys per cycle P of the heads runs use.
+    pub fn keys_per_cycle(&self) -> usize {
+        self.keys_per_cycle
+    }
+
+    /// The head for `d`, `variant` and the edges of `cb` at the current P, built on first use.
     pub fn get(&mut self, d: usize, variant: Variant, cb: &Codebook) -> Result<&mut HeadSim> {
-        let key = (d, variant, cb.describe());
+        let p = self.keys_per_cycle;
+        let key = (d, p, variant, cb.describe());
         if !self.sims.contains_key(&key) {
-            let (p, fe) = head_params(d)?;
+            let (core, fe) = head_params(d)?;
+            let fe = fe.with_keys_per_cycle(p)?;
             let sim = HeadSim::new(
-                &hdl::head_verilog(&p, variant, &fe, cb)?,
-                p,
+                &hdl::head_verilog(&core, variant, &fe, cb)?,
+                core,
                 &BuildOptions::default(),
             )
-            .with_context(|| format!("building the D = {d} {variant:?} head"))?;
+            .with_context(|| format!("building the D = {d}, P = {p} {variant:?} head"))?;
             self.sims.insert(key.clone(), sim);
         }
         Ok(self.sims.get_mut(&key).expect("inserted"))
@@ -73,10 +96,12 @@ pub struct QkvHead {
     pub rows: usize,
     pub n: usize,
     pub d: usize,
+    /// Keys scored per cycle (P).
+    pub p: usize,
     pub valid_len: usize,
     /// Every output integer equals `model::frontend` + `model::accumulate`.
     pub bit_exact: bool,
-    /// Cycles from the first K/V beat to the last output row.
+    /// Cycles from the first weight, K and V beat to the last output row.
     pub cycles: u64,
     /// `model::timing::head_cycles` (`None` when the run had idle inputs or back-pressure,
     /// which the model does not cover).
@@ -146,6 +171,7 @@ impl QkvHead {
             rows: heads.iter().map(|h| h.rows).sum(),
             n: first(|h| h.n),
             d: first(|h| h.d),
+            p: first(|h| h.p),
             valid_len: first(|h| h.valid_len),
             bit_exact: heads.iter().all(|h| h.bit_exact),
             cycles: heads.iter().map(|h| h.cycles).sum(),
@@ -199,6 +225,7 @@ pub fn run_head_checked(
     let d = q.ncols();
     let (p, mut fe) = head_params(d)?;
     fe.bits_qk = cores.qk_bits;
+    let kpc = cores.keys_per_cycle;
     let variant = model::Variant::for_codebook(cb);
     let t = front_end(&fe, cb, q, k, valid_len).with_context(|| name.to_string())?;
     let qv = quantize_v(v)?;
@@ -250,12 +277,13 @@ pub fn run_head_checked(
     };
     let stalled = cfg.idle_prob > 0.0 || cfg.backpressure_prob > 0.0;
     let predicted =
-        (!stalled).then(|| model::timing::head_cycles(&p, 1, variant, t.codes.view()) as u64);
+        (!stalled).then(|| model::timing::head_cycles(&p, kpc, variant, t.codes.view()) as u64);
     Ok(QkvHead {
         name: name.into(),
         rows: q.nrows(),
         n: k.nrows(),
         d,
+        p: kpc,
         valid_len,
         bit_exact: error.is_none(),
         cycles: run.cycles,
@@ -329,11 +357,12 @@ pub fn table(heads: &[QkvHead], total: &QkvHead) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<34} {:>5} {:>4} {:>3} {:>6} {:>9} {:>9} {:>6} {:>8} {:>9} {:>9} {:>9}",
+        "{:<34} {:>5} {:>4} {:>3} {:>2} {:>6} {:>9} {:>9} {:>6} {:>8} {:>9} {:>9} {:>9}",
         "head",
         "rows",
         "n",
         "d",
+        "p",
         "valid",
         "cycles",
         "model",
@@ -346,11 +375,12 @@ pub fn table(heads: &[QkvHead], total: &QkvHead) -> String {
     for h in heads.iter().chain(std::iter::once(total)) {
         let _ = writeln!(
             s,
-            "{:<34} {:>5} {:>4} {:>3} {:>6} {:>9} {:>9} {:>6} {:>7.3}% {:>9.4} {:>9.4} {:>9.4}",
+            "{:<34} {:>5} {:>4} {:>3} {:>2} {:>6} {:>9} {:>9} {:>6} {:>7.3}% {:>9.4} {:>9.4} {:>9.4}",
             h.name,
             h.rows,
             h.n,
             h.d,
+            h.p,
             h.valid_len,
             h.cycles,
             h.cycles_model.map_or("-".to_string(), |c| c.to_string()),

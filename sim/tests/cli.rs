@@ -138,6 +138,8 @@ fn qkv_json_report_has_the_issue_keys() {
         v.to_str().unwrap(),
         "--valid-len",
         "40",
+        "--keys-per-cycle",
+        "4",
         "--json",
         js.to_str().unwrap(),
     ]);
@@ -158,6 +160,7 @@ fn qkv_json_report_has_the_issue_keys() {
         }
         assert_eq!(h["bit_exact"], true);
         assert_eq!(h["valid_len"], 40);
+        assert_eq!(h["p"], 4);
         assert_eq!(h["cycles"], h["cycles_model"]);
     }
 }
@@ -222,6 +225,11 @@ fn bad_qkv_input_is_rejected_with_a_clear_error() {
         &run(&q, &k, &v, &["--qk-bits", "9"]),
         &["Q/K bits must be in 2..=8, got 9"],
     );
+    // A P the front end is not built for.
+    fails_with(
+        &run(&q, &k, &v, &["--keys-per-cycle", "3"]),
+        &["keys per cycle", "3"],
+    );
     let f64p = tmp("bq64.npy");
     write_npy(&f64p, &Array3::<f64>::zeros((2, 8, 32))).unwrap();
     fails_with(&run(&f64p, &k, &v, &[]), &["bq64.npy"]);
@@ -266,7 +274,11 @@ fn degenerate_input_inapplicable_flags_and_clashing_outputs_are_refused() {
     let (p, v) = (tmp("f_p.npy"), tmp("f_v.npy"));
     write_npy(&p, &Array3::<f32>::from_elem((1, 8, 8), 0.125)).unwrap();
     write_npy(&v, &Array3::<f32>::zeros((1, 8, 4))).unwrap();
-    for flag in [["--valid-len", "3"], ["--qk-bits", "4"]] {
+    for flag in [
+        ["--valid-len", "3"],
+        ["--qk-bits", "4"],
+        ["--keys-per-cycle", "2"],
+    ] {
         fails_with(
             &run(&args(&["--probs", &s(&p), "--v", &s(&v), flag[0], flag[1]])),
             &["cannot be used with", flag[0]],

@@ -1,6 +1,9 @@
-//! The whole head (`hdl::head_verilog`: front end + AttnV) in Verilator, driven by `sim::head`
-//! and checked integer-for-integer against `model::frontend` + `model::accumulate`, and
-//! cycle-for-cycle against `model::timing::head_cycles` when nothing idles or back-pressures.
+//! The whole head (`hdl::head_verilog`: front end + AttnV) in Verilator at P = 1, 2, 4, 8 keys a
+//! cycle, driven by `sim::head` and checked integer-for-integer against `model::frontend` +
+//! `model::accumulate`, and cycle-for-cycle against `model::timing::head_cycles` when nothing
+//! idles or back-pressures: random heads over every compiled head width (D = 4, 32, 64), n from
+//! 1 to N_MAX (multiples of P and 16 or not), valid lengths below n, idle inputs and
+//! back-pressure; the golden head vectors; MiniLM fixture heads.
 
 use model::frontend::{front_end, FrontEndParams};
 use model::{accumulate, quantize_v, Codebook, CoreParams, Variant};
@@ -16,14 +19,11 @@ struct Case {
     codes: Array2<u8>,
 }
 
-/// A random head: Q, K with a few strong keys (peaked softmax rows), V uniform.
+/// A random head: Q, K uniform in +-spread (peaked softmax rows when large), V uniform.
 fn case(
     fe: &FrontEndParams,
     cb: &Codebook,
-    n: usize,
-    rows: usize,
-    vlen: usize,
-    spread: f32,
+    (n, rows, vlen, spread): (usize, usize, usize, f32),
     seed: u64,
 ) -> Case {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -39,54 +39,53 @@ fn case(
     }
 }
 
-fn run(
-    d: usize,
-    n_max: usize,
-    variant: Variant,
-    cb: &Codebook,
-    shapes: &[(usize, usize, usize, f32)],
-) {
-    let p = CoreParams::new(d, n_max, 16, 3).unwrap();
-    let fe = FrontEndParams {
-        d,
-        n_max,
-        ..Default::default()
-    };
-    let mut sim = HeadSim::new(
-        &hdl::head_verilog(&p, variant, &fe, cb).unwrap(),
-        p,
-        &BuildOptions::default(),
+fn codebook(variant: Variant) -> Codebook {
+    match variant {
+        Variant::Octave => Codebook::octave(3).unwrap(),
+        _ => Codebook::log(3, 1e-3).unwrap(),
+    }
+}
+
+fn head(d: usize, n_max: usize, p: usize, variant: Variant) -> (HeadSim, FrontEndParams) {
+    let core = CoreParams::hardware(d, n_max).unwrap();
+    let fe = FrontEndParams::hardware(d, n_max)
+        .with_keys_per_cycle(p)
+        .unwrap();
+    let v = hdl::head_verilog(&core, variant, &fe, &codebook(variant)).unwrap();
+    (
+        HeadSim::new(&v, core, &BuildOptions::default()).unwrap(),
+        fe,
     )
-    .unwrap();
+}
+
+/// Each shape alone (bit-exact, on the predicted cycles), then all back to back with idle
+/// inputs and back-pressure (bit-exact).
+fn run(d: usize, n_max: usize, p: usize, variant: Variant, shapes: &[(usize, usize, usize, f32)]) {
+    let (mut sim, fe) = head(d, n_max, p, variant);
+    let core = *sim.params();
+    let cb = codebook(variant);
     let w = cb.weights().w;
     let cases: Vec<Case> = shapes
         .iter()
         .enumerate()
-        .map(|(i, &(n, rows, vlen, spread))| case(&fe, cb, n, rows, vlen, spread, 77 + i as u64))
+        .map(|(i, &s)| case(&fe, &cb, s, 77 + i as u64))
         .collect();
+    let at = |i: usize| format!("D={d} P={p} {variant:?} case {i} {:?}", shapes[i]);
     for (i, c) in cases.iter().enumerate() {
         let nnz = c.codes.iter().filter(|&&x| x != 0).count();
         assert!(
             nnz > 0 || c.job.valid_len == 0,
-            "case {i}: degenerate codes"
+            "{}: degenerate codes",
+            at(i)
         );
         let want = accumulate(c.codes.view(), c.job.vq.view(), &w);
         let r = sim
             .run(&w, std::slice::from_ref(&c.job), &DriveConfig::default())
             .unwrap();
-        assert_eq!(
-            r.out[0], want,
-            "{variant:?} case {i} {:?}: output differs from model",
-            shapes[i]
-        );
-        let predicted = model::timing::head_cycles(&p, 1, variant, c.codes.view());
-        assert_eq!(
-            r.cycles as usize, predicted,
-            "{variant:?} case {i} {:?}: cycles vs model::timing",
-            shapes[i]
-        );
+        assert_eq!(r.out[0], want, "{}: output differs from model", at(i));
+        let predicted = model::timing::head_cycles(&core, p, variant, c.codes.view());
+        assert_eq!(r.cycles as usize, predicted, "{}: cycles", at(i));
     }
-    // Every head back to back, with idles and back-pressure: still bit-exact.
     let jobs: Vec<HeadJob> = cases.iter().map(|c| c.job.clone()).collect();
     for (idle, bp, seed) in [(0.0, 0.0, 1), (0.3, 0.5, 2), (0.7, 0.9, 3)] {
         let cfg = DriveConfig {
@@ -99,81 +98,139 @@ fn run(
         for (i, c) in cases.iter().enumerate() {
             let want = accumulate(c.codes.view(), c.job.vq.view(), &w);
             assert_eq!(
-                r.out[i], want,
-                "{variant:?} back-to-back head {i} (idle {idle}, bp {bp})"
+                r.out[i],
+                want,
+                "{} back to back (idle {idle}, bp {bp})",
+                at(i)
             );
         }
     }
 }
 
+/// (n, rows, valid length, spread) at N_MAX = 64: partial groups and beats, masking (valid
+/// length 0 and inside a group), one key, n = N_MAX, flat and peaked rows.
+const SMALL: [(usize, usize, usize, f32); 10] = [
+    (20, 3, 20, 3.0),
+    (64, 5, 40, 4.0),
+    (1, 2, 1, 1.0),
+    (37, 4, 0, 2.0),
+    (64, 2, 64, 0.3),
+    (16, 7, 16, 6.0),
+    (7, 5, 5, 3.0),
+    (33, 3, 31, 3.0),
+    (63, 4, 63, 4.0),
+    (9, 9, 9, 2.0),
+];
+
+/// The same at N_MAX = 512.
+const LARGE: [(usize, usize, usize, f32); 6] = [
+    (128, 6, 128, 3.0),
+    (300, 3, 211, 3.0),
+    (512, 2, 512, 4.0),
+    (77, 5, 60, 3.0),
+    (1, 2, 1, 1.0),
+    (45, 9, 45, 2.0),
+];
+
 #[test]
-fn small_head_is_exact_and_on_time() {
-    let cb = Codebook::log(3, 1e-3).unwrap();
-    // (n, rows, valid length, spread): a partial beat, masking, one key, full N_MAX, flat and peaked.
-    let shapes = [
-        (20, 3, 20, 3.0),
-        (64, 5, 40, 4.0),
-        (1, 2, 1, 1.0),
-        (37, 4, 0, 2.0),
-        (64, 2, 64, 0.3),
-        (16, 7, 16, 6.0),
-    ];
-    run(4, 64, Variant::General, &cb, &shapes);
-    run(
-        4,
-        64,
-        Variant::Octave,
-        &Codebook::octave(3).unwrap(),
-        &shapes,
-    );
-    run(4, 64, Variant::Dense, &cb, &shapes);
+fn d4_heads_at_every_p_and_variant() {
+    for p in [1, 2, 4, 8] {
+        run(4, 64, p, Variant::General, &SMALL);
+        run(4, 64, p, Variant::Octave, &SMALL);
+    }
+    for p in [1, 4] {
+        run(4, 64, p, Variant::Dense, &SMALL);
+    }
 }
 
 #[test]
-fn full_size_head_on_real_minilm_rows() {
-    // Layer 0, head 0 of the MiniLM fixture (n = 128, d = 32) on the D = 32, N_MAX = 512 head.
+fn d32_heads_at_every_p() {
+    for p in [1, 2, 4, 8] {
+        run(32, 512, p, Variant::General, &LARGE);
+        run(32, 512, p, Variant::Octave, &LARGE[..3]);
+    }
+}
+
+#[test]
+fn d64_heads_at_every_p() {
+    for p in [1, 2, 4, 8] {
+        run(64, 512, p, Variant::General, &LARGE);
+    }
+    run(64, 512, 4, Variant::Octave, &LARGE);
+}
+
+#[test]
+fn golden_head_vectors_at_every_p() {
+    for p in [1, 2, 4, 8] {
+        let mut cores = sim::qkv::HeadCores::default()
+            .with_keys_per_cycle(p)
+            .unwrap();
+        let rows = sim::regression::golden_heads(&mut cores).unwrap();
+        assert!(rows.len() >= 5);
+        for r in &rows {
+            assert!(r.ok(), "P={p} {}: {:?}", r.name, r.error);
+            assert_eq!(r.p, p);
+            assert_eq!(r.cycles_model, Some(r.cycles), "P={p} {}", r.name);
+        }
+    }
+}
+
+#[test]
+fn minilm_heads_at_every_p() {
+    // MiniLM fixture heads on the D = 32 head (with a key mask on one), and padded to D = 64:
+    // bit-exact, on the predicted cycles, and no slower with more keys a cycle.
     use ndarray::{s, Array4};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/minilm");
     let q: Array4<f32> = ndarray_npy::read_npy(dir.join("q.npy")).unwrap();
     let k: Array4<f32> = ndarray_npy::read_npy(dir.join("k.npy")).unwrap();
     let v: Array4<f32> = ndarray_npy::read_npy(dir.join("v.npy")).unwrap();
-    let cb = Codebook::log(3, 1e-3).unwrap();
-    let p = CoreParams::new(32, 512, 16, 3).unwrap();
-    let fe = FrontEndParams {
-        d: 32,
-        n_max: 512,
-        ..Default::default()
-    };
-    let mut sim = HeadSim::new(
-        &hdl::head_verilog(&p, Variant::General, &fe, &cb).unwrap(),
-        p,
-        &BuildOptions::default(),
-    )
-    .unwrap();
-    let w = cb.weights().w;
-    for (layer, head, vlen) in [(0, 0, 128), (3, 7, 100)] {
-        let (qh, kh, vh) = (
-            q.slice(s![layer, head, .., ..]),
-            k.slice(s![layer, head, .., ..]),
-            v.slice(s![layer, head, .., ..]),
-        );
-        let t = front_end(&fe, &cb, qh, kh, vlen).unwrap();
-        let vq = quantize_v(vh).unwrap().vq;
-        let job = HeadJob::from_trace(&t, vq.clone(), vlen).unwrap();
-        let r = sim.run(&w, &[job], &DriveConfig::default()).unwrap();
-        assert_eq!(
-            r.out[0],
-            accumulate(t.codes.view(), vq.view(), &w),
-            "layer {layer} head {head}"
-        );
-        let predicted = model::timing::head_cycles(&p, 1, Variant::General, t.codes.view());
-        assert_eq!(
-            r.cycles as usize, predicted,
-            "layer {layer} head {head}: cycles"
-        );
-        eprintln!(
-            "layer {layer} head {head} valid {vlen}: {} cycles (model {predicted})",
-            r.cycles
-        );
+    let padded = sim::headbench::minilm_heads().unwrap();
+    for variant in [Variant::General, Variant::Octave] {
+        let cb = codebook(variant);
+        let mut last = [None; 3];
+        for p in [1, 2, 4, 8] {
+            let mut cores = sim::qkv::HeadCores::default()
+                .with_keys_per_cycle(p)
+                .unwrap();
+            let mut got = [None; 3];
+            for (i, (layer, head, vlen)) in [(0, 0, 128), (3, 7, 100)].into_iter().enumerate() {
+                let h = sim::qkv::run_head(
+                    &mut cores,
+                    &format!("layer {layer} head {head}"),
+                    &cb,
+                    q.slice(s![layer, head, .., ..]),
+                    k.slice(s![layer, head, .., ..]),
+                    v.slice(s![layer, head, .., ..]),
+                    vlen,
+                    &DriveConfig::default(),
+                )
+                .unwrap();
+                assert!(h.ok(), "P={p} {variant:?} {}: {:?}", h.name, h.error);
+                got[i] = Some(h.cycles);
+            }
+            if p == 4 || variant == Variant::General {
+                let (qh, kh, vh) = &padded[5 * 12 + 3];
+                let h = sim::qkv::run_head(
+                    &mut cores,
+                    "layer 5 head 3, D = 64",
+                    &cb,
+                    qh.view(),
+                    kh.view(),
+                    vh.view(),
+                    128,
+                    &DriveConfig::default(),
+                )
+                .unwrap();
+                assert!(h.ok(), "P={p} {variant:?} {}: {:?}", h.name, h.error);
+                got[2] = Some(h.cycles);
+            }
+            for (g, l) in got.iter().zip(&mut last) {
+                if let Some(g) = g {
+                    assert!(l.is_none_or(|l| *g <= l), "P={p} {variant:?}: {got:?}");
+                    *l = Some(*g);
+                }
+            }
+            eprintln!("P={p} {variant:?}: cycles {got:?}");
+        }
     }
 }

@@ -49,10 +49,15 @@ impl DesignSpec {
 ///   512, general lanes, log codebook, at 45 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud is 15
 ///   clocks a bit). At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   (router2 stalled at about 3,650 overused wires after 16 iterations; results §6). `core`:
-///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at the same
-///   45 MHz; at 105 MHz it placed at 52.6 MHz: the link around the core (framer, buffers) is
-///   slower than the core alone (110.9 MHz out of context), and the UART, not the clock, bounds
-///   the board (results §6).
+///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
+///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit). At 45 MHz it routed at 46.7 MHz once,
+///   but the sources of the split link routed at 44.3 and 42.4 MHz (seeds 1 and 3; seed 2's
+///   router2 diverged): the output buffer's read address fans out to the block RAMs of a
+///   2,137-bit row. Between 30 and 45 MHz the 25 MHz PLL makes no clock that is a whole
+///   number of 3 Mbaud bits (41.67 MHz would be 14 clocks a bit, 0.8% slow). At 105 MHz it
+///   placed at 52.6 MHz: the link around the core (framer, buffers) is slower than the core
+///   alone (110.9 MHz out of context), and the UART, not the clock, bounds the board (results
+///   §6, §7).
 /// - `alchitry_cu`: `link`, the core alone at D = 8, N_MAX = 64, octave lanes, at 60 MHz (PLL
 ///   from 100 MHz; 6 Mbaud on the FT2232H is 10 clocks a bit; its 12 and 8 Mbaud need at
 ///   least 96 and 64 MHz for 8 clocks a bit, more than an HX8K design is likely to close at).
@@ -72,7 +77,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
             },
             DesignSpec {
                 name: "core",
-                clock_hz: 45_000_000,
+                clock_hz: 30_000_000,
                 d: 64,
                 n_max: 512,
                 variant: Variant::General,

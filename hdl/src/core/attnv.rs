@@ -27,17 +27,17 @@ use rust_hdl::prelude::*;
 /// `m_axis_tdata` (`OW`, lane l at `[ACC l + ACC-1 : ACC l]`), `m_axis_tuser` (`RS`, r),
 /// `m_axis_tvalid`.
 ///
-/// Port contract:
-/// - A query row of n positions is `ceil(n / 16)` code beats, the last with `s_axis_c_tlast`.
-///   The codes of the last beat's padding positions (j >= n) must be 0: the core does not know
-///   n, and a non-zero code there would add `w * Vq[j]` with a V row the job never loaded.
-/// - Weights: `w[c]` for c = 1..7 is written by a beat with `s_axis_w_tuser = c`; a write to
-///   code 0 is accepted and ignored (`w[0]` is 0). The weights power up 0 and keep their
-///   values through `reset` and from job to job until written again (as does the V RAM). The
-///   octave core has no weight registers (`w[c] = 2^(c-1)`, decoded): it accepts weight beats
-///   with the same handshake and ignores them.
-/// - The output has no `tlast`: one beat per query row, in row order; the producer counts
-///   rows.
+/// Contract of the streams:
+/// - Codes: a row is `ceil(n/16)` beats, the last with `tlast`; the codes of its last beat
+///   past n (padding) must be 0, since the core cannot tell padding from keys (a non-zero
+///   code there reads a V row the job never loaded).
+/// - Weights: `w[1..=7]` hold until overwritten; they power up as 0 (the registers' initial
+///   value; `reset` does not clear them), so rows computed before any weight is written are 0.
+///   Write them before the codes that use them (with or before the V load). The octave core
+///   has no weight registers (`w[c] = 2^(c-1)` is decoded from the code): it accepts and
+///   ignores `s_axis_w`.
+/// - Results: one beat per code row, in row order; `m_axis` has no `tlast` (the producer
+///   knows how many rows it sent).
 ///
 /// Interlock: V rows (and weights) are accepted only while no code row is in flight (the input is
 /// between rows, the scanner and the pipeline are empty) or while a V load is under way; a V load

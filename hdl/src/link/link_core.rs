@@ -2,6 +2,7 @@
 //! and V (the board design for FPGAs too small for the front end).
 
 use crate::core::attnv::AttnV;
+use crate::link::job_runner::JobRunner;
 use crate::link::rx_framer::RxFramer;
 use crate::link::tx_framer::TxFramer;
 use model::link::{Device, DeviceConfig};
@@ -17,7 +18,9 @@ use rust_hdl::prelude::*;
 /// result rows into the output buffer, and the cycles from the first beat offered to the last
 /// result are exactly `model::timing::job_cycles`. The next job's weights and V wait until
 /// the running job's beats have all gone into the core (`q_held`), since the core reads V
-/// until its last row is done.
+/// until its last row is done. The code buffer, the output buffer and the cycle counter are
+/// the [`JobRunner`] (`ceil(n / 16)` entries a row, `tlast` on each row's last), as in
+/// [`crate::link::link_head::LinkHead`].
 ///
 /// Const parameters: those of [`AttnV`] (`VW = 8 D`, `OW`, `A`, `ACC`, `RS`), `QW = VW + 16`
 /// (the framer's row register), `OBW = OW + RS` (the output buffer's width), `CA = 2 A - 4`
@@ -39,45 +42,39 @@ pub struct LinkCore<
     const OBW: usize,
     const CA: usize,
 > {
+    /// Clock.
     pub clock: Signal<In, Clock>,
+    /// Synchronous reset.
     pub reset: Signal<In, Bit>,
+    /// A request byte.
     pub s_axis_tdata: Signal<In, Bits<8>>,
+    /// `s_axis_tdata` is valid.
     pub s_axis_tvalid: Signal<In, Bit>,
+    /// The byte is taken this cycle (with `s_axis_tvalid`).
     pub s_axis_tready: Signal<Out, Bit>,
+    /// A response byte.
     pub m_axis_tdata: Signal<Out, Bits<8>>,
+    /// `m_axis_tdata` is valid.
     pub m_axis_tvalid: Signal<Out, Bit>,
+    /// The byte is taken this cycle.
     pub m_axis_tready: Signal<In, Bit>,
+    /// The response frame's last byte.
     pub m_axis_tlast: Signal<Out, Bit>,
+    /// A job is computing.
     pub busy: Signal<Out, Bit>,
+    /// Every frame received so far is answered.
     pub idle: Signal<Out, Bit>,
+    /// The request decoder.
     rx: RxFramer<VW, QW>,
+    /// The response encoder.
     tx: TxFramer<OW, ACC, RS, OBW>,
+    /// The AttnV core.
     core: AttnV<VW, OW, A, ACC, RS>,
-    cbuf: RAM<Bits<48>, CA>,
-    obuf: RAM<Bits<OBW>, A>,
+    /// The code buffer (48-bit beats), the output buffer and the cycle counter.
+    runner: JobRunner<48, CA, OW, RS, OBW, A>,
+    /// `QW - 48`: where a code beat sits in the framer's job buffer entry.
     c_top48: Constant<Bits<16>>,
-    c_ow: Constant<Bits<16>>,
-    running: DFF<Bit>,
-    started: DFF<Bit>,
-    all_issued: DFF<Bit>,
-    f: DFF<Bits<16>>,
-    iw: DFF<Bits<16>>,
-    ir: DFF<Bits<16>>,
-    rdv: DFF<Bit>,
-    rd_last: DFF<Bit>,
-    rd_final: DFF<Bit>,
-    qv: DFF<Bit>,
-    qlast: DFF<Bit>,
-    qdata: DFF<Bits<48>>,
-    oidx: DFF<Bits<16>>,
-    cyc: DFF<Bits<32>>,
-    done_r: DFF<Bit>,
-    rows_m1: Signal<Local, Bits<16>>,
-    words_m1: Signal<Local, Bits<16>>,
-    fm1: Signal<Local, Bits<16>>,
-    c_hs: Signal<Local, Bit>,
-    take: Signal<Local, Bit>,
-    issue: Signal<Local, Bit>,
+    /// Weights and V may go into the core: the running job's beats are all in it.
     kv_open: Signal<Local, Bit>,
 }
 
@@ -121,31 +118,8 @@ impl<
             rx: RxFramer::new(cfg),
             tx: TxFramer::new(&info),
             core: AttnV::new(&cfg.core, cfg.variant),
-            cbuf: Default::default(),
-            obuf: Default::default(),
+            runner: JobRunner::new(),
             c_top48: Constant::new(((QW - 48) as u64).into()),
-            c_ow: Constant::new((OW as u64).into()),
-            running: Default::default(),
-            started: Default::default(),
-            all_issued: Default::default(),
-            f: Default::default(),
-            iw: Default::default(),
-            ir: Default::default(),
-            rdv: Default::default(),
-            rd_last: Default::default(),
-            rd_final: Default::default(),
-            qv: Default::default(),
-            qlast: Default::default(),
-            qdata: Default::default(),
-            oidx: Default::default(),
-            cyc: Default::default(),
-            done_r: Default::default(),
-            rows_m1: Default::default(),
-            words_m1: Default::default(),
-            fm1: Default::default(),
-            c_hs: Default::default(),
-            take: Default::default(),
-            issue: Default::default(),
             kv_open: Default::default(),
         }
     }
@@ -164,20 +138,14 @@ impl<
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, running, started, all_issued, f, iw, ir, rdv, rd_last, rd_final, qv,
-            qlast, qdata, oidx, cyc, done_r
-        );
         self.rx.clock.next = self.clock.val();
         self.tx.clock.next = self.clock.val();
         self.core.clock.next = self.clock.val();
+        self.runner.clock.next = self.clock.val();
         self.rx.reset.next = self.reset.val();
         self.tx.reset.next = self.reset.val();
         self.core.reset.next = self.reset.val();
-        self.cbuf.write_clock.next = self.clock.val();
-        self.cbuf.read_clock.next = self.clock.val();
-        self.obuf.write_clock.next = self.clock.val();
-        self.obuf.read_clock.next = self.clock.val();
+        self.runner.reset.next = self.reset.val();
 
         // Request bytes into the receiver; weights and V into the core once the running job's
         // beats are all in it; code beats into the code buffer.
@@ -194,9 +162,9 @@ impl<
         self.core.s_axis_v_tlast.next = self.rx.m_axis_v_tlast.val();
         self.rx.m_axis_v_tready.next = self.core.s_axis_v_tready.val() & self.kv_open.val();
         self.rx.m_axis_k_tready.next = false;
-        self.cbuf.write_enable.next = self.rx.q_we.val();
-        self.cbuf.write_address.next = self.rx.q_waddr.val().get_bits::<CA>(0);
-        self.cbuf.write_data.next = self
+        self.runner.jb_we.next = self.rx.q_we.val();
+        self.runner.jb_waddr.next = self.rx.q_waddr.val();
+        self.runner.jb_wdata.next = self
             .rx
             .q_wdata
             .val()
@@ -214,96 +182,34 @@ impl<
         self.tx.vd_vlen.next = self.rx.vd_vlen.val();
         self.tx.vd_n.next = self.rx.vd_n.val();
 
-        // The job: ceil(n / 16) beats per row from the code buffer, back to back (a beat is
-        // read ahead while the one before waits in `qdata`).
-        self.rows_m1.next = self.tx.job_rows.val() - 1;
-        self.words_m1.next = ((self.tx.job_n.val() + 15) >> 4) - 1;
-        self.fm1.next = self.f.q.val() - 1;
-        self.c_hs.next = self.qv.q.val() & self.core.s_axis_c_tready.val();
-        self.take.next = self.rdv.q.val() & (!self.qv.q.val() | self.c_hs.val());
-        self.issue.next =
-            self.running.q.val() & !self.all_issued.q.val() & (!self.rdv.q.val() | self.take.val());
-        self.cbuf.read_address.next = self.f.q.val().get_bits::<CA>(0);
-        if self.rdv.q.val() & !self.take.val() {
-            self.cbuf.read_address.next = self.fm1.val().get_bits::<CA>(0);
-        }
-        if self.issue.val() {
-            self.f.d.next = self.f.q.val() + 1;
-            self.iw.d.next = self.iw.q.val() + 1;
-            self.rd_last.d.next = self.iw.q.val() == self.words_m1.val();
-            self.rd_final.d.next = false;
-            if self.iw.q.val() == self.words_m1.val() {
-                self.iw.d.next = 0.into();
-                self.ir.d.next = self.ir.q.val() + 1;
-                if self.ir.q.val() == self.rows_m1.val() {
-                    self.all_issued.d.next = true;
-                    self.rd_final.d.next = true;
-                }
-            }
-        }
-        self.rdv.d.next = self.issue.val() | (self.rdv.q.val() & !self.take.val());
-        // The code buffer is free for the next job once its last beat is read.
-        self.rx.q_release.next = self.take.val() & self.rd_final.q.val();
-        if self.take.val() {
-            self.qdata.d.next = self.cbuf.read_data.val();
-            self.qv.d.next = true;
-            self.qlast.d.next = self.rd_last.q.val();
-        } else if self.c_hs.val() {
-            self.qv.d.next = false;
-        }
-        self.core.s_axis_c_tdata.next = self.qdata.q.val();
-        self.core.s_axis_c_tvalid.next = self.qv.q.val();
-        self.core.s_axis_c_tlast.next = self.qlast.q.val();
+        // The job: ceil(n / 16) beats per row from the code buffer to the core back to back,
+        // `tlast` on each row's last; the code buffer is free once the job's last is read.
+        self.runner.go.next = self.tx.go.val();
+        self.runner.rows.next = self.tx.job_rows.val();
+        self.runner.beats_m1.next = ((self.tx.job_n.val() + 15) >> 4) - 1;
+        self.rx.q_release.next = self.runner.jb_free.val();
+        self.core.s_axis_c_tdata.next = self.runner.m_axis_tdata.val();
+        self.core.s_axis_c_tvalid.next = self.runner.m_axis_tvalid.val();
+        self.core.s_axis_c_tlast.next = self.runner.m_axis_tlast.val();
+        self.runner.m_axis_tready.next = self.core.s_axis_c_tready.val();
 
-        // Results into the output buffer; cycles from the first beat offered to the last
-        // result row, inclusive.
-        self.core.m_axis_tready.next = true;
-        self.obuf.write_enable.next = self.core.m_axis_tvalid.val();
-        self.obuf.write_address.next = self.oidx.q.val().get_bits::<A>(0);
-        self.obuf.write_data.next = bit_cast::<OBW, OW>(self.core.m_axis_tdata.val())
-            | (bit_cast::<OBW, RS>(self.core.m_axis_tuser.val()) << self.c_ow.val());
-        self.obuf.read_address.next = self.tx.ob_raddr.val().get_bits::<A>(0);
-        self.tx.ob_rdata.next = self.obuf.read_data.val();
-        self.done_r.d.next = false;
-        if self.running.q.val() & (self.started.q.val() | self.qv.q.val()) {
-            self.cyc.d.next = self.cyc.q.val() + 1;
-        }
-        if self.running.q.val() & self.qv.q.val() {
-            self.started.d.next = true;
-        }
-        if self.core.m_axis_tvalid.val() {
-            self.oidx.d.next = self.oidx.q.val() + 1;
-            if self.oidx.q.val() == self.rows_m1.val() {
-                self.running.d.next = false;
-                self.done_r.d.next = true;
-            }
-        }
-        if self.tx.go.val() {
-            self.running.d.next = true;
-            self.started.d.next = false;
-            self.all_issued.d.next = false;
-            self.f.d.next = 0.into();
-            self.iw.d.next = 0.into();
-            self.ir.d.next = 0.into();
-            self.rdv.d.next = false;
-            self.oidx.d.next = 0.into();
-            self.cyc.d.next = 0.into();
-        }
-        self.tx.done.next = self.done_r.q.val();
-        self.tx.cycles.next = self.cyc.q.val();
-        self.busy.next = self.running.q.val();
-        self.idle.next = !self.rx.pending.val() & self.tx.idle.val() & !self.running.q.val();
+        // Results into the output buffer (the core is never held up), read by the
+        // transmitter; the cycles and `done` to it.
+        self.runner.s_axis_tdata.next = self.core.m_axis_tdata.val();
+        self.runner.s_axis_tuser.next = self.core.m_axis_tuser.val();
+        self.runner.s_axis_tvalid.next = self.core.m_axis_tvalid.val();
+        self.core.m_axis_tready.next = self.runner.s_axis_tready.val();
+        self.runner.ob_raddr.next = self.tx.ob_raddr.val();
+        self.tx.ob_rdata.next = self.runner.ob_rdata.val();
+        self.tx.done.next = self.runner.done.val();
+        self.tx.cycles.next = self.runner.cycles.val();
+        self.busy.next = self.runner.busy.val();
+        self.idle.next = !self.rx.pending.val() & self.tx.idle.val() & !self.runner.busy.val();
 
         // Responses out.
         self.m_axis_tdata.next = self.tx.m_axis_tdata.val();
         self.m_axis_tvalid.next = self.tx.m_axis_tvalid.val();
         self.m_axis_tlast.next = self.tx.m_axis_tlast.val();
         self.tx.m_axis_tready.next = self.m_axis_tready.val();
-        if self.reset.val() {
-            self.running.d.next = false;
-            self.rdv.d.next = false;
-            self.qv.d.next = false;
-            self.done_r.d.next = false;
-        }
     }
 }

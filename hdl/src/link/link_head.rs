@@ -2,6 +2,7 @@
 //! buffers, and the attention head.
 
 use crate::attn_head::AttnHead;
+use crate::link::job_runner::JobRunner;
 use crate::link::rx_framer::RxFramer;
 use crate::link::tx_framer::TxFramer;
 use model::link::{Device, DeviceConfig};
@@ -19,6 +20,8 @@ use rust_hdl::prelude::*;
 /// last result row written, and reported in the response header. Then [`TxFramer`] sends the
 /// rows from the buffer. One job may wait (K and V in the head, Q in the buffer) while the
 /// previous response is being sent; a further job's bytes are held off by `s_axis_tready`.
+/// Both buffers and the cycle counter are the [`JobRunner`] (one entry a Q row, `tlast` on
+/// the job's last), as in [`crate::link::link_core::LinkCore`].
 ///
 /// Const parameters: those of [`AttnHead`] (`KW`, `OW`, `A`, `ACC`, `RS`, `SB`, `SUMB`), and
 /// `QW = KW + 16`, `OBW = OW + RS` (the two buffers' widths).
@@ -40,39 +43,38 @@ pub struct LinkHead<
     const QW: usize,
     const OBW: usize,
 > {
+    /// Clock.
     pub clock: Signal<In, Clock>,
+    /// Synchronous reset.
     pub reset: Signal<In, Bit>,
+    /// A request byte.
     pub s_axis_tdata: Signal<In, Bits<8>>,
+    /// `s_axis_tdata` is valid.
     pub s_axis_tvalid: Signal<In, Bit>,
+    /// The byte is taken this cycle (with `s_axis_tvalid`).
     pub s_axis_tready: Signal<Out, Bit>,
+    /// A response byte.
     pub m_axis_tdata: Signal<Out, Bits<8>>,
+    /// `m_axis_tdata` is valid.
     pub m_axis_tvalid: Signal<Out, Bit>,
+    /// The byte is taken this cycle.
     pub m_axis_tready: Signal<In, Bit>,
+    /// The response frame's last byte.
     pub m_axis_tlast: Signal<Out, Bit>,
+    /// A job is computing.
     pub busy: Signal<Out, Bit>,
+    /// Every frame received so far is answered.
     pub idle: Signal<Out, Bit>,
+    /// The request decoder.
     rx: RxFramer<KW, QW>,
+    /// The response encoder.
     tx: TxFramer<OW, ACC, RS, OBW>,
+    /// The attention head.
     head: AttnHead<KW, OW, A, ACC, RS, SB, SUMB>,
-    qbuf: RAM<Bits<QW>, A>,
-    obuf: RAM<Bits<OBW>, A>,
+    /// The Q buffer, the output buffer and the cycle counter.
+    runner: JobRunner<QW, A, OW, RS, OBW, A>,
+    /// `KW`: where mq sits in a Q buffer row.
     c_kw: Constant<Bits<16>>,
-    c_ow: Constant<Bits<16>>,
-    running: DFF<Bit>,
-    started: DFF<Bit>,
-    f: DFF<Bits<16>>,
-    rdv: DFF<Bit>,
-    qv: DFF<Bit>,
-    qlast: DFF<Bit>,
-    qdata: DFF<Bits<QW>>,
-    oidx: DFF<Bits<16>>,
-    cyc: DFF<Bits<32>>,
-    done_r: DFF<Bit>,
-    rows_m1: Signal<Local, Bits<16>>,
-    fm1: Signal<Local, Bits<16>>,
-    q_hs: Signal<Local, Bit>,
-    take: Signal<Local, Bit>,
-    issue: Signal<Local, Bit>,
 }
 
 impl<
@@ -114,25 +116,8 @@ impl<
             rx: RxFramer::new(cfg),
             tx: TxFramer::new(&info),
             head: AttnHead::new(&cfg.core, cfg.variant, fe, cb),
-            qbuf: Default::default(),
-            obuf: Default::default(),
+            runner: JobRunner::new(),
             c_kw: Constant::new((KW as u64).into()),
-            c_ow: Constant::new((OW as u64).into()),
-            running: Default::default(),
-            started: Default::default(),
-            f: Default::default(),
-            rdv: Default::default(),
-            qv: Default::default(),
-            qlast: Default::default(),
-            qdata: Default::default(),
-            oidx: Default::default(),
-            cyc: Default::default(),
-            done_r: Default::default(),
-            rows_m1: Default::default(),
-            fm1: Default::default(),
-            q_hs: Default::default(),
-            take: Default::default(),
-            issue: Default::default(),
         }
     }
 }
@@ -151,17 +136,14 @@ impl<
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, running, started, f, rdv, qv, qlast, qdata, oidx, cyc, done_r);
         self.rx.clock.next = self.clock.val();
         self.tx.clock.next = self.clock.val();
         self.head.clock.next = self.clock.val();
+        self.runner.clock.next = self.clock.val();
         self.rx.reset.next = self.reset.val();
         self.tx.reset.next = self.reset.val();
         self.head.reset.next = self.reset.val();
-        self.qbuf.write_clock.next = self.clock.val();
-        self.qbuf.read_clock.next = self.clock.val();
-        self.obuf.write_clock.next = self.clock.val();
-        self.obuf.read_clock.next = self.clock.val();
+        self.runner.reset.next = self.reset.val();
 
         // Request bytes into the receiver; its streams into the head and the Q buffer.
         self.rx.s_axis_tdata.next = self.s_axis_tdata.val();
@@ -181,9 +163,9 @@ impl<
         self.head.s_axis_v_tlast.next = self.rx.m_axis_v_tlast.val();
         self.rx.m_axis_v_tready.next = self.head.s_axis_v_tready.val();
         self.head.flush.next = self.rx.flush.val();
-        self.qbuf.write_enable.next = self.rx.q_we.val();
-        self.qbuf.write_address.next = self.rx.q_waddr.val().get_bits::<A>(0);
-        self.qbuf.write_data.next = self.rx.q_wdata.val();
+        self.runner.jb_we.next = self.rx.q_we.val();
+        self.runner.jb_waddr.next = self.rx.q_waddr.val();
+        self.runner.jb_wdata.next = self.rx.q_wdata.val();
 
         // Verdicts to the transmitter, in order.
         self.tx.vd_valid.next = self.rx.vd_valid.val();
@@ -197,86 +179,41 @@ impl<
         self.tx.vd_vlen.next = self.rx.vd_vlen.val();
         self.tx.vd_n.next = self.rx.vd_n.val();
 
-        // The job: Q rows from the buffer, back to back (a row is read ahead while the one
-        // before waits in `qdata`).
-        self.rows_m1.next = self.tx.job_rows.val() - 1;
-        self.q_hs.next = self.qv.q.val() & self.head.s_axis_q_tready.val();
-        self.take.next = self.rdv.q.val() & (!self.qv.q.val() | self.q_hs.val());
-        self.issue.next = self.running.q.val()
-            & (self.f.q.val() < self.tx.job_rows.val())
-            & (!self.rdv.q.val() | self.take.val());
-        self.fm1.next = self.f.q.val() - 1;
-        self.qbuf.read_address.next = self.f.q.val().get_bits::<A>(0);
-        if self.rdv.q.val() & !self.take.val() {
-            self.qbuf.read_address.next = self.fm1.val().get_bits::<A>(0);
-        }
-        if self.issue.val() {
-            self.f.d.next = self.f.q.val() + 1;
-        }
-        self.rdv.d.next = self.issue.val() | (self.rdv.q.val() & !self.take.val());
-        // The Q buffer is free for the next job once its last row is read.
-        self.rx.q_release.next = self.take.val() & (self.fm1.val() == self.rows_m1.val());
-        if self.take.val() {
-            self.qdata.d.next = self.qbuf.read_data.val();
-            self.qv.d.next = true;
-            self.qlast.d.next = self.fm1.val() == self.rows_m1.val();
-        } else if self.q_hs.val() {
-            self.qv.d.next = false;
-        }
-        self.head.s_axis_q_tdata.next = self.qdata.q.val().get_bits::<KW>(0);
-        self.head.s_axis_q_tuser.next =
-            bit_cast::<40, 16>(self.qdata.q.val().get_bits::<16>(self.c_kw.val().index()))
-                | (bit_cast::<40, 6>(self.tx.job_shift.val()) << 16)
-                | (bit_cast::<40, 16>(self.tx.job_vlen.val()) << 24);
-        self.head.s_axis_q_tvalid.next = self.qv.q.val();
-        self.head.s_axis_q_tlast.next = self.qlast.q.val();
+        // The job: its Q rows (one buffer entry each) from the buffer to the head back to
+        // back, `tlast` on the last; the Q buffer is free once that is read.
+        self.runner.go.next = self.tx.go.val();
+        self.runner.rows.next = self.tx.job_rows.val();
+        self.runner.beats_m1.next = 0.into();
+        self.rx.q_release.next = self.runner.jb_free.val();
+        self.head.s_axis_q_tdata.next = self.runner.m_axis_tdata.val().get_bits::<KW>(0);
+        self.head.s_axis_q_tuser.next = bit_cast::<40, 16>(
+            self.runner
+                .m_axis_tdata
+                .val()
+                .get_bits::<16>(self.c_kw.val().index()),
+        ) | (bit_cast::<40, 6>(self.tx.job_shift.val()) << 16)
+            | (bit_cast::<40, 16>(self.tx.job_vlen.val()) << 24);
+        self.head.s_axis_q_tvalid.next = self.runner.m_axis_tvalid.val();
+        self.head.s_axis_q_tlast.next = self.runner.m_axis_tlast_job.val();
+        self.runner.m_axis_tready.next = self.head.s_axis_q_tready.val();
 
-        // Results into the output buffer (the head is never held up); cycles from the first Q
-        // row offered to the last result row, inclusive.
-        self.head.m_axis_tready.next = true;
-        self.obuf.write_enable.next = self.head.m_axis_tvalid.val();
-        self.obuf.write_address.next = self.oidx.q.val().get_bits::<A>(0);
-        self.obuf.write_data.next = bit_cast::<OBW, OW>(self.head.m_axis_tdata.val())
-            | (bit_cast::<OBW, RS>(self.head.m_axis_tuser.val()) << self.c_ow.val());
-        self.obuf.read_address.next = self.tx.ob_raddr.val().get_bits::<A>(0);
-        self.tx.ob_rdata.next = self.obuf.read_data.val();
-        self.done_r.d.next = false;
-        if self.running.q.val() & (self.started.q.val() | self.qv.q.val()) {
-            self.cyc.d.next = self.cyc.q.val() + 1;
-        }
-        if self.running.q.val() & self.qv.q.val() {
-            self.started.d.next = true;
-        }
-        if self.head.m_axis_tvalid.val() {
-            self.oidx.d.next = self.oidx.q.val() + 1;
-            if self.oidx.q.val() == self.rows_m1.val() {
-                self.running.d.next = false;
-                self.done_r.d.next = true;
-            }
-        }
-        if self.tx.go.val() {
-            self.running.d.next = true;
-            self.started.d.next = false;
-            self.f.d.next = 0.into();
-            self.rdv.d.next = false;
-            self.oidx.d.next = 0.into();
-            self.cyc.d.next = 0.into();
-        }
-        self.tx.done.next = self.done_r.q.val();
-        self.tx.cycles.next = self.cyc.q.val();
-        self.busy.next = self.running.q.val();
-        self.idle.next = !self.rx.pending.val() & self.tx.idle.val() & !self.running.q.val();
+        // Results into the output buffer (the head is never held up), read by the
+        // transmitter; the cycles and `done` to it.
+        self.runner.s_axis_tdata.next = self.head.m_axis_tdata.val();
+        self.runner.s_axis_tuser.next = self.head.m_axis_tuser.val();
+        self.runner.s_axis_tvalid.next = self.head.m_axis_tvalid.val();
+        self.head.m_axis_tready.next = self.runner.s_axis_tready.val();
+        self.runner.ob_raddr.next = self.tx.ob_raddr.val();
+        self.tx.ob_rdata.next = self.runner.ob_rdata.val();
+        self.tx.done.next = self.runner.done.val();
+        self.tx.cycles.next = self.runner.cycles.val();
+        self.busy.next = self.runner.busy.val();
+        self.idle.next = !self.rx.pending.val() & self.tx.idle.val() & !self.runner.busy.val();
 
         // Responses out.
         self.m_axis_tdata.next = self.tx.m_axis_tdata.val();
         self.m_axis_tvalid.next = self.tx.m_axis_tvalid.val();
         self.m_axis_tlast.next = self.tx.m_axis_tlast.val();
         self.tx.m_axis_tready.next = self.m_axis_tready.val();
-        if self.reset.val() {
-            self.running.d.next = false;
-            self.rdv.d.next = false;
-            self.qv.d.next = false;
-            self.done_r.d.next = false;
-        }
     }
 }

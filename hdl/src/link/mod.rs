@@ -1,13 +1,20 @@
-//! The link layer: the on-chip framers ([`rx_framer::RxFramer`], [`tx_framer::TxFramer`], with
-//! [`crc32::Crc32`]) and the link designs they make with the accelerator
-//! ([`link_head::LinkHead`]: the whole head; [`link_core::LinkCore`]: the core alone), behind a
-//! UART ([`uart_link::UartLink`]) or FrontPanel pipes ([`frontpanel_link::FrontPanelLink`]).
+//! The link layer: the on-chip framers ([`rx_framer::RxFramer`], with its sub-blocks
+//! [`rx_header::RxHeader`], [`rx_router::RxRouter`] and [`rx_verdict::RxVerdict`];
+//! [`tx_framer::TxFramer`]; both with [`crc32::Crc32`]), the job runner the designs share
+//! ([`job_runner::JobRunner`]: the job and output buffers and the cycle counter), and the link
+//! designs they make with the accelerator ([`link_head::LinkHead`]: the whole head;
+//! [`link_core::LinkCore`]: the core alone), behind a UART ([`uart_link::UartLink`]) or
+//! FrontPanel pipes ([`frontpanel_link::FrontPanelLink`]).
 
 pub mod crc32;
 pub mod frontpanel_link;
+pub mod job_runner;
 pub mod link_core;
 pub mod link_head;
 pub mod rx_framer;
+pub mod rx_header;
+pub mod rx_router;
+pub mod rx_verdict;
 pub mod small_mul;
 pub mod tx_framer;
 pub mod uart_link;

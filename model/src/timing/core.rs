@@ -74,7 +74,7 @@ pub fn beats_of(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>) ->
 }
 
 /// The AttnV core's control, cycle by cycle, for composition with a producer of code beats
-/// (see the module doc; [`job_cycles_of_beats`] and [`head_cycles`](super::head_cycles) drive it).
+/// (see the module doc; [`job_cycles_of_beats`] and [`super::head::head_cycles`] drive it).
 #[derive(Clone, Debug)]
 pub struct CoreTiming {
     /// Tokens issued a cycle at most, K.

@@ -1,15 +1,16 @@
-//! §10: the long randomized checks of `make stress`, from the record it writes
+//! §10 At scale: the long randomized checks of `make stress`, from the record it writes
 //! (`docs/data/stress.jsonl`, one JSON line per check: [`model::stress::record`]). The checks
 //! take longer than a results run should (the record says how long), so this section reads
 //! the committed record as §4 reads the synthesis records: `make stress` refreshes it.
 
+use super::format::md_table;
 use crate::Page;
 use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 
-/// A count with thousands separators.
+/// A count (a JSON number) with thousands separators.
 fn thou(x: f64) -> String {
-    crate::sections::thou(x.round() as u64)
+    super::format::thou(x.round() as u64)
 }
 
 /// What a check ran and found, as two table cells.
@@ -73,7 +74,7 @@ fn describe(r: &Value) -> (String, String) {
 }
 
 /// §10: the table of `make stress`'s checks and its wall time.
-pub fn stress_section(page: &mut Page) -> Result<()> {
+pub fn run(page: &mut Page) -> Result<()> {
     page.log("§10 make stress (docs/data/stress.jsonl)");
     let path = page.root.join("docs/data/stress.jsonl");
     let text = std::fs::read_to_string(&path)
@@ -93,8 +94,7 @@ pub fn stress_section(page: &mut Page) -> Result<()> {
                 path.display()
             )
         })?;
-    let mut rows =
-        String::from("| check | what ran | what it found | seconds |\n|---|---|---|---|\n");
+    let mut rows = Vec::new();
     for r in records.iter().filter(|r| r["check"] != "make stress") {
         ensure!(
             r["wrong"].as_f64().unwrap_or(0.0) == 0.0 && r["failed"].as_f64().unwrap_or(0.0) == 0.0,
@@ -102,14 +102,18 @@ pub fn stress_section(page: &mut Page) -> Result<()> {
             path.display()
         );
         let (ran, found) = describe(r);
-        rows += &format!(
-            "| {} | {ran} | {found} | {:.1} |\n",
-            r["check"].as_str().unwrap_or("?"),
-            r["seconds"].as_f64().unwrap_or(0.0)
-        );
+        rows.push(vec![
+            r["check"].as_str().unwrap_or("?").to_string(),
+            ran,
+            found,
+            format!("{:.1}", r["seconds"].as_f64().unwrap_or(0.0)),
+        ]);
     }
     let secs = total["seconds"].as_f64().unwrap_or(0.0);
-    page.set("stress_table", rows.trim_end());
+    page.set(
+        "stress_table",
+        md_table(&["check", "what ran", "what it found", "seconds"], &rows),
+    );
     page.set(
         "stress_wall",
         format!(

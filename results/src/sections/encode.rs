@@ -1,39 +1,23 @@
-//! §9: a whole pretrained transformer through the accelerator's numerics: `logattn encode` on
-//! the passage fixture (all-MiniLM-L6-v2 from `make model`), every head of every layer on the
-//! float quantizer, the bit-exact model path, and (on a few passages) the Verilated board.
+//! §9 A whole transformer through the accelerator's numerics: `logattn encode` on the passage
+//! fixture (all-MiniLM-L6-v2 from `make model`), every head of every layer on the float
+//! quantizer, the bit-exact model path, and (on a few passages) the Verilated board.
 
+use super::format::{md_table, thou};
+use super::logattn;
 use crate::fig::{self, Lines, Scale, Series};
 use crate::Page;
 use anyhow::{ensure, Context, Result};
 use ndarray::Array2;
 use plotters::prelude::SeriesLabelPosition;
 use serde_json::Value;
-
-#[derive(clap::Parser)]
-struct EncodeCli {
-    #[command(flatten)]
-    a: host::encode::Args,
-}
+use std::path::Path;
 
 /// `logattn encode ARGS --quiet --json -` in-process, as JSON.
 fn encode(args: &str) -> Result<Value> {
-    use clap::Parser;
-    let line = format!("encode {args} --quiet --json -");
-    let cli = EncodeCli::try_parse_from(line.split_whitespace()).with_context(|| line.clone())?;
-    let text = host::encode::run(&cli.a).with_context(|| line.clone())?;
-    serde_json::from_str(&text).with_context(|| line.clone())
-}
-
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = format!(
-        "| {} |\n|{}\n",
-        header.join(" | "),
-        "---|".repeat(header.len())
-    );
-    for r in rows {
-        s += &format!("| {} |\n", r.join(" | "));
-    }
-    s.trim_end().to_string()
+    logattn(
+        &format!("encode {args} --quiet --json -"),
+        host::encode::run,
+    )
 }
 
 fn f(v: &Value) -> f64 {
@@ -48,51 +32,88 @@ fn backend<'a>(rep: &'a Value, name: &str) -> Result<&'a Value> {
         .with_context(|| format!("no {name} backend in the report"))
 }
 
-/// The accuracy rows of one run: a row per backend.
-fn rows(rep: &Value, label: &str, out: &mut Vec<Vec<String>>) -> Result<()> {
-    for b in rep["backends"].as_array().context("backends")? {
-        let a = &b["agreement"];
-        out.push(vec![
-            label.to_string(),
-            b["name"].as_str().unwrap_or("?").to_string(),
-            format!("{:.4}", f(&a["cosine_mean"])),
-            format!("{:.4}", f(&a["cosine_min"])),
-            format!("{:.2e}", f(&a["one_minus_cos_mean"])),
-            format!("{:.3}", f(&a["nn_agreement"])),
-            format!("{:.4}", f(&a["spearman"])),
-        ]);
-    }
-    Ok(())
+/// One `logattn encode` run on a fixture.
+struct Run {
+    /// `passages` or `short`.
+    label: &'static str,
+    /// With `--renormalize`.
+    renorm: bool,
+    args: String,
+    report: Value,
+}
+
+/// The run of `label`'s fixture, renormalized or not.
+fn find<'a>(runs: &'a [Run], label: &str, renorm: bool) -> Result<&'a Value> {
+    Ok(&runs
+        .iter()
+        .find(|r| r.label == label && r.renorm == renorm)
+        .context("a run")?
+        .report)
 }
 
 /// §9: the encoder on the passage fixture.
-pub fn encode_section(page: &mut Page) -> Result<()> {
+pub fn run(page: &mut Page) -> Result<()> {
     page.log("§9 encode: all-MiniLM-L6-v2 end to end, every head quantized");
     let model = encode::cached_model()?;
     let fx = page.root.join("tests/fixtures/passages");
     let tmp = std::env::temp_dir().join(format!("logattn-results-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
-    let out = |name: &str| tmp.join(name).display().to_string();
-    let m = model.display();
     let passages = fx.join("passages.txt");
-    let short = fx.join("short.txt");
+    let runs = accuracy_runs(
+        page,
+        &model,
+        &[(&passages, "passages"), (&fx.join("short.txt"), "short")],
+        &tmp,
+    )?;
+    let brep = board_run(page, &model, &passages, &tmp)?;
+    let _ = std::fs::remove_dir_all(&tmp);
+    accuracy_table(page, &runs)?;
+    ratios(page, &runs)?;
+    let plain = find(&runs, "passages", false)?;
+    layer_table(page, plain)?;
+    projection_table(page, plain)?;
+    cosine_figure(page, &runs)?;
+    record(page, &runs, brep, &tmp)
+}
+
+/// The four accuracy runs: each fixture on the quantized and model paths, plain and
+/// renormalized.
+fn accuracy_runs(
+    page: &Page,
+    model: &Path,
+    fixtures: &[(&Path, &'static str)],
+    tmp: &Path,
+) -> Result<Vec<Run>> {
+    let m = model.display();
     let mut runs = Vec::new();
-    for (file, label) in [(&passages, "passages"), (&short, "short")] {
+    for &(file, label) in fixtures {
         for renorm in ["", " --renormalize"] {
             let args = format!(
                 "--model {m} --text {} --attention quantized,model --out {}{renorm}",
                 file.display(),
-                out(&format!(
+                tmp.join(format!(
                     "{label}{}_{{}}.npy",
                     if renorm.is_empty() { "" } else { "_renorm" }
                 ))
+                .display()
             );
             page.log(&format!("  logattn encode {args}"));
-            runs.push((label, !renorm.is_empty(), args.clone(), encode(&args)?));
+            runs.push(Run {
+                label,
+                renorm: !renorm.is_empty(),
+                report: encode(&args)?,
+                args,
+            });
         }
     }
-    // A few passages through the Verilated board: the same embeddings as the model path.
-    let lines: Vec<String> = std::fs::read_to_string(&passages)?
+    Ok(runs)
+}
+
+/// A few passages through the Verilated board: the same embeddings and cycles as the model
+/// path. Returns the report.
+fn board_run(page: &mut Page, model: &Path, passages: &Path, tmp: &Path) -> Result<Value> {
+    let out = |name: &str| tmp.join(name).display().to_string();
+    let lines: Vec<String> = std::fs::read_to_string(passages)?
         .lines()
         .take(6)
         .map(String::from)
@@ -100,7 +121,8 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
     let six = tmp.join("six.txt");
     std::fs::write(&six, lines.join("\n") + "\n")?;
     let bargs = format!(
-        "--model {m} --text {} --attention model,board --verify --renormalize --out {}",
+        "--model {} --text {} --attention model,board --verify --renormalize --out {}",
+        model.display(),
         six.display(),
         out("six_{}.npy")
     );
@@ -133,21 +155,24 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
                 .unwrap_or(0)
         ),
     );
-    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(brep)
+}
 
+/// Agreement with the float embeddings, a row per run and backend.
+fn accuracy_table(page: &mut Page, runs: &[Run]) -> Result<()> {
     let mut acc = Vec::new();
-    for (label, renorm, _, rep) in &runs {
+    for r in runs {
         let name = format!(
             "{} ({} passages){}",
-            label,
-            rep["passages"],
-            if *renorm { ", renormalized" } else { "" }
+            r.label,
+            r.report["passages"],
+            if r.renorm { ", renormalized" } else { "" }
         );
-        rows(rep, &name, &mut acc)?;
+        rows(&r.report, &name, &mut acc)?;
     }
     page.set(
         "encode_table",
-        table(
+        md_table(
             &[
                 "passages",
                 "backend",
@@ -160,19 +185,34 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
             &acc,
         ),
     );
-    // The ratios the issue bounds.
-    let get = |label: &str, renorm: bool| -> Result<&Value> {
-        Ok(&runs
-            .iter()
-            .find(|r| r.0 == label && r.1 == renorm)
-            .context("a run")?
-            .3)
-    };
+    Ok(())
+}
+
+/// The accuracy rows of one run: a row per backend.
+fn rows(rep: &Value, label: &str, out: &mut Vec<Vec<String>>) -> Result<()> {
+    for b in rep["backends"].as_array().context("backends")? {
+        let a = &b["agreement"];
+        out.push(vec![
+            label.to_string(),
+            b["name"].as_str().unwrap_or("?").to_string(),
+            format!("{:.4}", f(&a["cosine_mean"])),
+            format!("{:.4}", f(&a["cosine_min"])),
+            format!("{:.2e}", f(&a["one_minus_cos_mean"])),
+            format!("{:.3}", f(&a["nn_agreement"])),
+            format!("{:.4}", f(&a["spearman"])),
+        ]);
+    }
+    Ok(())
+}
+
+/// The bounds on the model path: its mean (1 - cos) against the quantized path's, and its
+/// lowest cosine when renormalized.
+fn ratios(page: &mut Page, runs: &[Run]) -> Result<()> {
     let mut worst_ratio: f64 = 0.0;
     let mut min_renorm: f64 = 1.0;
     for label in ["passages", "short"] {
         for renorm in [false, true] {
-            let rep = get(label, renorm)?;
+            let rep = find(runs, label, renorm)?;
             let r = f(&backend(rep, "model")?["agreement"]["one_minus_cos_mean"])
                 / f(&backend(rep, "quantized")?["agreement"]["one_minus_cos_mean"]);
             worst_ratio = worst_ratio.max(r);
@@ -191,9 +231,11 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
     );
     page.set("encode_worst_ratio", format!("{worst_ratio:.3}x"));
     page.set("encode_min_renorm", format!("{min_renorm:.4}"));
+    Ok(())
+}
 
-    // Per layer on the fixture (model path, plain).
-    let plain = get("passages", false)?;
+/// Per layer on the fixture (model path, plain): codes, errors and cycles.
+fn layer_table(page: &mut Page, plain: &Value) -> Result<()> {
     let mb = backend(plain, "model")?;
     let qb = backend(plain, "quantized")?;
     let mut lrows = Vec::new();
@@ -218,12 +260,12 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
                 heads.iter().cloned().fold(f64::INFINITY, f64::min),
                 heads.iter().cloned().fold(0.0, f64::max)
             ),
-            crate::sections::thou(l["cycles"].as_u64().unwrap_or(0)),
+            thou(l["cycles"].as_u64().unwrap_or(0)),
         ]);
     }
     page.set(
         "encode_layer_table",
-        table(
+        md_table(
             &[
                 "layer",
                 "zero codes",
@@ -238,7 +280,7 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
     );
     page.set(
         "encode_cycles",
-        crate::sections::thou(mb["cycles_total"].as_u64().unwrap_or(0)),
+        thou(mb["cycles_total"].as_u64().unwrap_or(0)),
     );
     page.set(
         "encode_tokens",
@@ -247,6 +289,12 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
             .map_or(0, |t| t.iter().filter_map(Value::as_u64).sum::<u64>())
             .to_string(),
     );
+    Ok(())
+}
+
+/// The boards' projections for the encoder's heads, and what could not be projected.
+fn projection_table(page: &mut Page, plain: &Value) -> Result<()> {
+    let mb = backend(plain, "model")?;
     let mut prows = Vec::new();
     for p in mb["projections"].as_array().context("projections")? {
         prows.push(vec![
@@ -266,7 +314,7 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
     );
     page.set(
         "encode_projection_table",
-        table(
+        md_table(
             &[
                 "board",
                 "clock",
@@ -292,13 +340,14 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
             })
             .unwrap_or_default(),
     );
+    Ok(())
+}
 
-    // Figure: cosine to float per passage against its length.
+/// Cosine to float per passage against its length.
+fn cosine_figure(page: &Page, runs: &[Run]) -> Result<()> {
     let mut dots: Vec<Series> = Vec::new();
-    for (label, renorm, _, rep) in &runs {
-        if *label != "passages" {
-            continue;
-        }
+    for r in runs.iter().filter(|r| r.label == "passages") {
+        let (renorm, rep) = (r.renorm, &r.report);
         let tokens: Vec<f64> = rep["tokens"]
             .as_array()
             .map(|t| t.iter().map(f).collect())
@@ -309,7 +358,7 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
                 .map(|c| c.iter().map(f).collect())
                 .unwrap_or_default();
             dots.push((
-                format!("{b}{}", if *renorm { ", renormalized" } else { "" }),
+                format!("{b}{}", if renorm { ", renormalized" } else { "" }),
                 tokens.iter().cloned().zip(cos).collect(),
             ));
         }
@@ -328,8 +377,11 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
             dots: &dots,
             legend: SeriesLabelPosition::LowerRight,
         },
-    )?;
-    // Recorded without this machine's paths.
+    )
+}
+
+/// The reports in results.json, without this machine's paths.
+fn record(page: &mut Page, runs: &[Run], brep: Value, tmp: &Path) -> Result<()> {
     let root = page.root.display().to_string();
     let tmps = tmp.display().to_string();
     let local = |v: Value| -> Result<Value> {
@@ -338,8 +390,8 @@ pub fn encode_section(page: &mut Page) -> Result<()> {
     };
     let record: Vec<Value> = runs
         .iter()
-        .map(|(label, renorm, args, rep)| {
-            local(serde_json::json!({"passages": label, "renormalize": renorm, "args": args, "report": rep}))
+        .map(|r| {
+            local(serde_json::json!({"passages": r.label, "renormalize": r.renorm, "args": r.args, "report": r.report}))
         })
         .collect::<Result<_>>()?;
     page.record("encode", &record)?;
