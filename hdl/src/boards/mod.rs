@@ -311,7 +311,7 @@ mod tests {
         );
         assert_eq!(
             (c.design_clock_hz(), c.baud()),
-            (45_000_000, Some(3_000_000))
+            (30_000_000, Some(3_000_000))
         );
         assert_eq!(c.for_design("link").unwrap(), board("ulx3s").unwrap());
     }
