@@ -674,7 +674,11 @@ mod tests {
     fn weights_not_sent_keep_the_previous_jobs() {
         // Job 2 sends only w[3], job 3 only w[1] and w[7]: the others stay the previous job's,
         // with one V bank or two (where the back weights follow the front ones until a load).
-        for (v, k) in [(Variant::General, 1), (Variant::General, 2), (Variant::Dense, 1)] {
+        for (v, k) in [
+            (Variant::General, 1),
+            (Variant::General, 2),
+            (Variant::Dense, 1),
+        ] {
             let mut js = jobs(v, 31, &[(40, 4, 50), (64, 4, 50), (20, 3, 70)]);
             js[1].w_sent = vec![3];
             js[2].w_sent = vec![7, 1];

@@ -236,9 +236,8 @@ mod tests {
                 })
                 .collect()
         };
-        let set = |base: u64| -> Vec<u64> {
-            (0..8).map(|c| if c == 0 { 0 } else { base + c }).collect()
-        };
+        let set =
+            |base: u64| -> Vec<u64> { (0..8).map(|c| if c == 0 { 0 } else { base + c }).collect() };
         assert_eq!(read(&mut uut, false), set(100));
         assert_eq!(read(&mut uut, true), set(200));
         // Copy bank 1 into bank 0 while code 3 of bank 0 is written: the write wins.

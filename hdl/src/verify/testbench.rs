@@ -199,7 +199,12 @@ pub fn run_attnv_probed<
     let mut rng = StdRng::seed_from_u64(env.seed);
     let w_beats: Vec<Vec<(u64, u64)>> = jobs
         .iter()
-        .map(|j| j.w_sent.iter().map(|&c| (j.w[c] as u64, c as u64)).collect())
+        .map(|j| {
+            j.w_sent
+                .iter()
+                .map(|&c| (j.w[c] as u64, c as u64))
+                .collect()
+        })
         .collect();
     let code_beats: Vec<Vec<(Bits<48>, bool)>> = jobs
         .iter()
