@@ -92,6 +92,7 @@ reference-embeddings: model
 ## and the whole head (front end + core) at D = 32 general and D = 64 octave (~15 min in all).
 synth:
 	scripts/synth_core.sh general 64 100
+	scripts/synth_core.sh general 64 100 core 2
 	scripts/synth_core.sh octave 64 100
 	scripts/synth_core.sh dense 64 100
 	scripts/synth_core.sh general 32 100 head

@@ -2,7 +2,9 @@
 //! or with `--link` of the board design behind its byte streams (link framer, buffers, head:
 //! `hdl::link::link_head::LinkHead`), as module `top`, to stdout or a file.
 //!
-//! `cargo run --release -p hdl --example emit_verilog -- [--head|--link] [--d 64] [--n-max 512] [--variant general|octave|dense] [--threshold 1e-3] [--keys-per-cycle 1] [--out FILE]`
+//! `cargo run --release -p hdl --example emit_verilog -- [--head|--link] [--d 64] [--n-max 512] [--variant general|octave|dense] [--k 1|2] [--threshold 1e-3] [--keys-per-cycle 1] [--out FILE]`
+//!
+//! `--k`: the core issues K non-zero codes a cycle (`CoreParams::nnz_per_cycle`, default 1).
 //!
 //! The head's front end compares against the octave codebook's edges for `--variant octave`
 //! and against the log codebook's (k = 3, `--threshold`) otherwise; `--keys-per-cycle` is the
@@ -20,13 +22,15 @@ fn main() {
 
 fn run() -> Result<(), String> {
     let (mut d, mut n_max, mut variant, mut out) = (64usize, 512usize, Variant::General, None);
-    let (mut head, mut link, mut threshold, mut p) = (false, false, 1e-3f64, 1usize);
+    let (mut head, mut link, mut threshold) = (false, false, 1e-3f64);
+    let (mut p, mut k) = (1usize, 1usize);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--d" => d = val()?.parse().map_err(|e| format!("--d: {e}"))?,
             "--n-max" => n_max = val()?.parse().map_err(|e| format!("--n-max: {e}"))?,
+            "--k" => k = val()?.parse().map_err(|e| format!("--k: {e}"))?,
             "--variant" => {
                 variant = match val()?.as_str() {
                     "general" => Variant::General,
@@ -51,7 +55,9 @@ fn run() -> Result<(), String> {
             _ => return Err(format!("unknown argument {a}")),
         }
     }
-    let core = CoreParams::hardware(d, n_max).map_err(|e| e.to_string())?;
+    let core = CoreParams::hardware(d, n_max)
+        .and_then(|c| c.with_nnz_per_cycle(k))
+        .map_err(|e| e.to_string())?;
     let v = if head || link {
         let cb = if variant == Variant::Octave {
             Codebook::octave(3)
@@ -60,7 +66,9 @@ fn run() -> Result<(), String> {
         }
         .map_err(|e| e.to_string())?;
         if link {
-            let cfg = model::link::DeviceConfig::head(d, n_max, &cb).map_err(|e| e.to_string())?;
+            let cfg = model::link::DeviceConfig::head(d, n_max, &cb)
+                .and_then(|c| c.with_parallelism(p, k))
+                .map_err(|e| e.to_string())?;
             hdl::link_verilog(&cfg)
         } else {
             let fe = FrontEndParams::hardware(d, n_max)

@@ -207,8 +207,25 @@ impl Build {
     }
 }
 
-/// The W and k the hardware is built for; the error names what is not.
-fn check_hardware_codes(block: &'static str, p: &CoreParams) -> Result<(), HdlError> {
+/// The W, k and K the hardware is built for (K = 1 or 2 non-zero codes a cycle, 1 in the dense
+/// baseline); the error names what is not.
+fn check_hardware_codes(
+    block: &'static str,
+    p: &CoreParams,
+    variant: Variant,
+) -> Result<(), HdlError> {
+    if !model::params::NNZ_PER_CYCLE.contains(&p.nnz_per_cycle) {
+        return Err(HdlError::Unbuildable(format!(
+            "{block}: K (non-zeros per cycle) must be 1 or 2, got {}",
+            p.nnz_per_cycle
+        )));
+    }
+    if variant == Variant::Dense && p.nnz_per_cycle != 1 {
+        return Err(HdlError::Unbuildable(format!(
+            "{block}: the dense baseline issues one code a cycle: K must be 1, got {}",
+            p.nnz_per_cycle
+        )));
+    }
     if p.codes_per_cycle != model::HW_CODES_PER_CYCLE {
         return Err(HdlError::Unbuildable(format!(
             "{block}: W (codes per cycle) must be {}, got {}",
@@ -235,22 +252,41 @@ fn verilog_of<
 >(
     p: &CoreParams,
     v: Variant,
+    v_banks: usize,
 ) -> String {
     let mut uut = AttnV::<VW, OW, A, ACC, RS>::new(p, v);
+    if v_banks == 2 {
+        uut = uut.with_two_v_banks();
+    }
     uut.connect_all();
     generate_verilog(&uut)
 }
 
 macro_rules! attnv_dispatch {
     (core: $(($d:literal, $n:literal)),*; $($rest:tt)*) => {
-        /// The Verilog of a top-level [`AttnV`] for `params` and `variant` (module `top`). `Err`
-        /// if W or k are not the hardware's or (D, N_MAX) is not compiled ([`Build::Core`]).
+        /// The Verilog of a top-level [`AttnV`] for `params` and `variant` (module `top`), with
+        /// one V bank. `Err` if W, k or K are not the hardware's or (D, N_MAX) is not compiled
+        /// ([`Build::Core`]).
         pub fn attnv_verilog(params: &CoreParams, variant: Variant) -> Result<String, HdlError> {
-            check_hardware_codes("attnv", params)?;
+            attnv_verilog_banks(params, variant, 1)
+        }
+
+        /// [`attnv_verilog`] with `v_banks` V banks (1, or 2: [`AttnV::with_two_v_banks`]).
+        pub fn attnv_verilog_banks(
+            params: &CoreParams,
+            variant: Variant,
+            v_banks: usize,
+        ) -> Result<String, HdlError> {
+            check_hardware_codes("attnv", params, variant)?;
+            if v_banks != 1 && v_banks != 2 {
+                return Err(HdlError::Unbuildable(format!(
+                    "attnv: V banks must be 1 or 2, got {v_banks}"
+                )));
+            }
             match (params.d, params.n_max) {
                 $( ($d, $n) => Ok(verilog_of::<
                     { 8 * $d }, { $d * acc($n) }, { a($n) }, { acc($n) }, { rs($n) }
-                >(params, variant)), )*
+                >(params, variant, v_banks)), )*
                 (d, n_max) => Err(HdlError::NotCompiled { block: "attnv", build: Build::Core, d, n_max }),
             }
         }
@@ -329,7 +365,7 @@ macro_rules! head_dispatch {
             fe: &FrontEndParams,
             codebook: &Codebook,
         ) -> Result<String, HdlError> {
-            check_hardware_codes("head", params)?;
+            check_hardware_codes("head", params, variant)?;
             Build::Head.check_p("head", params.d, params.n_max, fe.keys_per_cycle)?;
             match (params.d, params.n_max) {
                 $( ($d, $n) => Ok(head_verilog_of::<
@@ -362,7 +398,7 @@ macro_rules! link_dispatch {
             cfg: &DeviceConfig,
             v: V,
         ) -> Result<V::Output, HdlError> {
-            check_hardware_codes("link", &cfg.core)?;
+            check_hardware_codes("link", &cfg.core, cfg.variant)?;
             let (d, n_max) = (cfg.core.d, cfg.core.n_max);
             if let Datapath::Head { front_end, .. } = &cfg.datapath {
                 Build::Head.check_p("link", d, n_max, front_end.keys_per_cycle)?;

@@ -187,9 +187,11 @@ impl CoreParams {
         n.div_ceil(self.codes_per_cycle)
     }
 
-    /// The ideal cycles of a row with `nnz` non-zero codes: `max(nnz, ceil(n / W))`.
+    /// The ideal cycles of a row with `nnz` non-zero codes: `max(ceil(nnz / K), ceil(n / W))`
+    /// (K = [`CoreParams::nnz_per_cycle`]).
     pub fn ideal_row_cycles(&self, nnz: usize, n: usize) -> usize {
-        nnz.max(self.words_per_row(n))
+        nnz.div_ceil(self.nnz_per_cycle.max(1))
+            .max(self.words_per_row(n))
     }
 }
 
@@ -226,6 +228,9 @@ mod tests {
         assert_eq!(p.ideal_row_cycles(3, 512), 32);
         assert_eq!(p.ideal_row_cycles(100, 512), 100);
         assert_eq!(p.ideal_row_cycles(0, 1), 1);
+        let p2 = p.with_nnz_per_cycle(2).unwrap();
+        assert_eq!(p2.ideal_row_cycles(3, 512), 32);
+        assert_eq!(p2.ideal_row_cycles(101, 512), 51);
     }
 
     #[test]

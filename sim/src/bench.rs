@@ -16,14 +16,19 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// The core parameters for head dimension `d`: the N_MAX hdl compiles for it
-/// ([`hdl::Build::n_max_for`]), the hardware's W and k.
+/// ([`hdl::Build::n_max_for`]), the hardware's W and k, K = 1.
 pub fn params_for(d: usize) -> Result<CoreParams> {
-    Ok(CoreParams::hardware(d, hdl::Build::Core.n_max_for(d)?)?)
+    params_for_k(d, 1)
 }
 
-/// The cores of one session, keyed by (D, variant, traced).
+/// [`params_for`] with K = `k` non-zero codes a cycle (1 or 2).
+pub fn params_for_k(d: usize, k: usize) -> Result<CoreParams> {
+    Ok(CoreParams::hardware(d, hdl::Build::Core.n_max_for(d)?)?.with_nnz_per_cycle(k)?)
+}
+
+/// The cores of one session, keyed by (D, variant, K, traced).
 pub struct Cores {
-    cores: HashMap<(usize, Variant, bool), AttnvSim>,
+    cores: HashMap<(usize, Variant, usize, bool), AttnvSim>,
     /// Print build progress to stderr.
     pub verbose: bool,
 }
@@ -38,11 +43,22 @@ impl Default for Cores {
 }
 
 impl Cores {
-    /// The core for `d` and `variant` (built or loaded on first use).
+    /// The core for `d` and `variant`, K = 1 (built or loaded on first use).
     pub fn get(&mut self, d: usize, variant: Variant, traced: bool) -> Result<&mut AttnvSim> {
-        let key = (d, variant, traced);
+        self.get_k(d, variant, 1, traced)
+    }
+
+    /// The core for `d`, `variant` and K = `k` (built or loaded on first use).
+    pub fn get_k(
+        &mut self,
+        d: usize,
+        variant: Variant,
+        k: usize,
+        traced: bool,
+    ) -> Result<&mut AttnvSim> {
+        let key = (d, variant, k, traced);
         if !self.cores.contains_key(&key) {
-            let params = params_for(d)?;
+            let params = params_for_k(d, k)?;
             let t = Instant::now();
             let opts = BuildOptions {
                 trace: traced,
@@ -55,7 +71,7 @@ impl Cores {
                 &ResetSpec::default(),
                 &opts,
             )
-            .with_context(|| format!("building the {variant:?} core for D = {d}"))?;
+            .with_context(|| format!("building the {variant:?} core for D = {d}, K = {k}"))?;
             if self.verbose {
                 let how = if sim.model().build_report().cache_hit {
                     "loaded from the cache"
@@ -63,7 +79,7 @@ impl Cores {
                     "verilated and compiled"
                 };
                 eprintln!(
-                    "{variant:?} core D={d}{}: {how} in {:.1} s",
+                    "{variant:?} core D={d} K={k}{}: {how} in {:.1} s",
                     if traced { " (traced)" } else { "" },
                     t.elapsed().as_secs_f64()
                 );
@@ -80,13 +96,15 @@ pub struct Measured {
     /// What ran (case name or head index).
     pub name: String,
     pub d: usize,
+    /// Non-zero codes the zero-skipping core issues a cycle, K (0 in a default value).
+    pub k: usize,
     pub n: usize,
     pub rows: usize,
     /// Non-zero codes.
     pub nnz: u64,
     /// Cycles of the zero-skipping core, first code beat to last output beat.
     pub cycles: u64,
-    /// `sum_i max(nnz_i, ceil(n / W))`.
+    /// `sum_i max(ceil(nnz_i / K), ceil(n / W))`.
     pub ideal_cycles: u64,
     /// Cycles of the dense baseline on the same job.
     pub dense_cycles: u64,
@@ -137,6 +155,7 @@ impl Measured {
         };
         if let Some(f) = items.first() {
             t.d = f.d;
+            t.k = f.k;
             t.n = f.n;
         }
         for m in items {
@@ -166,8 +185,8 @@ pub struct Stimulus {
     pub seed: u64,
 }
 
-/// Runs `job` through the `variant` core and the dense baseline (both D = `job.vq.ncols()`),
-/// checks both against `want` integer for integer, and measures.
+/// Runs `job` through the `variant` core (K = 1) and the dense baseline (both D =
+/// `job.vq.ncols()`), checks both against `want` integer for integer, and measures.
 pub fn measure(
     cores: &mut Cores,
     name: &str,
@@ -176,13 +195,28 @@ pub fn measure(
     want: &AccRows,
     stim: Stimulus,
 ) -> Result<Measured> {
+    measure_k(cores, name, variant, 1, job, want, stim)
+}
+
+/// [`measure`] with the `variant` core issuing K = `k` non-zero codes a cycle (the dense
+/// baseline always issues one).
+pub fn measure_k(
+    cores: &mut Cores,
+    name: &str,
+    variant: Variant,
+    k: usize,
+    job: &AttnvJob,
+    want: &AccRows,
+    stim: Stimulus,
+) -> Result<Measured> {
     let d = job.vq.ncols();
-    let params = params_for(d)?;
+    let params = params_for_k(d, k)?;
     job.validate(&params)?;
     let (rows, n) = job.codes.dim();
     let mut m = Measured {
         name: name.into(),
         d,
+        k,
         n,
         rows,
         nnz: job.codes.iter().filter(|&&c| c != 0).count() as u64,
@@ -202,8 +236,12 @@ pub fn measure(
         ..Default::default()
     };
     let stalls = stim.idle > 0.0 || stim.backpressure > 0.0;
-    for (k, v) in [variant, Variant::Dense].into_iter().enumerate() {
-        let sim = cores.get(d, v, false)?;
+    for (i, v) in [variant, Variant::Dense].into_iter().enumerate() {
+        let sim = if i == 0 {
+            cores.get_k(d, v, k, false)?
+        } else {
+            cores.get(d, v, false)?
+        };
         match sim.run(job, &cfg) {
             Ok(run) => {
                 m.sim_cycles += run.total_cycles;
@@ -212,7 +250,7 @@ pub fn measure(
                     m.bit_exact = false;
                     m.error.get_or_insert(format!("{v:?}: {e:#}"));
                 }
-                if k == 0 {
+                if i == 0 {
                     m.cycles = run.cycles;
                     if !stalls {
                         let want_cycles =
@@ -290,16 +328,28 @@ pub fn head_count(shape: &[usize]) -> usize {
     shape[..shape.len().saturating_sub(2)].iter().product()
 }
 
-/// Runs every head of real attention through the `cb`-appropriate core and the dense baseline.
+/// Runs every head of real attention through the `cb`-appropriate core (K = 1) and the dense
+/// baseline.
 pub fn run_heads(
     cores: &mut Cores,
     heads: &[Head],
     cb: &Codebook,
     vcd: Option<&std::path::Path>,
 ) -> Result<Vec<Measured>> {
+    run_heads_k(cores, heads, cb, 1, vcd)
+}
+
+/// [`run_heads`] on the core issuing K = `k` non-zero codes a cycle.
+pub fn run_heads_k(
+    cores: &mut Cores,
+    heads: &[Head],
+    cb: &Codebook,
+    k: usize,
+    vcd: Option<&std::path::Path>,
+) -> Result<Vec<Measured>> {
     let variant = Variant::for_codebook(cb);
     if let (Some(path), Some(first)) = (vcd, heads.first()) {
-        let sim = cores.get(first.job.vq.ncols(), variant, true)?;
+        let sim = cores.get_k(first.job.vq.ncols(), variant, k, true)?;
         sim.model().trace_open(path)?;
         let run = sim.run(&first.job, &DriveConfig::default());
         sim.model().trace_close();
@@ -310,10 +360,11 @@ pub fn run_heads(
         .iter()
         .enumerate()
         .map(|(h, head)| {
-            measure(
+            measure_k(
                 cores,
                 &format!("head {h}"),
                 variant,
+                k,
                 &head.job,
                 &head.want,
                 Stimulus::default(),

@@ -1,6 +1,6 @@
-//! `sim heads`: cycles per whole head on chip at D = 64 for P = 1, 2, 4, 8 keys a cycle, the
-//! general (log t = 1e-3) and octave heads: one random head at n = 128 and 512 (self-attention:
-//! n query rows; [`run`]), and every MiniLM fixture head (n = 128, padded to D = 64;
+//! `sim heads`: cycles per whole head on chip at D = 64 for P = 1, 2, 4, 8 keys a cycle and
+//! K = 1, 2 non-zero codes a cycle in the core, the general (log t = 1e-3) and octave heads:
+//! one random head at n = 128 and 512 (self-attention: n query rows; [`run`]), and every MiniLM fixture head (n = 128, padded to D = 64;
 //! [`minilm`]), measured in Verilator, checked against `model::timing::head_cycles`, and split
 //! into where the time goes (`model::timing::head_breakdown`); and the MiniLM heads' cycles
 //! against the pruning threshold for every P ([`threshold_sweep`], from the model).
@@ -23,6 +23,8 @@ pub const D: usize = 64;
 pub type Qkv = (Array2<f32>, Array2<f32>, Array2<f32>);
 /// The keys per cycle measured.
 pub const PS: [usize; 4] = [1, 2, 4, 8];
+/// The core's non-zeros per cycle measured.
+pub const KS: [usize; 2] = [1, 2];
 
 /// One configuration's figures, summed over its heads (JSON keys as the fields).
 #[derive(Clone, Debug, Serialize)]
@@ -33,6 +35,8 @@ pub struct HeadCycles {
     pub n: usize,
     /// Keys scored per cycle.
     pub p: usize,
+    /// Non-zero codes the core issues per cycle.
+    pub k: usize,
     /// `general` (log codes, t = 1e-3) or `octave`.
     pub variant: String,
     /// Heads run.
@@ -50,7 +54,7 @@ pub struct HeadCycles {
     /// Non-zero codes, as a fraction of all.
     pub kept: f64,
     /// From the model, summed over the heads: the K/V/weight load, S1's, S2's and S3's issue
-    /// cycles, the core's tokens.
+    /// cycles, the core's issue cycles (up to K tokens a cycle).
     pub load: usize,
     pub s1: usize,
     pub s2: usize,
@@ -73,17 +77,18 @@ fn codebook(v: Variant) -> Codebook {
     }
 }
 
-/// Runs `heads` (Q, K, V of D columns) at P = `p` and sums their figures.
+/// Runs `heads` (Q, K, V of D columns) at P = `p`, K = `k` and sums their figures.
 fn measure(
     cores: &mut HeadCores,
     set: &str,
-    p: usize,
+    (p, k): (usize, usize),
     variant: Variant,
     heads: &[Qkv],
 ) -> Result<HeadCycles> {
     let cb = codebook(variant);
     cores.set_keys_per_cycle(p)?;
-    let (core, fe) = crate::qkv::head_params(D)?;
+    cores.set_nnz_per_cycle(k)?;
+    let (core, fe) = cores.params(D)?;
     let (mut cycles, mut model_cycles, mut exact) = (0u64, Some(0u64), true);
     let (mut nz, mut all) = (0usize, 0usize);
     let mut sum = HeadBreakdown {
@@ -128,6 +133,7 @@ fn measure(
         d: D,
         n: heads[0].1.nrows(),
         p,
+        k,
         variant: if variant == Variant::Octave {
             "octave"
         } else {
@@ -192,8 +198,10 @@ pub fn run(cores: &mut HeadCores, seed: u64) -> Result<Vec<HeadCycles>> {
                 Array2::from_shape_fn((r, D), |_| rng.gen_range(-1.0f32..1.0) * s)
             };
             let head = [(gen(n, 3.0), gen(n, 3.0), gen(n, 2.0))];
-            for p in PS {
-                out.push(measure(cores, "random", p, variant, &head)?);
+            for k in KS {
+                for p in PS {
+                    out.push(measure(cores, "random", (p, k), variant, &head)?);
+                }
             }
         }
     }
@@ -205,8 +213,10 @@ pub fn minilm(cores: &mut HeadCores) -> Result<Vec<HeadCycles>> {
     let heads = minilm_heads()?;
     let mut out = Vec::new();
     for variant in [Variant::General, Variant::Octave] {
-        for p in PS {
-            out.push(measure(cores, "minilm", p, variant, &heads)?);
+        for k in KS {
+            for p in PS {
+                out.push(measure(cores, "minilm", (p, k), variant, &heads)?);
+            }
         }
     }
     Ok(out)
@@ -217,19 +227,20 @@ pub fn table(rows: &[HeadCycles]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<7} {:>3} {:>4} {:>2} {:<8} {:>5} {:>10} {:>10} {:>6} {:>9} {:>6} {:>4} {:>8} {:>9} {:>9} {:>9} {:>5} {:>8} {:>9}",
-        "set", "D", "n", "P", "variant", "heads", "cycles", "model", "exact", "per head", "kept",
+        "{:<7} {:>3} {:>4} {:>2} {:>2} {:<8} {:>5} {:>10} {:>10} {:>6} {:>9} {:>6} {:>4} {:>8} {:>9} {:>9} {:>9} {:>5} {:>8} {:>9}",
+        "set", "D", "n", "P", "K", "variant", "heads", "cycles", "model", "exact", "per head", "kept",
         "load", "S1", "S2", "S3", "core", "bound", "overhead", "us@100MHz"
     );
     for r in rows {
         let per = |x: usize| x / r.heads;
         let _ = writeln!(
             s,
-            "{:<7} {:>3} {:>4} {:>2} {:<8} {:>5} {:>10} {:>10} {:>6} {:>9.1} {:>6.3} {:>4} {:>8} {:>9} {:>9} {:>9} {:>5} {:>8} {:>9.1}",
+            "{:<7} {:>3} {:>4} {:>2} {:>2} {:<8} {:>5} {:>10} {:>10} {:>6} {:>9.1} {:>6.3} {:>4} {:>8} {:>9} {:>9} {:>9} {:>5} {:>8} {:>9.1}",
             r.set,
             r.d,
             r.n,
             r.p,
+            r.k,
             r.variant,
             r.heads,
             r.cycles,
@@ -251,7 +262,7 @@ pub fn table(rows: &[HeadCycles]) -> String {
         s,
         "cycles, model: all heads; per head and the breakdown: a head's mean. load: weights, K and V \
          at once (max(n, 8)); S1, S2: ceil(n/P) a row; S3: 16/P ceil(n/16) a row; core: its \
-         tokens (one a cycle); overhead: cycles beyond the load and the bound"
+         issue cycles (up to K tokens a cycle); overhead: cycles beyond the load and the bound"
     );
     s
 }
@@ -266,11 +277,13 @@ pub struct SweepPoint {
     pub threshold: f64,
     /// Keys scored per cycle.
     pub p: usize,
+    /// Non-zero codes the core issues per cycle.
+    pub k: usize,
     /// Fraction of the codes that are zero.
     pub zeros: f64,
     /// `model::timing::head_cycles`, mean a head.
     pub cycles_per_head: f64,
-    /// The core's tokens, mean a head: its bound at one non-zero a cycle (K = 1).
+    /// The core's issue cycles (up to K tokens a cycle), mean a head: its bound.
     pub core_per_head: f64,
     /// S1's issue cycles, mean a head: `rows ceil(n/P)`, the bound when nothing is pruned.
     pub s1_per_head: f64,
@@ -287,7 +300,7 @@ pub fn sweep_codebooks() -> Result<Vec<(String, Option<Codebook>)>> {
 }
 
 /// Whole-head cycles of every MiniLM head ([`minilm_heads`]) against the pruning threshold,
-/// for P = 1, 2, 4, 8 (K = 1): `model::timing::head_breakdown` on the codes of the bit-exact
+/// for P = 1, 2, 4, 8 and K = 1, 2: `model::timing::head_breakdown` on the codes of the bit-exact
 /// front end (`model::frontend::front_end`) for each codebook of [`sweep_codebooks`]; for
 /// `none`, the log t = 1e-3 codes with every zero made non-zero. The model is cycle-exact
 /// against Verilator for every stall-free head (`sim heads` checks the t = 1e-3 and octave
@@ -320,7 +333,8 @@ pub fn threshold_sweep() -> Result<Vec<SweepPoint>> {
             .map(|c| c.iter().filter(|&&x| x == 0).count())
             .sum();
         let h = heads.len() as f64;
-        for p in PS {
+        for (k, p) in KS.into_iter().flat_map(|k| PS.map(|p| (k, p))) {
+            let core = core.with_nnz_per_cycle(k)?;
             let (mut cycles, mut tokens, mut s1) = (0usize, 0usize, 0usize);
             for c in &codes {
                 let b = head_breakdown(&core, p, variant, c.view());
@@ -332,6 +346,7 @@ pub fn threshold_sweep() -> Result<Vec<SweepPoint>> {
                 label: label.clone(),
                 threshold: cb.as_ref().map_or(0.0, |c| c.threshold()),
                 p,
+                k,
                 zeros: zeros as f64 / all as f64,
                 cycles_per_head: cycles as f64 / h,
                 core_per_head: tokens as f64 / h,
@@ -350,38 +365,48 @@ mod tests {
     fn the_threshold_sweep_is_ordered_and_bounded() {
         let pts = threshold_sweep().unwrap();
         let labels = ["none", "1e-4", "1e-3", "1e-2", "octave"];
-        assert_eq!(pts.len(), labels.len() * PS.len());
-        let at = |l: &str, p: usize| {
+        assert_eq!(pts.len(), labels.len() * PS.len() * KS.len());
+        let at = |l: &str, p: usize, k: usize| {
             pts.iter()
-                .find(|x| x.label == l && x.p == p)
-                .unwrap_or_else(|| panic!("no point {l} P = {p}"))
+                .find(|x| x.label == l && x.p == p && x.k == k)
+                .unwrap_or_else(|| panic!("no point {l} P = {p} K = {k}"))
         };
         // Nothing pruned: no zero; then more zeros with every larger threshold.
-        assert_eq!(at("none", 1).zeros, 0.0);
+        assert_eq!(at("none", 1, 1).zeros, 0.0);
         for w in ["none", "1e-4", "1e-3", "1e-2"].windows(2) {
-            assert!(at(w[0], 1).zeros < at(w[1], 1).zeros, "{w:?}");
+            assert!(at(w[0], 1, 1).zeros < at(w[1], 1, 1).zeros, "{w:?}");
         }
         for l in labels {
-            for w in PS.windows(2) {
-                // More keys a cycle never costs cycles.
-                assert!(at(l, w[1]).cycles_per_head <= at(l, w[0]).cycles_per_head);
+            for k in KS {
+                for w in PS.windows(2) {
+                    // More keys a cycle never costs cycles.
+                    assert!(at(l, w[1], k).cycles_per_head <= at(l, w[0], k).cycles_per_head);
+                }
+                for p in PS {
+                    let x = at(l, p, k);
+                    // No head is faster than its busiest unit.
+                    assert!(
+                        x.cycles_per_head >= x.core_per_head.max(x.s1_per_head),
+                        "{x:?}"
+                    );
+                    // n = 128 rows of 128 keys: S1 issues ceil(128 / P) groups a row.
+                    assert_eq!(x.s1_per_head, (128 * 128usize.div_ceil(p)) as f64);
+                }
             }
             for p in PS {
-                let x = at(l, p);
-                // No head is faster than its busiest unit.
-                assert!(
-                    x.cycles_per_head >= x.core_per_head.max(x.s1_per_head),
-                    "{x:?}"
-                );
-                // n = 128 rows of 128 keys: S1 issues ceil(128 / P) groups a row.
-                assert_eq!(x.s1_per_head, (128 * 128usize.div_ceil(p)) as f64);
+                // Two non-zeros a cycle never cost cycles, and at least halve the core's
+                // issue cycles up to a cycle a beat.
+                let (k1, k2) = (at(l, p, 1), at(l, p, 2));
+                assert!(k2.cycles_per_head <= k1.cycles_per_head, "{l} P = {p}");
+                assert!(k2.core_per_head * 2.0 >= k1.core_per_head, "{l} P = {p}");
+                assert!(k2.core_per_head < k1.core_per_head, "{l} P = {p}");
             }
         }
-        // With nothing pruned the core issues every key: at P = 8 it is the bound.
-        let none8 = at("none", 8);
+        // With nothing pruned the core issues every key: at P = 8, K = 1 it is the bound.
+        let none8 = at("none", 8, 1);
         assert!(none8.core_per_head >= (128 * 128) as f64);
         assert!(none8.cycles_per_head >= none8.core_per_head);
         // Pruning pays at P = 8: at t = 1e-2 a head takes under half the unpruned time.
-        assert!(at("1e-2", 8).cycles_per_head < 0.5 * none8.cycles_per_head);
+        assert!(at("1e-2", 8, 1).cycles_per_head < 0.5 * none8.cycles_per_head);
     }
 }

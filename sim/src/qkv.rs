@@ -23,12 +23,14 @@ pub fn head_params(d: usize) -> Result<(CoreParams, FrontEndParams)> {
     ))
 }
 
-/// Built heads, one per (D, P, variant, codebook); the Q/K precision the model quantizes to and
-/// the keys per cycle P of the heads runs use (1 unless set).
+/// Built heads, one per (D, P, K, variant, codebook); the Q/K precision the model quantizes to,
+/// the keys per cycle P and the core's non-zeros per cycle K of the heads runs use (1 unless
+/// set).
 pub struct HeadCores {
-    sims: HashMap<(usize, usize, Variant, String), HeadSim>,
+    sims: HashMap<(usize, usize, usize, Variant, String), HeadSim>,
     qk_bits: u32,
     keys_per_cycle: usize,
+    nnz_per_cycle: usize,
 }
 
 impl Default for HeadCores {
@@ -37,6 +39,7 @@ impl Default for HeadCores {
             sims: HashMap::new(),
             qk_bits: 8,
             keys_per_cycle: 1,
+            nnz_per_cycle: 1,
         }
     }
 }
@@ -70,19 +73,46 @@ impl HeadCores {
         self.keys_per_cycle
     }
 
-    /// The head for `d`, `variant` and the edges of `cb` at the current P, built on first use.
+    /// Run heads whose core issues `k` non-zero codes a cycle (K: 1 or 2) from now on.
+    pub fn with_nnz_per_cycle(mut self, k: usize) -> Result<Self> {
+        self.set_nnz_per_cycle(k)?;
+        Ok(self)
+    }
+
+    /// Run heads whose core issues `k` non-zero codes a cycle (K: 1 or 2) from now on.
+    pub fn set_nnz_per_cycle(&mut self, k: usize) -> Result<()> {
+        CoreParams::default().with_nnz_per_cycle(k)?;
+        self.nnz_per_cycle = k;
+        Ok(())
+    }
+
+    /// The core's non-zeros per cycle K of the heads runs use.
+    pub fn nnz_per_cycle(&self) -> usize {
+        self.nnz_per_cycle
+    }
+
+    /// The core and front-end parameters of a `d` head at the current P and K.
+    pub fn params(&self, d: usize) -> Result<(CoreParams, FrontEndParams)> {
+        let (core, fe) = head_params(d)?;
+        Ok((
+            core.with_nnz_per_cycle(self.nnz_per_cycle)?,
+            fe.with_keys_per_cycle(self.keys_per_cycle)?,
+        ))
+    }
+
+    /// The head for `d`, `variant` and the edges of `cb` at the current P and K, built on first
+    /// use.
     pub fn get(&mut self, d: usize, variant: Variant, cb: &Codebook) -> Result<&mut HeadSim> {
-        let p = self.keys_per_cycle;
-        let key = (d, p, variant, cb.describe());
+        let (p, k) = (self.keys_per_cycle, self.nnz_per_cycle);
+        let key = (d, p, k, variant, cb.describe());
         if !self.sims.contains_key(&key) {
-            let (core, fe) = head_params(d)?;
-            let fe = fe.with_keys_per_cycle(p)?;
+            let (core, fe) = self.params(d)?;
             let sim = HeadSim::new(
                 &hdl::head_verilog(&core, variant, &fe, cb)?,
                 core,
                 &BuildOptions::default(),
             )
-            .with_context(|| format!("building the D = {d}, P = {p} {variant:?} head"))?;
+            .with_context(|| format!("building the D = {d}, P = {p}, K = {k} {variant:?} head"))?;
             self.sims.insert(key.clone(), sim);
         }
         Ok(self.sims.get_mut(&key).expect("inserted"))
@@ -98,6 +128,8 @@ pub struct QkvHead {
     pub d: usize,
     /// Keys scored per cycle (P).
     pub p: usize,
+    /// Non-zero codes the core issues per cycle (K).
+    pub k: usize,
     pub valid_len: usize,
     /// Every output integer equals `model::frontend` + `model::accumulate`.
     pub bit_exact: bool,
@@ -172,6 +204,7 @@ impl QkvHead {
             n: first(|h| h.n),
             d: first(|h| h.d),
             p: first(|h| h.p),
+            k: first(|h| h.k),
             valid_len: first(|h| h.valid_len),
             bit_exact: heads.iter().all(|h| h.bit_exact),
             cycles: heads.iter().map(|h| h.cycles).sum(),
@@ -223,7 +256,7 @@ pub fn run_head_checked(
     golden: Option<&model::golden::HeadCase>,
 ) -> Result<QkvHead> {
     let d = q.ncols();
-    let (p, mut fe) = head_params(d)?;
+    let (p, mut fe) = cores.params(d)?;
     fe.bits_qk = cores.qk_bits;
     let kpc = cores.keys_per_cycle;
     let variant = model::Variant::for_codebook(cb);
@@ -284,6 +317,7 @@ pub fn run_head_checked(
         n: k.nrows(),
         d,
         p: kpc,
+        k: p.nnz_per_cycle,
         valid_len,
         bit_exact: error.is_none(),
         cycles: run.cycles,

@@ -1,10 +1,11 @@
-//! The default regression of `cargo run -p sim`: every case through a zero-skipping core and the
-//! dense baseline, each output integer checked against the model (and the golden files), each
-//! stall-free cycle count checked against `model::timing`; then the whole head on chip
-//! ([`on_chip`]: front end + AttnV from float Q, K, V).
+//! The default regression of `cargo run -p sim`: every case through a zero-skipping core (one
+//! or two non-zero codes a cycle, K = 1 or 2) and the dense baseline, each output integer
+//! checked against the model (and the golden files), each stall-free cycle count checked
+//! against `model::timing`; then the whole head on chip ([`on_chip`]: front end + AttnV from
+//! float Q, K, V).
 
 use crate::attnv::{AttnvJob, DriveConfig};
-use crate::bench::{heads_of, measure, params_for, run_heads, Cores, Measured, Stimulus};
+use crate::bench::{heads_of, measure_k, params_for, run_heads_k, Cores, Measured, Stimulus};
 use crate::qkv::{run_all, run_head, run_head_checked, HeadCores, QkvHead};
 use anyhow::{Context, Result};
 use model::golden::{golden_dir, load_attnv_cases};
@@ -27,17 +28,19 @@ fn job(d: usize, n: usize, rows: usize, density: f64, weights: &[u32], seed: u64
     j
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_one(
     cores: &mut Cores,
     out: &mut Vec<CaseOutcome>,
     name: &str,
     variant: Variant,
+    k: usize,
     job: &AttnvJob,
     stim: Stimulus,
     note: &str,
 ) -> Result<()> {
     let want = accumulate(job.codes.view(), job.vq.view(), &job.weights);
-    let measured = measure(cores, name, variant, job, &want, stim)?;
+    let measured = measure_k(cores, name, variant, k, job, &want, stim)?;
     out.push(CaseOutcome {
         measured,
         variant,
@@ -57,36 +60,42 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
         seed,
     };
 
-    for (d, variant, w) in [(64, Variant::General, &log3), (32, Variant::Octave, &oct3)] {
-        for (k, density) in [0.0, 0.01, 0.05, 0.2, 0.5, 1.0].into_iter().enumerate() {
-            let j = job(d, 512, 32, density, w, seed + k as u64);
-            run_one(
-                cores,
-                &mut out,
-                &format!("density {:.0}%", density * 100.0),
-                variant,
-                &j,
-                Stimulus::default(),
-                "",
-            )?;
+    for nnz_k in [1, 2] {
+        for (d, variant, w) in [(64, Variant::General, &log3), (32, Variant::Octave, &oct3)] {
+            for (s, density) in [0.0, 0.01, 0.05, 0.2, 0.5, 1.0].into_iter().enumerate() {
+                let j = job(d, 512, 32, density, w, seed + s as u64);
+                run_one(
+                    cores,
+                    &mut out,
+                    &format!("density {:.0}%", density * 100.0),
+                    variant,
+                    nnz_k,
+                    &j,
+                    Stimulus::default(),
+                    "",
+                )?;
+            }
         }
     }
-    for (d, variant, w) in [
-        (64, Variant::General, &log3),
-        (32, Variant::Octave, &oct3),
-        (64, Variant::Octave, &oct3),
+    for (d, variant, w, nnz_k) in [
+        (64, Variant::General, &log3, 1),
+        (32, Variant::Octave, &oct3, 1),
+        (64, Variant::Octave, &oct3, 1),
+        (64, Variant::General, &log3, 2),
+        (32, Variant::Octave, &oct3, 2),
     ] {
-        for (k, density) in [0.01, 0.2].into_iter().enumerate() {
-            let j = job(d, 512, 32, density, w, seed + 10 + k as u64);
+        for (s, density) in [0.01, 0.2].into_iter().enumerate() {
+            let j = job(d, 512, 32, density, w, seed + 10 + s as u64);
             let name = format!("density {:.0}% + stalls", density * 100.0);
             run_one(
                 cores,
                 &mut out,
                 &name,
                 variant,
+                nnz_k,
                 &j,
                 Stimulus {
-                    seed: seed + 12 + k as u64,
+                    seed: seed + 12 + s as u64,
                     ..stall
                 },
                 "30% idle inputs, 50% back-pressure",
@@ -99,41 +108,48 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
     for i in [0, 3, 4, 11] {
         j.codes.row_mut(i).fill(0);
     }
-    run_one(
-        cores,
-        &mut out,
-        "all-zero rows",
-        Variant::General,
-        &j,
-        Stimulus::default(),
-        "rows 0, 3, 4, 11 empty",
-    )?;
+    for nnz_k in [1, 2] {
+        run_one(
+            cores,
+            &mut out,
+            "all-zero rows",
+            Variant::General,
+            nnz_k,
+            &j,
+            Stimulus::default(),
+            "rows 0, 3, 4, 11 empty",
+        )?;
+    }
 
-    let j = job(32, 1, 16, 0.5, &log3, seed + 21);
-    run_one(
-        cores,
-        &mut out,
-        "n = 1",
-        Variant::General,
-        &j,
-        Stimulus::default(),
-        "",
-    )?;
-    let j = job(64, 512, 8, 0.3, &log3, seed + 22);
-    run_one(
-        cores,
-        &mut out,
-        "n = N_MAX",
-        Variant::General,
-        &j,
-        Stimulus::default(),
-        "",
-    )?;
+    for nnz_k in [1, 2] {
+        let j = job(32, 1, 16, 0.5, &log3, seed + 21);
+        run_one(
+            cores,
+            &mut out,
+            "n = 1",
+            Variant::General,
+            nnz_k,
+            &j,
+            Stimulus::default(),
+            "",
+        )?;
+        let j = job(64, 512, 8, 0.3, &log3, seed + 22);
+        run_one(
+            cores,
+            &mut out,
+            "n = N_MAX",
+            Variant::General,
+            nnz_k,
+            &j,
+            Stimulus::default(),
+            "",
+        )?;
+    }
 
     // Extreme V and the largest weights: the accumulator's bound, both signs.
     let mut wmax = vec![max_weight(); 8];
     wmax[0] = 0;
-    for d in [32, 64] {
+    for (d, nnz_k) in [(32, 1), (64, 1), (64, 2)] {
         let mut j = job(d, 512, 4, 1.0, &wmax, seed + 23);
         j.vq = Array2::from_shape_fn((512, d), |(_, l)| if l < d / 2 { 127 } else { -127 });
         j.codes.fill(7);
@@ -143,6 +159,7 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
             &mut out,
             "extreme V, max weights",
             Variant::General,
+            nnz_k,
             &j,
             Stimulus::default(),
             "|acc| reaches N_MAX (2^16-1) 127",
@@ -153,20 +170,23 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
     let p = params_for(64)?;
     let mut j = AttnvJob::random(&p, 64, 16, 1.0, true, seed + 24);
     j.codes = Array2::from_shape_fn((16, 64), |(i, jj)| ((i + jj) % 8) as u8);
-    run_one(
-        cores,
-        &mut out,
-        "every code value",
-        Variant::General,
-        &j,
-        Stimulus::default(),
-        "w[0] != 0 is ignored",
-    )?;
+    for nnz_k in [1, 2] {
+        run_one(
+            cores,
+            &mut out,
+            "every code value",
+            Variant::General,
+            nnz_k,
+            &j,
+            Stimulus::default(),
+            "w[0] != 0 is ignored",
+        )?;
+    }
 
     // Reset between jobs: abort a job mid-way (the driver resets the core), then a full job.
-    {
+    for nnz_k in [1, 2] {
         let aborted = job(64, 512, 16, 0.3, &log3, seed + 25);
-        let sim = cores.get(64, Variant::General, false)?;
+        let sim = cores.get_k(64, Variant::General, nnz_k, false)?;
         let cut = sim.run(
             &aborted,
             &DriveConfig {
@@ -185,6 +205,7 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
             &mut out,
             "reset between jobs",
             Variant::General,
+            nnz_k,
             &j,
             Stimulus::default(),
             note,
@@ -192,15 +213,17 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
     }
 
     out.extend(golden(cores)?);
-    for cb in [Codebook::log(3, 1e-3)?, Codebook::octave(3)?] {
-        out.push(real_attention(cores, fixture, &cb)?);
+    for nnz_k in [1, 2] {
+        for cb in [Codebook::log(3, 1e-3)?, Codebook::octave(3)?] {
+            out.push(real_attention_k(cores, fixture, &cb, nnz_k)?);
+        }
     }
     Ok(out)
 }
 
 /// The shared golden vectors (`tests/golden/attnv`), each through the general core and, when its
-/// weights are the octave codebook's, the octave core too (and the dense baseline), checked
-/// against the golden files' expected output.
+/// weights are the octave codebook's, the octave core too, at K = 1 and 2 (and the dense
+/// baseline), checked against the golden files' expected output.
 pub fn golden(cores: &mut Cores) -> Result<Vec<CaseOutcome>> {
     let oct = Codebook::octave(3)?.weights().w;
     let mut out = Vec::new();
@@ -216,32 +239,45 @@ pub fn golden(cores: &mut Cores) -> Result<Vec<CaseOutcome>> {
         if case.weights == oct {
             variants.push(Variant::Octave);
         }
-        for v in variants {
-            let m = measure(
-                cores,
-                &format!("golden {}", case.name),
-                v,
-                &j,
-                &case.expected,
-                Stimulus::default(),
-            )?;
-            out.push(CaseOutcome {
-                measured: m,
-                variant: v,
-                note: "vs tests/golden".into(),
-            });
+        for nnz_k in [1, 2] {
+            for &v in &variants {
+                let m = measure_k(
+                    cores,
+                    &format!("golden {}", case.name),
+                    v,
+                    nnz_k,
+                    &j,
+                    &case.expected,
+                    Stimulus::default(),
+                )?;
+                out.push(CaseOutcome {
+                    measured: m,
+                    variant: v,
+                    note: "vs tests/golden".into(),
+                });
+            }
         }
     }
     Ok(out)
 }
 
 /// Every head of real attention in `fixture` (`probs.npy`, `v.npy`) through the core that suits
-/// `cb` and the dense baseline, summed.
+/// `cb` (K = 1) and the dense baseline, summed.
 pub fn real_attention(cores: &mut Cores, fixture: &Path, cb: &Codebook) -> Result<CaseOutcome> {
+    real_attention_k(cores, fixture, cb, 1)
+}
+
+/// [`real_attention`] on the core issuing K = `k` non-zero codes a cycle.
+pub fn real_attention_k(
+    cores: &mut Cores,
+    fixture: &Path,
+    cb: &Codebook,
+    k: usize,
+) -> Result<CaseOutcome> {
     let p = model::npy::read_probs(&fixture.join("probs.npy"))?;
     let v = model::npy::read_finite_f32(&fixture.join("v.npy"))?;
     let heads = heads_of(&p, &v, cb)?;
-    let ms = run_heads(cores, &heads, cb, None)?;
+    let ms = run_heads_k(cores, &heads, cb, k, None)?;
     let name = format!("MiniLM {} ({} heads)", cb.describe(), heads.len());
     Ok(CaseOutcome {
         measured: Measured::total(&name, &ms),
@@ -255,9 +291,10 @@ pub fn table(outcomes: &[CaseOutcome]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<32} {:<8} {:>4} {:>3} {:>8} {:>9} {:>9} {:>6} {:>9} {:>7} {:>7} {:>5}  note",
+        "{:<32} {:<8} {:>1} {:>4} {:>3} {:>8} {:>9} {:>9} {:>6} {:>9} {:>7} {:>7} {:>5}  note",
         "case",
         "variant",
+        "K",
         "n",
         "D",
         "nnz",
@@ -278,9 +315,10 @@ pub fn table(outcomes: &[CaseOutcome]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<32} {:<8} {:>4} {:>3} {:>8} {:>9} {:>9} {:>6.3} {:>9} {:>7.2} {:>7.2} {:>5}  {}",
+            "{:<32} {:<8} {:>1} {:>4} {:>3} {:>8} {:>9} {:>9} {:>6.3} {:>9} {:>7.2} {:>7.2} {:>5}  {}",
             m.name,
             format!("{:?}", o.variant).to_lowercase(),
+            m.k,
             m.n,
             m.d,
             m.nnz,

@@ -191,6 +191,7 @@ fn native(
     let build = t.elapsed().as_secs_f64();
     let hjob = Job {
         w: job.weights.clone(),
+        w_sent: (0..8).rev().collect(),
         vq: job.vq.clone(),
         codes: job.codes.clone(),
     };

@@ -1,6 +1,8 @@
 //! The real AttnV core (`hdl::attnv_verilog`) in Verilator, driven by `sim::attnv` and checked
 //! integer-for-integer against `model::accumulate`, and cycle-for-cycle against `model::timing`
-//! when no stream idles or back-pressures.
+//! when no stream idles or back-pressures: D = 4 (N_MAX = 64), 32 and 64 (N_MAX = 512), one
+//! or two non-zero codes a cycle (K = 1, 2), general and octave lanes, the dense baseline
+//! (K = 1).
 
 use model::{CoreParams, Variant};
 use sim::attnv::{AttnvJob, AttnvSim, DriveConfig, ResetSpec};
@@ -32,9 +34,15 @@ const SHAPES: [(usize, usize, f64); 7] = [
     (33, 9, 0.1),
 ];
 
+fn params(d: usize, n_max: usize, k: usize) -> anyhow::Result<CoreParams> {
+    Ok(CoreParams::new(d, n_max, 16, 3)?.with_nnz_per_cycle(k)?)
+}
+
 fn exercise(p: CoreParams, v: Variant) -> anyhow::Result<()> {
     let mut sim = core(p, v)?;
-    for (i, &(n, rows, density)) in SHAPES.iter().enumerate() {
+    // Shapes beyond N_MAX shrink to it.
+    let shapes = SHAPES.map(|(n, rows, density)| (n.min(p.n_max), rows, density));
+    for (i, &(n, rows, density)) in shapes.iter().enumerate() {
         let j = job(&p, v, n, rows, density, 1000 + i as u64);
         for (idle, bp) in [(0.0, 0.0), (0.3, 0.3), (0.8, 0.9)] {
             let cfg = DriveConfig {
@@ -44,8 +52,8 @@ fn exercise(p: CoreParams, v: Variant) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let what = format!(
-                "{v:?} D={} n={n} rows={rows} density={density} idle={idle} bp={bp}",
-                p.d
+                "{v:?} D={} K={} n={n} rows={rows} density={density} idle={idle} bp={bp}",
+                p.d, p.nnz_per_cycle
             );
             let run = sim.run(&j, &cfg).map_err(|e| e.context(what.clone()))?;
             check_job(&j, &p, &run.out).map_err(|e| e.context(what.clone()))?;
@@ -64,17 +72,83 @@ fn exercise(p: CoreParams, v: Variant) -> anyhow::Result<()> {
 
 #[test]
 fn general_d32() -> anyhow::Result<()> {
-    exercise(CoreParams::new(32, 512, 16, 3)?, Variant::General)
+    exercise(params(32, 512, 1)?, Variant::General)
+}
+
+#[test]
+fn general_d32_two_codes_a_cycle() -> anyhow::Result<()> {
+    exercise(params(32, 512, 2)?, Variant::General)
 }
 
 #[test]
 fn octave_d32() -> anyhow::Result<()> {
-    exercise(CoreParams::new(32, 512, 16, 3)?, Variant::Octave)
+    exercise(params(32, 512, 1)?, Variant::Octave)
+}
+
+#[test]
+fn octave_d32_two_codes_a_cycle() -> anyhow::Result<()> {
+    exercise(params(32, 512, 2)?, Variant::Octave)
 }
 
 #[test]
 fn dense_d32() -> anyhow::Result<()> {
-    exercise(CoreParams::new(32, 512, 16, 3)?, Variant::Dense)
+    exercise(params(32, 512, 1)?, Variant::Dense)
+}
+
+#[test]
+fn every_build_at_d4() -> anyhow::Result<()> {
+    for (v, k) in [
+        (Variant::General, 1),
+        (Variant::General, 2),
+        (Variant::Octave, 1),
+        (Variant::Octave, 2),
+        (Variant::Dense, 1),
+    ] {
+        exercise(params(4, 64, k)?, v)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn d64_two_codes_a_cycle() -> anyhow::Result<()> {
+    exercise(params(64, 512, 2)?, Variant::General)?;
+    exercise(params(64, 512, 2)?, Variant::Octave)
+}
+
+#[test]
+fn two_codes_a_cycle_are_faster_and_never_slower() -> anyhow::Result<()> {
+    // The same jobs on K = 1 and K = 2: equal results, K = 2 never slower, about twice as fast
+    // on dense rows; both as model::timing predicts.
+    let (p1, p2) = (params(32, 512, 1)?, params(32, 512, 2)?);
+    let (mut s1, mut s2) = (core(p1, Variant::General)?, core(p2, Variant::General)?);
+    for (i, density) in [0.02, 0.1, 0.3, 0.6, 1.0].into_iter().enumerate() {
+        let j = job(&p1, Variant::General, 512, 8, density, 77 + i as u64);
+        let r1 = s1.run(&j, &DriveConfig::default())?;
+        let r2 = s2.run(&j, &DriveConfig::default())?;
+        check_job(&j, &p1, &r1.out)?;
+        check_job(&j, &p2, &r2.out)?;
+        assert_eq!(r1.out, r2.out);
+        assert_eq!(
+            r2.cycles,
+            model::timing::job_cycles(&p2, Variant::General, j.codes.view()) as u64
+        );
+        assert!(r2.cycles <= r1.cycles, "density {density}");
+        if density >= 0.6 {
+            assert!(
+                r2.cycles * 10 < r1.cycles * 6,
+                "density {density}: K = 2 {} cycles, K = 1 {}",
+                r2.cycles,
+                r1.cycles
+            );
+        }
+        eprintln!(
+            "density {density}: K = 1 {} cycles, K = 2 {} ({:.2}x)",
+            r1.cycles,
+            r2.cycles,
+            r1.cycles as f64 / r2.cycles as f64
+        );
+    }
+    Ok(())
 }
 
 #[test]

@@ -140,6 +140,8 @@ fn qkv_json_report_has_the_issue_keys() {
         "40",
         "--keys-per-cycle",
         "4",
+        "--nnz-per-cycle",
+        "2",
         "--json",
         js.to_str().unwrap(),
     ]);
@@ -161,6 +163,7 @@ fn qkv_json_report_has_the_issue_keys() {
         assert_eq!(h["bit_exact"], true);
         assert_eq!(h["valid_len"], 40);
         assert_eq!(h["p"], 4);
+        assert_eq!(h["k"], 2);
         assert_eq!(h["cycles"], h["cycles_model"]);
     }
 }
@@ -225,10 +228,14 @@ fn bad_qkv_input_is_rejected_with_a_clear_error() {
         &run(&q, &k, &v, &["--qk-bits", "9"]),
         &["Q/K bits must be in 2..=8, got 9"],
     );
-    // A P the front end is not built for.
+    // A P the front end is not built for; a K the core is not built for.
     fails_with(
         &run(&q, &k, &v, &["--keys-per-cycle", "3"]),
         &["keys per cycle", "3"],
+    );
+    fails_with(
+        &run(&q, &k, &v, &["--nnz-per-cycle", "3"]),
+        &["non-zeros per cycle", "3"],
     );
     let f64p = tmp("bq64.npy");
     write_npy(&f64p, &Array3::<f64>::zeros((2, 8, 32))).unwrap();
@@ -278,6 +285,7 @@ fn degenerate_input_inapplicable_flags_and_clashing_outputs_are_refused() {
         ["--valid-len", "3"],
         ["--qk-bits", "4"],
         ["--keys-per-cycle", "2"],
+        ["--nnz-per-cycle", "2"],
     ] {
         fails_with(
             &run(&args(&["--probs", &s(&p), "--v", &s(&v), flag[0], flag[1]])),

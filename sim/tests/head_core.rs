@@ -46,8 +46,11 @@ fn codebook(variant: Variant) -> Codebook {
     }
 }
 
-fn head(d: usize, n_max: usize, p: usize, variant: Variant) -> (HeadSim, FrontEndParams) {
-    let core = CoreParams::hardware(d, n_max).unwrap();
+fn head(d: usize, n_max: usize, p: usize, k: usize, variant: Variant) -> (HeadSim, FrontEndParams) {
+    let core = CoreParams::hardware(d, n_max)
+        .unwrap()
+        .with_nnz_per_cycle(k)
+        .unwrap();
     let fe = FrontEndParams::hardware(d, n_max)
         .with_keys_per_cycle(p)
         .unwrap();
@@ -61,7 +64,19 @@ fn head(d: usize, n_max: usize, p: usize, variant: Variant) -> (HeadSim, FrontEn
 /// Each shape alone (bit-exact, on the predicted cycles), then all back to back with idle
 /// inputs and back-pressure (bit-exact).
 fn run(d: usize, n_max: usize, p: usize, variant: Variant, shapes: &[(usize, usize, usize, f32)]) {
-    let (mut sim, fe) = head(d, n_max, p, variant);
+    run_k(d, n_max, p, 1, variant, shapes)
+}
+
+/// [`run`] on a head whose core issues K = `k` non-zero codes a cycle.
+fn run_k(
+    d: usize,
+    n_max: usize,
+    p: usize,
+    k: usize,
+    variant: Variant,
+    shapes: &[(usize, usize, usize, f32)],
+) {
+    let (mut sim, fe) = head(d, n_max, p, k, variant);
     let core = *sim.params();
     let cb = codebook(variant);
     let w = cb.weights().w;
@@ -70,7 +85,7 @@ fn run(d: usize, n_max: usize, p: usize, variant: Variant, shapes: &[(usize, usi
         .enumerate()
         .map(|(i, &s)| case(&fe, &cb, s, 77 + i as u64))
         .collect();
-    let at = |i: usize| format!("D={d} P={p} {variant:?} case {i} {:?}", shapes[i]);
+    let at = |i: usize| format!("D={d} P={p} K={k} {variant:?} case {i} {:?}", shapes[i]);
     for (i, c) in cases.iter().enumerate() {
         let nnz = c.codes.iter().filter(|&&x| x != 0).count();
         assert!(
@@ -140,6 +155,22 @@ fn d4_heads_at_every_p_and_variant() {
     }
     for p in [1, 4] {
         run(4, 64, p, Variant::Dense, &SMALL);
+    }
+}
+
+#[test]
+fn d4_heads_at_two_nonzeros_a_cycle() {
+    for p in [1, 2, 4, 8] {
+        run_k(4, 64, p, 2, Variant::General, &SMALL);
+        run_k(4, 64, p, 2, Variant::Octave, &SMALL);
+    }
+}
+
+#[test]
+fn d64_heads_at_two_nonzeros_a_cycle() {
+    for p in [4, 8] {
+        run_k(64, 512, p, 2, Variant::General, &LARGE);
+        run_k(64, 512, p, 2, Variant::Octave, &LARGE[..3]);
     }
 }
 

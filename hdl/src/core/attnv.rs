@@ -5,15 +5,18 @@ use crate::core::bus_split::BusSplit;
 use crate::core::code_scanner::CodeScanner;
 use crate::core::lane::Lane;
 use crate::core::row_sum::RowSum;
+use crate::core::v_ram::VRam;
 use crate::core::weight_table::WeightTable;
 use model::{CoreParams, Variant};
 use rust_hdl::prelude::*;
 
 /// The AttnV core: for each query row i, `acc[i][l] = sum_j w[code[i][j]] * Vq[j][l]` and
-/// `r[i] = sum_j w[code[i][j]]`, bit-exactly as `model::accumulate`.
+/// `r[i] = sum_j w[code[i][j]]`, bit-exactly as `model::accumulate`, issuing K = 1 or 2
+/// non-zero codes a cycle (`params.nnz_per_cycle`).
 ///
 /// Const parameters (checked against `CoreParams` by [`AttnV::new`]): `VW = 8 D`, `OW = D ACC`,
-/// `A = log2 N_MAX`, `ACC = params.acc_bits()`, `RS = params.rsum_bits()`. W = 16, k = 3.
+/// `A = log2 N_MAX`, `ACC = params.acc_bits()`, `RS = params.rsum_bits()`. W = 16, k = 3;
+/// K = 1 or 2 (a run-time parameter; the dense baseline only K = 1).
 ///
 /// Inputs: `clock`; `reset` (synchronous, active high; registers also power up idle);
 /// weight stream `s_axis_w_tdata` (16), `s_axis_w_tuser` (3, the code), `s_axis_w_tvalid`;
@@ -39,17 +42,28 @@ use rust_hdl::prelude::*;
 /// Interlock: V rows (and weights) are accepted only while no code row is in flight (the input is
 /// between rows, the scanner and the pipeline are empty) or while a V load is under way; a V load
 /// runs from its first accepted row to the row with `tlast` (rows go to addresses 0, 1, ...), and
-/// no code beat is accepted meanwhile. When the core is idle and V is offered, V wins (so
-/// `s_axis_c_tready` depends combinationally on `s_axis_v_tvalid`).
-/// One V bank (no double buffering): V lives in one `2^A x VW` block RAM (a whole row per word),
-/// read at the token's position.
+/// no code beat is accepted meanwhile. When a V load may start and V is offered, V wins (so
+/// `s_axis_c_tready` depends combinationally on `s_axis_v_tvalid`). A producer offers a job's
+/// V once the previous job's code beats are all accepted, and the job's codes once its V is.
 ///
-/// Pipeline: scanner FIFO -> T1 (one-hot token) -> T2 (position, code; RAM address, weight
-/// lookup) -> T3 (Vq row from the RAM, weight) -> T4 (operands registered in each lane, so
-/// the weight broadcast ends in per-lane registers) ->
-/// T5 (product) -> accumulator / output register. A row-end token issues
-/// only when the output register is free or will be (a one-row credit), so the datapath never
-/// stalls: back-pressure on `m_axis` holds the scanner only.
+/// V banks. One bank (the default): V lives in one `2^A x VW` memory (a whole row per word),
+/// read at the tokens' positions (K copies written together, one a read port). Two banks
+/// ([`AttnV::with_two_v_banks`], double buffering): a load (weights, then V; a job's weights
+/// must all be accepted before its V's last row) goes to the back bank and V's `tlast` makes it
+/// the front; the rows in flight keep reading the bank they started on. A load may start as soon
+/// as no row in flight reads the back bank, so the next job's weights and V load while the last
+/// rows drain; weights not sent with a load keep the previous load's values, as with one bank.
+/// The bank choice survives `reset` (so do the V RAM and the weights).
+///
+/// Pipeline: scanner FIFO -> T1 (one-hot tokens: the lowest remaining non-zero position, with
+/// K = 2 also the next one) -> T2 (positions, codes; RAM addresses, weight lookups) -> T3 (Vq
+/// rows from the RAM, weights) -> T4 (operands registered in each lane, so the weight
+/// broadcast ends in per-lane registers) -> T5 (K products; both added to the accumulator in
+/// the same stage) -> accumulator / output register: the same latency for K = 1 and 2. A row
+/// end issues only when the output register is free or will be (a one-row credit), so the
+/// datapath never stalls: back-pressure on `m_axis` holds the scanner only. A zero code never
+/// moves a read address (markers, the dense core's zeros, a missing second token), so no V
+/// row past n is read.
 #[derive(LogicBlock)]
 pub struct AttnV<
     const VW: usize,
@@ -79,9 +93,10 @@ pub struct AttnV<
     scanner: CodeScanner<A>,
     weights: WeightTable,
     lanes: Vec<Lane<ACC>>,
-    vram: RAM<Bits<VW>, A>,
+    vram: VRam<VW, A>,
     rowsum: RowSum<RS>,
     v_split: BusSplit<VW>,
+    v_split_b: BusSplit<VW>,
     out_join: BusJoin<OW, ACC>,
     v_addr: DFF<Bits<A>>,
     v_loading: DFF<Bit>,
@@ -89,16 +104,32 @@ pub struct AttnV<
     t3_valid: DFF<Bit>,
     t3_last: DFF<Bit>,
     t3_code: DFF<Bits<3>>,
+    t3_code_b: DFF<Bits<3>>,
     t4_valid: DFF<Bit>,
     t4_last: DFF<Bit>,
     t4_code: DFF<Bits<3>>,
+    t4_code_b: DFF<Bits<3>>,
     t4_w: DFF<Bits<16>>,
+    t4_w_b: DFF<Bits<16>>,
     t5_valid: DFF<Bit>,
     t5_last: DFF<Bit>,
     t5_w: DFF<Bits<16>>,
+    t5_w_b: DFF<Bits<16>>,
     cont: DFF<Bit>,
     out_valid: DFF<Bit>,
     out_busy: DFF<Bit>,
+    two_banks: Constant<Bit>,
+    front: DFF<Bit>,
+    loading: DFF<Bit>,
+    rows_front: DFF<Bits<5>>,
+    rows_back: DFF<Bits<5>>,
+    back_busy: Signal<Local, Bit>,
+    load_ok: Signal<Local, Bit>,
+    row_start: Signal<Local, Bit>,
+    row_done: Signal<Local, Bit>,
+    done_front: Signal<Local, Bit>,
+    flip: Signal<Local, Bit>,
+    rd_bank: Signal<Local, Bit>,
     idle: Signal<Local, Bit>,
     v_fire: Signal<Local, Bit>,
     c_fire: Signal<Local, Bit>,
@@ -130,6 +161,15 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             params.rsum_bits() as usize,
             "AttnV: RS must be params.rsum_bits()"
         );
+        let k = params.nnz_per_cycle;
+        assert!(
+            k == 1 || k == 2,
+            "AttnV: K (params.nnz_per_cycle) must be 1 or 2, got {k}"
+        );
+        assert!(
+            variant != Variant::Dense || k == 1,
+            "AttnV: the dense baseline issues one code a cycle: K must be 1, got {k}"
+        );
         let octave = variant == Variant::Octave;
         Self {
             clock: Default::default(),
@@ -151,11 +191,14 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             m_axis_tvalid: Default::default(),
             m_axis_tready: Default::default(),
             scanner: CodeScanner::new(params, variant == Variant::Dense),
-            weights: WeightTable::new(octave),
-            lanes: (0..params.d).map(|l| Lane::new(octave, l == 0)).collect(),
-            rowsum: Default::default(),
-            vram: Default::default(),
+            weights: WeightTable::new(octave, k),
+            lanes: (0..params.d)
+                .map(|l| Lane::new(octave, k, l == 0))
+                .collect(),
+            rowsum: RowSum::new(k),
+            vram: VRam::new(1, k),
             v_split: Default::default(),
+            v_split_b: Default::default(),
             out_join: Default::default(),
             v_addr: Default::default(),
             v_loading: Default::default(),
@@ -163,22 +206,54 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             t3_valid: Default::default(),
             t3_last: Default::default(),
             t3_code: Default::default(),
+            t3_code_b: Default::default(),
             t4_valid: Default::default(),
             t4_last: Default::default(),
             t4_code: Default::default(),
+            t4_code_b: Default::default(),
             t4_w: Default::default(),
+            t4_w_b: Default::default(),
             t5_valid: Default::default(),
             t5_last: Default::default(),
             t5_w: Default::default(),
+            t5_w_b: Default::default(),
             cont: Default::default(),
             out_valid: Default::default(),
             out_busy: Default::default(),
+            two_banks: Constant::new(false),
+            front: Default::default(),
+            loading: Default::default(),
+            rows_front: Default::default(),
+            rows_back: Default::default(),
+            back_busy: Default::default(),
+            load_ok: Default::default(),
+            row_start: Default::default(),
+            row_done: Default::default(),
+            done_front: Default::default(),
+            flip: Default::default(),
+            rd_bank: Default::default(),
             idle: Default::default(),
             v_fire: Default::default(),
             c_fire: Default::default(),
             w_fire: Default::default(),
             m_fire: Default::default(),
         }
+    }
+
+    /// The same core with two V banks (double buffering): the next job's weights and V load
+    /// into one bank while code rows still read the other (see the type's doc). Costs a
+    /// second copy of the V RAM's words (`2^(A+1)` words a read port: 29 DP16KD instead of 15
+    /// a port at D = 64, N_MAX = 512 on the ECP5) and a second set of weight registers.
+    pub fn with_two_v_banks(mut self) -> Self {
+        self.vram = VRam::new(2, self.vram.reads());
+        self.weights = self.weights.with_two_banks();
+        self.two_banks = Constant::new(true);
+        self
+    }
+
+    /// V banks: 1, or 2 with [`AttnV::with_two_v_banks`].
+    pub fn v_banks(&self) -> usize {
+        self.vram.banks()
     }
 }
 
@@ -188,8 +263,9 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, v_addr, v_loading, mid_row, t3_valid, t3_last, t3_code, t4_valid, t4_last,
-            t4_code, t4_w, t5_valid, t5_last, t5_w, cont, out_valid, out_busy
+            self, clock, v_addr, v_loading, mid_row, t3_valid, t3_last, t3_code, t3_code_b,
+            t4_valid, t4_last, t4_code, t4_code_b, t4_w, t4_w_b, t5_valid, t5_last, t5_w, t5_w_b,
+            cont, out_valid, out_busy, front, loading, rows_front, rows_back
         );
         self.scanner.clock.next = self.clock.val();
         self.scanner.reset.next = self.reset.val();
@@ -201,25 +277,78 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             & !self.t3_valid.q.val()
             & !self.t4_valid.q.val()
             & !self.t5_valid.q.val();
-        self.s_axis_v_tready.next = !self.reset.val() & (self.v_loading.q.val() | self.idle.val());
-        self.s_axis_w_tready.next = !self.reset.val() & (self.v_loading.q.val() | self.idle.val());
+        // A load may start when no code row reads the bank it goes to: with one bank, when
+        // nothing is in flight; with two, when no row in flight reads the back bank.
+        self.back_busy.next = self.rows_back.q.val().any();
+        if self.two_banks.val() {
+            self.load_ok.next = self.v_loading.q.val() | !self.back_busy.val();
+        } else {
+            self.load_ok.next = self.v_loading.q.val() | self.idle.val();
+        }
+        self.s_axis_v_tready.next = !self.reset.val() & self.load_ok.val();
+        self.s_axis_w_tready.next = !self.reset.val() & self.load_ok.val();
         self.s_axis_c_tready.next = !self.reset.val()
             & !self.v_loading.q.val()
-            & !(self.s_axis_v_tvalid.val() & self.idle.val())
+            & !(self.s_axis_v_tvalid.val() & self.load_ok.val())
             & self.scanner.space.val();
         self.v_fire.next = self.s_axis_v_tvalid.val() & self.s_axis_v_tready.val();
         self.w_fire.next = self.s_axis_w_tvalid.val() & self.s_axis_w_tready.val();
         self.c_fire.next = self.s_axis_c_tvalid.val() & self.s_axis_c_tready.val();
         self.m_fire.next = self.out_valid.q.val() & self.m_axis_tready.val();
+        // Banks (two V banks only): rows start on the front bank; a V load goes to the back
+        // bank and its tlast flips them, making the rows in flight back-bank rows. Rows end
+        // in order (their row ends at T2, where they read V for the last time), so the token
+        // at T2 reads the back bank while back-bank rows remain.
+        self.row_start.next = self.c_fire.val() & !self.mid_row.q.val();
+        self.row_done.next = self.scanner.tok_valid.val() & self.scanner.tok_last.val();
+        self.done_front.next = self.row_done.val() & !self.back_busy.val();
+        self.flip.next = self.two_banks.val() & self.v_fire.val() & self.s_axis_v_tlast.val();
+        self.rd_bank.next = self.two_banks.val() & (self.front.q.val() ^ self.back_busy.val());
+        if self.flip.val() {
+            // A load starts only with no back-bank row, and no row starts during it.
+            self.front.d.next = !self.front.q.val();
+            if self.row_done.val() {
+                self.rows_back.d.next = self.rows_front.q.val() - 1;
+            } else {
+                self.rows_back.d.next = self.rows_front.q.val();
+            }
+            self.rows_front.d.next = 0.into();
+        } else {
+            if self.row_done.val() & self.back_busy.val() {
+                self.rows_back.d.next = self.rows_back.q.val() - 1;
+            }
+            if self.row_start.val() & !self.done_front.val() {
+                self.rows_front.d.next = self.rows_front.q.val() + 1;
+            }
+            if !self.row_start.val() & self.done_front.val() {
+                self.rows_front.d.next = self.rows_front.q.val() - 1;
+            }
+        }
+        // A load (weights, then V) is under way from its first beat to V's tlast; until one
+        // starts, the back weights follow the front ones (so a load that writes only some
+        // weights keeps the others, as with one bank).
+        if self.w_fire.val() | self.v_fire.val() {
+            self.loading.d.next = true;
+        }
+        if self.flip.val() {
+            self.loading.d.next = false;
+        }
+        self.weights.wr_bank.next = !self.front.q.val();
+        self.weights.rd_bank.next = self.rd_bank.val();
+        self.weights.copy_en.next = !self.loading.q.val() & !self.back_busy.val();
+        self.weights.copy_from.next = self.front.q.val();
         // V load.
-        self.vram.write_clock.next = self.clock.val();
-        self.vram.write_enable.next = self.v_fire.val();
-        self.vram.write_address.next = self.v_addr.q.val();
-        self.vram.write_data.next = self.s_axis_v_tdata.val();
-        // V read: address at T2 (the token's position), row at T3.
-        self.vram.read_clock.next = self.clock.val();
-        self.vram.read_address.next = self.scanner.tok_j.val();
-        self.v_split.bus.next = self.vram.read_data.val();
+        self.vram.clock.next = self.clock.val();
+        self.vram.wr_en.next = self.v_fire.val();
+        self.vram.wr_bank.next = !self.front.q.val();
+        self.vram.wr_addr.next = self.v_addr.q.val();
+        self.vram.wr_data.next = self.s_axis_v_tdata.val();
+        // V read: addresses at T2 (the tokens' positions), rows at T3.
+        self.vram.rd_bank.next = self.rd_bank.val();
+        self.vram.rd_addr.next = self.scanner.tok_j.val();
+        self.vram.rd_addr_b.next = self.scanner.tok_j_b.val();
+        self.v_split.bus.next = self.vram.rd_data.val();
+        self.v_split_b.bus.next = self.vram.rd_data_b.val();
         if self.v_fire.val() {
             if self.s_axis_v_tlast.val() {
                 self.v_addr.d.next = 0.into();
@@ -234,6 +363,7 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         self.weights.wr_code.next = self.s_axis_w_tuser.val();
         self.weights.wr_data.next = self.s_axis_w_tdata.val();
         self.weights.rd_code.next = self.scanner.tok_code.val();
+        self.weights.rd_code_b.next = self.scanner.tok_code_b.val();
         // Codes.
         self.scanner.in_accept.next = self.c_fire.val();
         self.scanner.in_codes.next = self.s_axis_c_tdata.val();
@@ -246,13 +376,17 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         self.t3_valid.d.next = self.scanner.tok_valid.val();
         self.t3_last.d.next = self.scanner.tok_valid.val() & self.scanner.tok_last.val();
         self.t3_code.d.next = self.scanner.tok_code.val();
+        self.t3_code_b.d.next = self.scanner.tok_code_b.val();
         self.t4_valid.d.next = self.t3_valid.q.val();
         self.t4_last.d.next = self.t3_last.q.val();
         self.t4_code.d.next = self.t3_code.q.val();
+        self.t4_code_b.d.next = self.t3_code_b.q.val();
         self.t4_w.d.next = self.weights.w.val();
+        self.t4_w_b.d.next = self.weights.w_b.val();
         self.t5_valid.d.next = self.t4_valid.q.val();
         self.t5_last.d.next = self.t4_last.q.val();
         self.t5_w.d.next = self.t4_w.q.val();
+        self.t5_w_b.d.next = self.t4_w_b.q.val();
         if self.t5_valid.q.val() {
             self.cont.d.next = !self.t5_last.q.val();
         }
@@ -262,12 +396,16 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             self.lanes[l].v.next = self.v_split.lanes[l].val();
             self.lanes[l].w.next = self.weights.w.val();
             self.lanes[l].code.next = self.t4_code.q.val();
+            self.lanes[l].v_b.next = self.v_split_b.lanes[l].val();
+            self.lanes[l].w_b.next = self.weights.w_b.val();
+            self.lanes[l].code_b.next = self.t4_code_b.q.val();
             self.lanes[l].acc_valid.next = self.t5_valid.q.val();
             self.lanes[l].acc_last.next = self.t5_last.q.val();
             self.lanes[l].acc_cont.next = self.cont.q.val();
             self.out_join.lanes[l].next = self.lanes[l].out.val();
         }
         self.rowsum.w.next = self.t5_w.q.val();
+        self.rowsum.w_b.next = self.t5_w_b.q.val();
         self.rowsum.acc_valid.next = self.t5_valid.q.val();
         self.rowsum.acc_last.next = self.t5_last.q.val();
         self.rowsum.acc_cont.next = self.cont.q.val();
@@ -295,6 +433,9 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             self.cont.d.next = false;
             self.out_valid.d.next = false;
             self.out_busy.d.next = false;
+            self.loading.d.next = false;
+            self.rows_front.d.next = 0.into();
+            self.rows_back.d.next = 0.into();
         }
     }
 }
@@ -303,36 +444,55 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
 mod tests {
     use super::*;
     use crate::verify::lint::verilator_lint;
-    use crate::verify::testbench::{run_attnv, run_attnv_probed, Env, Job};
+    use crate::verify::testbench::{run_attnv, run_attnv_probed, Env, Job, Run};
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 
     /// D = 4, N_MAX = 64: VW = 32, OW = 4 * 30, A = 6, ACC = 30, RS = 22.
     type Small = AttnV<32, 120, 6, 30, 22>;
 
-    fn small() -> CoreParams {
-        CoreParams::new(4, 64, 16, 3).unwrap()
+    fn small(k: usize) -> CoreParams {
+        CoreParams::new(4, 64, 16, 3)
+            .unwrap()
+            .with_nnz_per_cycle(k)
+            .unwrap()
     }
 
-    fn check(variant: Variant, jobs: &[Job], env: Env) -> Vec<usize> {
-        let p = small();
-        let mut uut = Small::new(&p, variant);
+    /// The (variant, K) pairs the core is built for.
+    const BUILDS: [(Variant, usize); 5] = [
+        (Variant::General, 1),
+        (Variant::General, 2),
+        (Variant::Octave, 1),
+        (Variant::Octave, 2),
+        (Variant::Dense, 1),
+    ];
+
+    fn build(variant: Variant, k: usize, banks: usize) -> Small {
+        let mut uut = Small::new(&small(k), variant);
+        if banks == 2 {
+            uut = uut.with_two_v_banks();
+        }
+        assert_eq!(uut.v_banks(), banks);
         uut.connect_all();
-        let run = run_attnv(&mut uut, &p, jobs, env);
-        for (k, job) in jobs.iter().enumerate() {
+        uut
+    }
+
+    fn check_banks(variant: Variant, k: usize, banks: usize, jobs: &[Job], env: Env) -> Run {
+        let mut uut = build(variant, k, banks);
+        let run = run_attnv(&mut uut, &small(k), jobs, env);
+        for (j, job) in jobs.iter().enumerate() {
             let (acc, rsum) = job.expected();
             let nnz = job.codes.iter().filter(|&&c| c != 0).count();
             assert!(nnz == 0 || acc.iter().any(|&x| x != 0), "degenerate job");
-            assert_eq!(
-                run.results[k].0, acc,
-                "{variant:?} job {k}: acc differs ({env:?})"
-            );
-            assert_eq!(
-                run.results[k].1, rsum,
-                "{variant:?} job {k}: row sums differ ({env:?})"
-            );
+            let what = format!("{variant:?} K={k} {banks} bank(s) job {j} ({env:?})");
+            assert_eq!(run.results[j].0, acc, "{what}: acc differs");
+            assert_eq!(run.results[j].1, rsum, "{what}: row sums differ");
         }
-        run.code_cycles
+        run
+    }
+
+    fn check(variant: Variant, k: usize, jobs: &[Job], env: Env) -> Vec<usize> {
+        check_banks(variant, k, 1, jobs, env).code_cycles
     }
 
     fn jobs(variant: Variant, seed: u64, shapes: &[(usize, usize, u32)]) -> Vec<Job> {
@@ -343,47 +503,20 @@ mod tests {
             .collect()
     }
 
-    /// The largest V row the core reads while it runs `job` (`env`'s idles and stalls).
-    fn largest_read_address(variant: Variant, job: &Job, env: Env) -> usize {
-        let p = small();
-        let mut uut = Small::new(&p, variant);
-        uut.connect_all();
-        let mut max = 0;
-        run_attnv_probed(&mut uut, &p, std::slice::from_ref(job), env, |u| {
-            max = max.max(u.vram.read_address.val().index());
-        });
-        max
-    }
-
-    #[test]
-    fn no_v_row_past_n_is_read() {
-        // Issue 19: the dense core read V at the padding positions of a row's last beat
-        // (j >= n, code 0), rows never written in this job (unknown in a 4-state simulator,
-        // so 0 x X = X). No core reads past n now; n = 37, 40 leave padding in the last beat.
-        for v in [Variant::General, Variant::Octave, Variant::Dense] {
-            for (n, dens) in [(37, 100), (40, 30), (37, 0)] {
-                let job = &jobs(v, 60 + n as u64, &[(n, 3, dens)])[0];
-                for env in [
-                    Env::NO_STALL,
-                    Env {
-                        idle_pct: 30,
-                        stall_pct: 30,
-                        seed: 1,
-                    },
-                ] {
-                    let max = largest_read_address(v, job, env);
-                    assert!(max < n, "{v:?} n={n}: V row {max} read ({env:?})");
-                }
-            }
-        }
-    }
-
     #[test]
     fn small_config_lints_clean() {
-        for v in [Variant::General, Variant::Octave, Variant::Dense] {
-            let vlog = crate::attnv_verilog(&small(), v).unwrap();
-            verilator_lint(&format!("attnv_small_{v:?}"), &vlog).unwrap();
+        for (v, k) in BUILDS {
+            for banks in [1, 2] {
+                let vlog = crate::attnv_verilog_banks(&small(k), v, banks).unwrap();
+                verilator_lint(&format!("attnv_small_{v:?}_{k}_{banks}"), &vlog).unwrap();
+            }
         }
+        assert_eq!(
+            crate::attnv_verilog_banks(&small(1), Variant::General, 3)
+                .unwrap_err()
+                .to_string(),
+            "attnv: V banks must be 1 or 2, got 3"
+        );
     }
 
     #[test]
@@ -398,42 +531,19 @@ mod tests {
             (50, 3, 0),
             (64, 3, 100),
         ];
-        for v in [Variant::General, Variant::Octave, Variant::Dense] {
-            for (k, &shape) in shapes.iter().enumerate() {
-                let js = jobs(v, 10 + k as u64, &[shape]);
-                let cycles = check(v, &js, Env::NO_STALL);
-                let want = model::timing::job_cycles(&small(), v, js[0].codes.view());
-                assert_eq!(
-                    cycles[0], want,
-                    "{v:?} shape {shape:?}: cycles vs model::timing"
-                );
-                assert!(
-                    cycles[0] <= model::timing::job_cycles_bound(&small(), v, js[0].codes.view())
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn v_ram_reads_back_every_row() {
-        // Row i selects V row 63 - i alone with code 1 of weight 1: out row i = Vq[63 - i].
-        for v in [Variant::General, Variant::Octave] {
-            let mut rng = StdRng::seed_from_u64(9);
-            let mut job = Job::random(&mut rng, v, 4, 64, 64, 0);
-            job.w[1] = 1;
-            for i in 0..64 {
-                job.codes[[i, 63 - i]] = 1;
-            }
-            let p = small();
-            let mut uut = Small::new(&p, v);
-            uut.connect_all();
-            let run = run_attnv(&mut uut, &p, std::slice::from_ref(&job), Env::NO_STALL);
-            for i in 0..64 {
-                for l in 0..4 {
+        for (v, k) in BUILDS {
+            for banks in [1, 2] {
+                for (s, &shape) in shapes.iter().enumerate() {
+                    let js = jobs(v, 10 + s as u64, &[shape]);
+                    let cycles = check_banks(v, k, banks, &js, Env::NO_STALL).code_cycles;
+                    let p = small(k);
+                    let want = model::timing::job_cycles(&p, v, js[0].codes.view());
                     assert_eq!(
-                        run.results[0].0[[i, l]],
-                        job.vq[[63 - i, l]] as i64,
-                        "{v:?} row {i} lane {l}"
+                        cycles[0], want,
+                        "{v:?} K={k} {banks} bank(s) shape {shape:?}: cycles vs model::timing"
+                    );
+                    assert!(
+                        cycles[0] <= model::timing::job_cycles_bound(&p, v, js[0].codes.view())
                     );
                 }
             }
@@ -441,32 +551,156 @@ mod tests {
     }
 
     #[test]
-    fn zero_skipping_beats_dense_on_sparse_rows() {
+    fn v_ram_reads_back_every_row() {
+        // Row i selects V row 63 - i alone with code 1 of weight 1: out row i = Vq[63 - i].
+        // With K = 2 also rows that select 63 - i and i (two picks in one beat, or one in each
+        // of two beats): out row i = Vq[63 - i] + Vq[i].
+        for (v, k) in BUILDS {
+            if v == Variant::Dense {
+                continue;
+            }
+            let mut rng = StdRng::seed_from_u64(9);
+            let mut job = Job::random(&mut rng, v, 4, 64, 64, 0);
+            job.w[1] = 1;
+            for i in 0..64 {
+                job.codes[[i, 63 - i]] = 1;
+            }
+            let mut pairs = job.clone();
+            for i in 0..64 {
+                pairs.codes[[i, i]] = 1;
+            }
+            let p = small(k);
+            for (name, job, both) in [("single", &job, false), ("pairs", &pairs, true)] {
+                let mut uut = Small::new(&p, v);
+                uut.connect_all();
+                let run = run_attnv(&mut uut, &p, std::slice::from_ref(job), Env::NO_STALL);
+                for i in 0..64 {
+                    for l in 0..4 {
+                        let mut want = job.vq[[63 - i, l]] as i64;
+                        if both && i != 63 - i {
+                            want += job.vq[[i, l]] as i64;
+                        }
+                        assert_eq!(
+                            run.results[0].0[[i, l]],
+                            want,
+                            "{v:?} K={k} {name} row {i} lane {l}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn zero_skipping_beats_dense_on_sparse_rows_and_two_picks_beat_one() {
         let js = jobs(Variant::General, 42, &[(64, 6, 5)]);
-        let sparse = check(Variant::General, &js, Env::NO_STALL)[0];
-        let dense = check(Variant::Dense, &js, Env::NO_STALL)[0];
+        let sparse = check(Variant::General, 1, &js, Env::NO_STALL)[0];
+        let dense = check(Variant::Dense, 1, &js, Env::NO_STALL)[0];
         // Dense: 64 tokens per row; zero skipping: about max(nnz, 4) + 1 (7-cycle row minimum).
         assert_eq!(dense, 1 + 6 * 64 + model::timing::ISSUE_TO_OUTPUT);
         assert!(sparse * 5 < dense, "sparse {sparse} vs dense {dense}");
+        // Dense rows: two codes a cycle take about half the cycles.
+        let js = jobs(Variant::General, 43, &[(64, 6, 80)]);
+        let one = check(Variant::General, 1, &js, Env::NO_STALL)[0];
+        let two = check(Variant::General, 2, &js, Env::NO_STALL)[0];
+        assert!(two * 10 < one * 6, "K = 2: {two} cycles, K = 1: {one}");
     }
 
     #[test]
     fn exact_under_random_idles_and_back_pressure() {
-        for (i, v) in [Variant::General, Variant::Octave, Variant::Dense]
-            .into_iter()
-            .enumerate()
-        {
+        for (i, (v, k)) in BUILDS.into_iter().enumerate() {
             let js = jobs(v, 100 + i as u64, &[(64, 5, 15), (23, 6, 50), (40, 4, 3)]);
-            for (s, (idle, stall)) in [(30, 0), (0, 60), (40, 40)].into_iter().enumerate() {
-                check(
-                    v,
-                    &js,
+            for banks in [1, 2] {
+                for (s, (idle, stall)) in [(30, 0), (0, 60), (40, 40)].into_iter().enumerate() {
+                    check_banks(
+                        v,
+                        k,
+                        banks,
+                        &js,
+                        Env {
+                            idle_pct: idle,
+                            stall_pct: stall,
+                            seed: s as u64,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn two_v_banks_load_the_next_job_while_rows_drain() {
+        // Back-to-back jobs with long rows: with two banks the next job's weights and V are
+        // accepted while the previous job's rows are in flight, so the jobs take fewer cycles
+        // in all; with one bank never.
+        let js = jobs(
+            Variant::General,
+            8,
+            &[(64, 6, 60), (64, 6, 60), (37, 5, 40), (64, 4, 20)],
+        );
+        for k in [1, 2] {
+            let mut totals = vec![];
+            for banks in [1, 2] {
+                let mut uut = build(Variant::General, k, banks);
+                let mut overlapped = 0;
+                let run = run_attnv_probed(&mut uut, &small(k), &js, Env::NO_STALL, |u| {
+                    let v_fire = u.s_axis_v_tvalid.val() && u.s_axis_v_tready.val();
+                    if v_fire && !u.idle.val() {
+                        overlapped += 1;
+                    }
+                });
+                for (j, job) in js.iter().enumerate() {
+                    assert_eq!(run.results[j].0, job.expected().0, "K={k} {banks}: job {j}");
+                    assert_eq!(run.results[j].1, job.expected().1, "K={k} {banks}: job {j}");
+                }
+                if banks == 1 {
+                    assert_eq!(overlapped, 0, "one bank: V loads only while idle");
+                } else {
+                    assert!(overlapped > 100, "K={k}: {overlapped} V rows overlapped");
+                }
+                totals.push(run.total_cycles);
+            }
+            // The loads of jobs 2..4 are 165 V rows; most of them hide behind rows.
+            assert!(
+                totals[1] + 80 < totals[0],
+                "K={k}: two banks {} cycles, one bank {}",
+                totals[1],
+                totals[0]
+            );
+        }
+    }
+
+    #[test]
+    fn weights_not_sent_keep_the_previous_jobs() {
+        // Job 2 sends only w[3], job 3 only w[1] and w[7]: the others stay the previous job's,
+        // with one V bank or two (where the back weights follow the front ones until a load).
+        for (v, k) in [
+            (Variant::General, 1),
+            (Variant::General, 2),
+            (Variant::Dense, 1),
+        ] {
+            let mut js = jobs(v, 31, &[(40, 4, 50), (64, 4, 50), (20, 3, 70)]);
+            js[1].w_sent = vec![3];
+            js[2].w_sent = vec![7, 1];
+            for c in 0..8 {
+                if c != 3 {
+                    js[1].w[c] = js[0].w[c];
+                }
+                if c != 1 && c != 7 {
+                    js[2].w[c] = js[1].w[c];
+                }
+            }
+            for banks in [1, 2] {
+                for env in [
+                    Env::NO_STALL,
                     Env {
-                        idle_pct: idle,
-                        stall_pct: stall,
-                        seed: s as u64,
+                        idle_pct: 30,
+                        stall_pct: 40,
+                        seed: 5,
                     },
-                );
+                ] {
+                    check_banks(v, k, banks, &js, env);
+                }
             }
         }
     }
@@ -474,21 +708,61 @@ mod tests {
     #[test]
     fn back_to_back_heads_use_their_own_v_and_weights() {
         // The second head's weights and V are offered while the first head's rows drain.
-        let js = jobs(
-            Variant::General,
-            7,
-            &[(64, 4, 40), (64, 4, 40), (20, 3, 50)],
-        );
-        check(Variant::General, &js, Env::NO_STALL);
-        check(
-            Variant::General,
-            &js,
-            Env {
-                idle_pct: 20,
-                stall_pct: 50,
-                seed: 3,
-            },
-        );
+        for k in [1, 2] {
+            let js = jobs(
+                Variant::General,
+                7,
+                &[(64, 4, 40), (64, 4, 40), (20, 3, 50)],
+            );
+            check(Variant::General, k, &js, Env::NO_STALL);
+            check(
+                Variant::General,
+                k,
+                &js,
+                Env {
+                    idle_pct: 20,
+                    stall_pct: 50,
+                    seed: 3,
+                },
+            );
+        }
+    }
+
+    /// The largest V RAM read address of any cycle of `job` on a fresh core.
+    fn largest_read_address(v: Variant, k: usize, job: &Job, env: Env) -> usize {
+        let p = small(k);
+        let mut uut = Small::new(&p, v);
+        uut.connect_all();
+        let mut max = 0;
+        run_attnv_probed(&mut uut, &p, std::slice::from_ref(job), env, |u| {
+            max = max
+                .max(u.vram.rd_addr.val().index())
+                .max(u.vram.rd_addr_b.val().index());
+        });
+        max
+    }
+
+    #[test]
+    fn no_v_row_past_n_is_read() {
+        // Issue 19: the dense core read V at the padding positions of a row's last beat
+        // (j >= n, code 0), rows never written in this job (unknown in a 4-state simulator,
+        // so 0 x X = X). No core reads past n now; n = 37, 40 leave padding in the last beat.
+        for (v, k) in BUILDS {
+            for (n, dens) in [(37, 100), (40, 30), (37, 0)] {
+                let job = &jobs(v, 60 + n as u64, &[(n, 3, dens)])[0];
+                for env in [
+                    Env::NO_STALL,
+                    Env {
+                        idle_pct: 30,
+                        stall_pct: 30,
+                        seed: 1,
+                    },
+                ] {
+                    let max = largest_read_address(v, k, job, env);
+                    assert!(max < n, "{v:?} K={k} n={n}: V row {max} read ({env:?})");
+                }
+            }
+        }
     }
 
     #[test]
@@ -510,11 +784,40 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "AttnV: K (params.nnz_per_cycle) must be 1 or 2, got 3")]
+    fn rejects_three_codes_a_cycle() {
+        let mut p = small(1);
+        p.nnz_per_cycle = 3;
+        let _ = Small::new(&p, Variant::General);
+    }
+
+    #[test]
+    #[should_panic(expected = "AttnV: K (params.nnz_per_cycle) must be 1 or 2, got 0")]
+    fn rejects_no_code_a_cycle() {
+        let mut p = small(1);
+        p.nnz_per_cycle = 0;
+        let _ = Small::new(&p, Variant::Octave);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "AttnV: the dense baseline issues one code a cycle: K must be 1, got 2"
+    )]
+    fn rejects_a_dense_core_of_two_codes_a_cycle() {
+        let _ = Small::new(&small(2), Variant::Dense);
+    }
+
+    #[test]
     fn verilog_of_uncompiled_config_is_an_error() {
         let e = crate::attnv_verilog(&CoreParams::new(12, 64, 16, 3).unwrap(), Variant::General)
             .unwrap_err();
         assert!(e
             .to_string()
             .starts_with("attnv: no compiled configuration for D = 12 and N_MAX = 64"));
+        let e = crate::attnv_verilog(&small(2), Variant::Dense).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "attnv: the dense baseline issues one code a cycle: K must be 1, got 2"
+        );
     }
 }

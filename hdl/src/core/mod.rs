@@ -12,4 +12,5 @@ pub mod lut_mul;
 pub mod mul16x8;
 pub mod onehot_select;
 pub mod row_sum;
+pub mod v_ram;
 pub mod weight_table;

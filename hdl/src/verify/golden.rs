@@ -29,6 +29,7 @@ fn cases() -> Vec<(String, Job, Array2<i64>, Vec<u64>)> {
                 n,
                 Job {
                     w: w.to_vec(),
+                    w_sent: (0..8).rev().collect(),
                     vq,
                     codes,
                 },

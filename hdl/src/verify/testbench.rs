@@ -51,8 +51,12 @@ pub fn pack<const N: usize>(fields: &[u64], width: usize) -> Bits<N> {
 /// One head's job for the core.
 #[derive(Clone, Debug)]
 pub struct Job {
-    /// Weights of codes 0..8 (`w[0]` is sent too and must be ignored).
+    /// Weights of codes 0..8 (`w[0]` is sent too and must be ignored): the weights the job
+    /// computes with.
     pub w: Vec<u32>,
+    /// The codes whose weights are sent, in order (all eight, 7 down to 0, from
+    /// [`Job::random`]); the others must keep the previous job's (which `w` must then hold).
+    pub w_sent: Vec<usize>,
     /// Vq `[n, d]`.
     pub vq: Array2<i8>,
     /// Codes `[rows, n]`.
@@ -95,7 +99,12 @@ impl Job {
                 0
             }
         });
-        Self { w, vq, codes }
+        Self {
+            w,
+            w_sent: (0..8).rev().collect(),
+            vq,
+            codes,
+        }
     }
 
     /// The exact result: `model::accumulate` with `w[0] = 0`.
@@ -148,9 +157,10 @@ pub fn attnv_64x512(params: &CoreParams, variant: Variant) -> AttnV64x512 {
     uut
 }
 
-/// Runs `jobs` back to back through `uut`: for each job, weights and V are offered (together),
-/// then its code rows; the next job's weights and V are offered as soon as the previous job's
-/// last code beat is accepted (the core must hold them off until its rows have drained).
+/// Runs `jobs` back to back through `uut`: for each job, weights and V are offered (together;
+/// V's last row once the weights are in), then its code rows; the next job's weights and V are offered as soon as the previous job's
+/// last code beat is accepted (the core must hold them off until its rows have drained, or
+/// with two V banks until the bank they go to is free).
 pub fn run_attnv<
     const VW: usize,
     const OW: usize,
@@ -182,10 +192,19 @@ pub fn run_attnv_probed<
     mut probe: impl FnMut(&AttnV<VW, OW, A, ACC, RS>),
 ) -> Run {
     let d = params.d;
+    assert!(
+        jobs.iter().all(|j| !j.w_sent.is_empty()),
+        "run_attnv: every job sends at least one weight"
+    );
     let mut rng = StdRng::seed_from_u64(env.seed);
     let w_beats: Vec<Vec<(u64, u64)>> = jobs
         .iter()
-        .map(|j| (0..8).rev().map(|c| (j.w[c] as u64, c as u64)).collect())
+        .map(|j| {
+            j.w_sent
+                .iter()
+                .map(|&c| (j.w[c] as u64, c as u64))
+                .collect()
+        })
         .collect();
     let code_beats: Vec<Vec<(Bits<48>, bool)>> = jobs
         .iter()
@@ -242,7 +261,10 @@ pub fn run_attnv_probed<
             on || env.idle_pct == 0 || rng.gen_range(0..100) >= env.idle_pct
         };
         w_on = may_load(wj) && want(w_on, &mut rng);
-        v_on = may_load(vj) && want(v_on, &mut rng);
+        // A job's last V row (tlast) waits for its weights: with two V banks, tlast makes
+        // them the ones the next code rows use.
+        let v_may = vj < jobs.len() && (vi + 1 < v_beats[vj].len() || wj > vj);
+        v_on = may_load(vj) && v_may && want(v_on, &mut rng);
         // Codes of job k are offered once its weights and V are fully accepted.
         c_on = cj < jobs.len() && vj > cj && wj > cj && want(c_on, &mut rng);
         uut.s_axis_w_tvalid.next = w_on;
@@ -271,7 +293,7 @@ pub fn run_attnv_probed<
         if w_on && uut.s_axis_w_tready.val() {
             w_on = false;
             wi += 1;
-            if wi == 8 {
+            if wi == w_beats[wj].len() {
                 wi = 0;
                 wj += 1;
             }

@@ -21,7 +21,7 @@
 //! `16/P ceil(n/16)` for S3) or the core's, with no per-row fill or drain; the row slots bound
 //! the rows in flight (see [`X_BANKS`]).
 
-use super::core::{beats_of, row_tokens, Beat, CoreTiming};
+use super::core::{beats_of, row_issue_cycles, Beat, CoreTiming};
 use crate::{CoreParams, Variant};
 use ndarray::ArrayView2;
 use std::collections::VecDeque;
@@ -144,7 +144,8 @@ pub struct HeadBreakdown {
     pub s3: usize,
     /// Cycles S3 had a row but waited for queue credits (the core was slower).
     pub s3_credit_stall: usize,
-    /// Tokens the core issued, one a cycle ([`row_tokens`] summed over the rows).
+    /// Cycles the core issued tokens, up to K a cycle ([`row_issue_cycles`](super::core::row_issue_cycles)
+    /// summed over the rows; with K = 1 its tokens).
     pub core: usize,
     /// All cycles ([`head_cycles`]).
     pub total: usize,
@@ -216,7 +217,7 @@ fn run(
     let per_beat = w / p;
     let g3 = params.words_per_row(n) * per_beat;
     let load = load_cycles(n);
-    let mut core = CoreTiming::new();
+    let mut core = CoreTiming::new(params);
     let mut queue: VecDeque<Beat> = VecDeque::with_capacity(BEAT_QUEUE_DEPTH);
     let (mut next_beat, mut inflight, mut outputs) = (0usize, 0usize, 0usize);
     let (mut q_left, mut hold) = (rows, false);
@@ -236,7 +237,7 @@ fn run(
         core: codes
             .rows()
             .into_iter()
-            .map(|r| row_tokens(params, variant, &r.to_vec()))
+            .map(|r| row_issue_cycles(params, variant, &r.to_vec()))
             .sum(),
         total: 0,
     };

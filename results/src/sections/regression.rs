@@ -128,11 +128,12 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
     for r in &hb {
         ensure!(
             r.bit_exact && r.cycles_model == Some(r.cycles),
-            "head bench {} D = {} n = {} P = {} {}: not bit-exact or not on the model's cycles",
+            "head bench {} D = {} n = {} P = {} K = {} {}: not bit-exact or not on the model's cycles",
             r.set,
             r.d,
             r.n,
             r.p,
+            r.k,
             r.variant
         );
         let per = |x: usize| thou((x / r.heads) as u64);
@@ -141,6 +142,7 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
             r.d.to_string(),
             r.n.to_string(),
             r.p.to_string(),
+            r.k.to_string(),
             r.variant.clone(),
             r.heads.to_string(),
             thou(r.cycles_per_head.round() as u64),
@@ -161,13 +163,14 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
                 "D",
                 "n",
                 "P",
+                "K",
                 "variant",
                 "heads",
                 "cycles a head",
                 "kept",
                 "S1",
                 "S3",
-                "core tokens",
+                "core issues",
                 "bound",
                 "overhead",
                 "µs at 100 MHz",
@@ -175,14 +178,18 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
             &rows,
         ),
     );
-    let find = |set: &str, p: usize, variant: &str| {
+    let find = |set: &str, p: usize, k: usize, variant: &str| {
         hb.iter()
-            .find(|r| r.set == set && r.n == 128 && r.p == p && r.variant == variant)
-            .ok_or_else(|| anyhow::anyhow!("head bench: no {set} P = {p} {variant} row"))
+            .find(|r| r.set == set && r.n == 128 && r.p == p && r.k == k && r.variant == variant)
+            .ok_or_else(|| anyhow::anyhow!("head bench: no {set} P = {p} K = {k} {variant} row"))
     };
-    let log1 = find("minilm", 1, "general")?;
-    let log8 = find("minilm", 8, "general")?;
-    let oct8 = find("minilm", 8, "octave")?;
+    let log1 = find("minilm", 1, 1, "general")?;
+    let log8 = find("minilm", 8, 1, "general")?;
+    let oct8 = find("minilm", 8, 1, "octave")?;
+    let log8k2 = find("minilm", 8, 2, "general")?;
+    let oct8k2 = find("minilm", 8, 2, "octave")?;
+    let log4k2 = find("minilm", 4, 2, "general")?;
+    let oct4k1 = find("minilm", 4, 1, "octave")?;
     let per_head = |r: &sim::headbench::HeadCycles| thou(r.cycles_per_head.round() as u64);
     page.set("minilm_head_p1_log", per_head(log1));
     page.set("minilm_head_p8_log", per_head(log8));
@@ -199,6 +206,25 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
         "minilm_head_p8_speedup_octave",
         format!("{:.1}", log1.cycles_per_head / oct8.cycles_per_head),
     );
+    page.set("minilm_head_p8_k2_log", per_head(log8k2));
+    page.set("minilm_head_p8_k2_octave", per_head(oct8k2));
+    page.set("minilm_head_p4_k2_log", per_head(log4k2));
+    page.set(
+        "minilm_head_p8_k2_ratio",
+        format!("{:.2}", oct8k2.cycles_per_head / log8k2.cycles_per_head),
+    );
+    page.set(
+        "minilm_head_p4_ratio",
+        format!("{:.2}", oct4k1.cycles_per_head / log4k2.cycles_per_head),
+    );
+    page.set(
+        "minilm_head_k2_gain_log",
+        format!("{:.2}", log8.cycles_per_head / log8k2.cycles_per_head),
+    );
+    page.set(
+        "minilm_head_k2_gain_octave",
+        format!("{:.2}", oct8.cycles_per_head / oct8k2.cycles_per_head),
+    );
     threshold_sweep(page, &hb)
 }
 
@@ -210,7 +236,7 @@ const ECP5_85F_MULTIPLIERS: usize = 376;
 /// (`sim::headbench::threshold_sweep`, from the model), checked against the heads measured on
 /// chip where both exist (t = 1e-3 and octave), as a table and a figure.
 fn threshold_sweep(page: &mut Page, measured: &[sim::headbench::HeadCycles]) -> Result<()> {
-    use sim::headbench::PS;
+    use sim::headbench::{KS, PS};
     let pts = sim::headbench::threshold_sweep()?;
     for x in &pts {
         let variant = match x.label.as_str() {
@@ -220,13 +246,14 @@ fn threshold_sweep(page: &mut Page, measured: &[sim::headbench::HeadCycles]) -> 
         };
         let m = measured
             .iter()
-            .find(|r| r.set == "minilm" && r.p == x.p && r.variant == variant)
-            .with_context(|| format!("no measured MiniLM {variant} P = {} row", x.p))?;
+            .find(|r| r.set == "minilm" && r.p == x.p && r.k == x.k && r.variant == variant)
+            .with_context(|| format!("no measured MiniLM {variant} P = {} K = {} row", x.p, x.k))?;
         ensure!(
             m.cycles_per_head == x.cycles_per_head,
-            "threshold sweep {} P = {}: the model's {} cycles a head, measured {}",
+            "threshold sweep {} P = {} K = {}: the model's {} cycles a head, measured {}",
             x.label,
             x.p,
+            x.k,
             x.cycles_per_head,
             m.cycles_per_head
         );
@@ -236,11 +263,12 @@ fn threshold_sweep(page: &mut Page, measured: &[sim::headbench::HeadCycles]) -> 
         l.dedup();
         l
     };
-    let at = |l: &str, p: usize| {
+    let at_k = |l: &str, p: usize, k: usize| {
         pts.iter()
-            .find(|x| x.label == l && x.p == p)
-            .with_context(|| format!("threshold sweep: no point {l} P = {p}"))
+            .find(|x| x.label == l && x.p == p && x.k == k)
+            .with_context(|| format!("threshold sweep: no point {l} P = {p} K = {k}"))
     };
+    let at = |l: &str, p: usize| at_k(l, p, 1);
     let mut rows = Vec::new();
     for l in &labels {
         let first = at(l, 1)?;
@@ -252,10 +280,13 @@ fn threshold_sweep(page: &mut Page, measured: &[sim::headbench::HeadCycles]) -> 
             },
             format!("{:.3}", first.zeros),
         ];
-        for p in PS {
-            row.push(thou(at(l, p)?.cycles_per_head.round() as u64));
+        for k in KS {
+            for p in PS {
+                row.push(thou(at_k(l, p, k)?.cycles_per_head.round() as u64));
+            }
         }
         row.push(thou(first.core_per_head.round() as u64));
+        row.push(thou(at_k(l, 1, 2)?.core_per_head.round() as u64));
         rows.push(row);
     }
     page.set(
@@ -264,11 +295,16 @@ fn threshold_sweep(page: &mut Page, measured: &[sim::headbench::HeadCycles]) -> 
             &[
                 "threshold",
                 "zeros",
-                "P = 1",
-                "P = 2",
-                "P = 4",
-                "P = 8",
-                "core tokens (K = 1 bound)",
+                "P = 1, K = 1",
+                "P = 2, K = 1",
+                "P = 4, K = 1",
+                "P = 8, K = 1",
+                "P = 1, K = 2",
+                "P = 2, K = 2",
+                "P = 4, K = 2",
+                "P = 8, K = 2",
+                "core bound, K = 1",
+                "core bound, K = 2",
             ],
             &rows,
         ),
@@ -282,43 +318,47 @@ fn threshold_sweep(page: &mut Page, measured: &[sim::headbench::HeadCycles]) -> 
         thou(at("1e-2", 8)?.cycles_per_head.round() as u64),
     );
     page.set(
+        "head_t1e2_p8_k2",
+        thou(at_k("1e-2", 8, 2)?.cycles_per_head.round() as u64),
+    );
+    page.set(
         "head_none_p8",
         thou(at("none", 8)?.cycles_per_head.round() as u64),
     );
     let mut sorted: Vec<&String> = labels.iter().collect();
     sorted.sort_by(|a, b| at(a, 1).unwrap().zeros.total_cmp(&at(b, 1).unwrap().zeros));
-    let mut series: Vec<fig::Series> = PS
+    let mut series: Vec<fig::Series> = KS
         .iter()
-        .map(|&p| {
+        .flat_map(|&k| {
+            PS.iter()
+                .filter(move |&&p| k == 1 || p == 8)
+                .map(move |&p| (p, k))
+        })
+        .map(|(p, k)| {
             (
-                format!("P = {p}, K = 1"),
+                format!("P = {p}, K = {k}"),
                 sorted
                     .iter()
                     .map(|l| {
-                        let x = at(l, p).expect("every label has every P");
+                        let x = at_k(l, p, k).expect("every label has every P and K");
                         (x.zeros, x.cycles_per_head)
                     })
                     .collect(),
             )
         })
         .collect();
-    series.push((
-        "core bound, K = 1 (one non-zero a cycle)".into(),
-        sorted
-            .iter()
-            .map(|l| {
-                let x = at(l, 1).expect("every label has P = 1");
-                (x.zeros, x.core_per_head)
-            })
-            .collect(),
-    ));
-    series.push((
-        "score bound at P = 8 (S1: rows ceil(n/8))".into(),
-        vec![
-            (0.0, at("none", 8)?.s1_per_head),
-            (1.0, at("none", 8)?.s1_per_head),
-        ],
-    ));
+    for k in KS {
+        series.push((
+            format!("core bound, K = {k}"),
+            sorted
+                .iter()
+                .map(|l| {
+                    let x = at_k(l, 1, k).expect("every label has P = 1");
+                    (x.zeros, x.core_per_head)
+                })
+                .collect(),
+        ));
+    }
     series.push((
         format!("multiplier bound, ECP5-85F ({ECP5_85F_MULTIPLIERS} int8 multipliers)"),
         vec![(0.0, mult_bound), (1.0, mult_bound)],

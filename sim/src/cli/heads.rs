@@ -1,4 +1,4 @@
-//! `sim heads`: cycles per whole head (front end + AttnV) at D = 64 for P = 1, 2, 4, 8, general
+//! `sim heads`: cycles per whole head (front end + AttnV) at D = 64 for P = 1, 2, 4, 8, K = 1, 2, general
 //! and octave: random heads (n = 128, 512) and the MiniLM fixture's heads, and where the time
 //! goes.
 

@@ -52,6 +52,9 @@ pub struct DataArgs {
     /// `hdl::configs` is built for).
     #[arg(long, requires = "q", conflicts_with = "probs", default_value_t = 1)]
     pub keys_per_cycle: usize,
+    /// With --q: the head's AttnV core issues K non-zero codes a cycle (1 or 2).
+    #[arg(long, requires = "q", conflicts_with = "probs", default_value_t = 1)]
+    pub nnz_per_cycle: usize,
     /// Code width: the core is built for k = 3.
     #[arg(long, default_value_t = 3)]
     pub bits: u32,

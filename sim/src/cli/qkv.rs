@@ -23,12 +23,13 @@ pub fn run(a: &DataArgs) -> Result<()> {
     let v = model::npy::read_finite_f32(vp)?;
     let mut cores = HeadCores::default()
         .with_qk_bits(a.qk_bits)?
-        .with_keys_per_cycle(a.keys_per_cycle)?;
+        .with_keys_per_cycle(a.keys_per_cycle)?
+        .with_nnz_per_cycle(a.nnz_per_cycle)?;
     let heads = crate::qkv::run_all(&mut cores, &cb, &q, &k, &v, a.valid_len)
         .with_context(|| format!("{}, {} and {}", qp.display(), kp.display(), vp.display()))?;
     let total = QkvHead::total(&heads);
     println!(
-        "{} on {} heads of {} (D = {}, n = {}, valid length {}, int{} Q/K, P = {}), front end + {:?} core",
+        "{} on {} heads of {} (D = {}, n = {}, valid length {}, int{} Q/K, P = {}, K = {}), front end + {:?} core",
         cb.describe(),
         heads.len(),
         qp.display(),
@@ -37,6 +38,7 @@ pub fn run(a: &DataArgs) -> Result<()> {
         total.valid_len,
         a.qk_bits,
         a.keys_per_cycle,
+        a.nnz_per_cycle,
         Variant::for_codebook(&cb)
     );
     print!("{}", crate::qkv::table(&heads, &total));
@@ -51,6 +53,7 @@ pub fn run(a: &DataArgs) -> Result<()> {
             "variant": format!("{:?}", Variant::for_codebook(&cb)).to_lowercase(),
             "qk_bits": a.qk_bits,
             "keys_per_cycle": a.keys_per_cycle,
+            "nnz_per_cycle": a.nnz_per_cycle,
             "q": qp.display().to_string(),
             "k": kp.display().to_string(),
             "v": vp.display().to_string(),
