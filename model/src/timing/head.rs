@@ -144,8 +144,8 @@ pub struct HeadBreakdown {
     pub s3: usize,
     /// Cycles S3 had a row but waited for queue credits (the core was slower).
     pub s3_credit_stall: usize,
-    /// Cycles the core issued tokens, up to K a cycle ([`row_issue_cycles`](super::core::row_issue_cycles)
-    /// summed over the rows; with K = 1 its tokens).
+    /// Cycles the core issued tokens, up to K a cycle ([`row_issue_cycles`] summed over the
+    /// rows; with K = 1 its tokens).
     pub core: usize,
     /// All cycles ([`head_cycles`]).
     pub total: usize,
