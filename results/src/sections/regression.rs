@@ -189,42 +189,32 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
     let log8k2 = find("minilm", 8, 2, "general")?;
     let oct8k2 = find("minilm", 8, 2, "octave")?;
     let log4k2 = find("minilm", 4, 2, "general")?;
-    let oct4k1 = find("minilm", 4, 1, "octave")?;
     let per_head = |r: &sim::headbench::HeadCycles| thou(r.cycles_per_head.round() as u64);
-    page.set("minilm_head_p1_log", per_head(log1));
-    page.set("minilm_head_p8_log", per_head(log8));
-    page.set("minilm_head_p8_octave", per_head(oct8));
+    for (name, r) in [
+        ("minilm_head_p1_log", log1),
+        ("minilm_head_p8_log", log8),
+        ("minilm_head_p8_octave", oct8),
+        ("minilm_head_p8_k2_log", log8k2),
+        ("minilm_head_p8_k2_octave", oct8k2),
+        ("minilm_head_p4_k2_log", log4k2),
+    ] {
+        page.set(name, per_head(r));
+    }
     page.set(
         "minilm_head_p8_core_log",
         thou((log8.core / log8.heads) as u64),
     );
-    page.set(
-        "minilm_head_p8_ratio",
-        format!("{:.2}", oct8.cycles_per_head / log8.cycles_per_head),
-    );
-    page.set(
-        "minilm_head_p8_speedup_octave",
-        format!("{:.1}", log1.cycles_per_head / oct8.cycles_per_head),
-    );
-    page.set("minilm_head_p8_k2_log", per_head(log8k2));
-    page.set("minilm_head_p8_k2_octave", per_head(oct8k2));
-    page.set("minilm_head_p4_k2_log", per_head(log4k2));
-    page.set(
-        "minilm_head_p8_k2_ratio",
-        format!("{:.2}", oct8k2.cycles_per_head / log8k2.cycles_per_head),
-    );
-    page.set(
-        "minilm_head_p4_ratio",
-        format!("{:.2}", oct4k1.cycles_per_head / log4k2.cycles_per_head),
-    );
-    page.set(
-        "minilm_head_k2_gain_log",
-        format!("{:.2}", log8.cycles_per_head / log8k2.cycles_per_head),
-    );
-    page.set(
-        "minilm_head_k2_gain_octave",
-        format!("{:.2}", oct8.cycles_per_head / oct8k2.cycles_per_head),
-    );
+    // Ratios of mean cycles a head: (placeholder, decimals, numerator, denominator).
+    for (name, digits, a, b) in [
+        ("minilm_head_p8_ratio", 2, oct8, log8),
+        ("minilm_head_p8_speedup_octave", 1, log1, oct8),
+        ("minilm_head_p8_k2_ratio", 2, oct8k2, log8k2),
+        ("minilm_head_k2_gain_log", 2, log8, log8k2),
+        ("minilm_head_k2_gain_octave", 2, oct8, oct8k2),
+    ] {
+        let x = a.cycles_per_head / b.cycles_per_head;
+        page.set(name, format!("{x:.digits$}"));
+    }
     threshold_sweep(page, &hb)
 }
 
