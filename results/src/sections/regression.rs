@@ -37,6 +37,7 @@ fn core_cases(page: &mut Page, fx: &Path) -> Result<()> {
         rows.push(vec![
             m.name.clone(),
             format!("{:?}", o.variant).to_lowercase(),
+            m.k.to_string(),
             m.n.to_string(),
             m.d.to_string(),
             m.nnz.to_string(),
@@ -55,8 +56,8 @@ fn core_cases(page: &mut Page, fx: &Path) -> Result<()> {
         "regression_table",
         md_table(
             &[
-                "case", "variant", "n", "D", "nnz", "cycles", "ideal", "eff", "dense", "speed-up",
-                "ideal×", "exact", "note",
+                "case", "variant", "K", "n", "D", "nnz", "cycles", "ideal", "eff", "dense",
+                "speed-up", "ideal×", "exact", "note",
             ],
             &rows,
         ),
