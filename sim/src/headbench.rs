@@ -21,10 +21,10 @@ pub const D: usize = 64;
 
 /// One head's float Q `[rows, D]`, K `[n, D]`, V `[n, D]`.
 pub type Qkv = (Array2<f32>, Array2<f32>, Array2<f32>);
-/// The keys per cycle measured.
-pub const PS: [usize; 4] = [1, 2, 4, 8];
-/// The core's non-zeros per cycle measured.
-pub const KS: [usize; 2] = [1, 2];
+/// The keys per cycle measured: every P the front end is built for.
+pub const PS: [usize; 4] = model::frontend::KEYS_PER_CYCLE;
+/// The core's non-zeros per cycle measured: every K the core is built for.
+pub const KS: [usize; 2] = model::params::NNZ_PER_CYCLE;
 
 /// One configuration's figures, summed over its heads (JSON keys as the fields).
 #[derive(Clone, Debug, Serialize)]

@@ -9,7 +9,8 @@ use crate::bench::{heads_of, measure_k, params_for, run_heads_k, Cores, Measured
 use crate::qkv::{run_all, run_head, run_head_checked, HeadCores, QkvHead};
 use anyhow::{Context, Result};
 use model::golden::{golden_dir, load_attnv_cases};
-use model::{accumulate, params::max_weight, Codebook, Variant};
+use model::params::{max_weight, NNZ_PER_CYCLE};
+use model::{accumulate, Codebook, Variant};
 use ndarray::Array2;
 use std::fmt::Write;
 use std::path::Path;
@@ -60,7 +61,7 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
         seed,
     };
 
-    for nnz_k in [1, 2] {
+    for nnz_k in NNZ_PER_CYCLE {
         for (d, variant, w) in [(64, Variant::General, &log3), (32, Variant::Octave, &oct3)] {
             for (s, density) in [0.0, 0.01, 0.05, 0.2, 0.5, 1.0].into_iter().enumerate() {
                 let j = job(d, 512, 32, density, w, seed + s as u64);
@@ -108,7 +109,7 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
     for i in [0, 3, 4, 11] {
         j.codes.row_mut(i).fill(0);
     }
-    for nnz_k in [1, 2] {
+    for nnz_k in NNZ_PER_CYCLE {
         run_one(
             cores,
             &mut out,
@@ -121,7 +122,7 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
         )?;
     }
 
-    for nnz_k in [1, 2] {
+    for nnz_k in NNZ_PER_CYCLE {
         let j = job(32, 1, 16, 0.5, &log3, seed + 21);
         run_one(
             cores,
@@ -170,7 +171,7 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
     let p = params_for(64)?;
     let mut j = AttnvJob::random(&p, 64, 16, 1.0, true, seed + 24);
     j.codes = Array2::from_shape_fn((16, 64), |(i, jj)| ((i + jj) % 8) as u8);
-    for nnz_k in [1, 2] {
+    for nnz_k in NNZ_PER_CYCLE {
         run_one(
             cores,
             &mut out,
@@ -184,7 +185,7 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
     }
 
     // Reset between jobs: abort a job mid-way (the driver resets the core), then a full job.
-    for nnz_k in [1, 2] {
+    for nnz_k in NNZ_PER_CYCLE {
         let aborted = job(64, 512, 16, 0.3, &log3, seed + 25);
         let sim = cores.get_k(64, Variant::General, nnz_k, false)?;
         let cut = sim.run(
@@ -213,7 +214,7 @@ pub fn run(cores: &mut Cores, seed: u64, fixture: &Path) -> Result<Vec<CaseOutco
     }
 
     out.extend(golden(cores)?);
-    for nnz_k in [1, 2] {
+    for nnz_k in NNZ_PER_CYCLE {
         for cb in [Codebook::log(3, 1e-3)?, Codebook::octave(3)?] {
             out.push(real_attention_k(cores, fixture, &cb, nnz_k)?);
         }
@@ -239,7 +240,7 @@ pub fn golden(cores: &mut Cores) -> Result<Vec<CaseOutcome>> {
         if case.weights == oct {
             variants.push(Variant::Octave);
         }
-        for nnz_k in [1, 2] {
+        for nnz_k in NNZ_PER_CYCLE {
             for &v in &variants {
                 let m = measure_k(
                     cores,
