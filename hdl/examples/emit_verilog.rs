@@ -2,13 +2,17 @@
 //! or with `--link` of the board design behind its byte streams (link framer, buffers, head:
 //! `hdl::link::link_head::LinkHead`), as module `top`, to stdout or a file.
 //!
-//! `cargo run --release -p hdl --example emit_verilog -- [--head|--link] [--d 64] [--n-max 512] [--variant general|octave|dense] [--k 1|2] [--threshold 1e-3] [--keys-per-cycle 1] [--out FILE]`
+//! `cargo run --release -p hdl --example emit_verilog -- [--head|--link] [--d 64] [--n-max 512] [--variant general|octave|dense] [--k 1|2] [--threshold 1e-3] [--keys-per-cycle 1] [--part BOARD] [--out FILE]`
 //!
 //! `--k`: the core issues K non-zero codes a cycle (`CoreParams::nnz_per_cycle`, default 1).
 //!
 //! The head's front end compares against the octave codebook's edges for `--variant octave`
 //! and against the log codebook's (k = 3, `--threshold`) otherwise; `--keys-per-cycle` is the
 //! head's P (1, 2, 4 or 8).
+//!
+//! `--part BOARD` (`--head` only: `ulx3s`, `xem7010` or `alchitry_cu`) builds the head's
+//! products where that board's part has them: in its DSP blocks first, the rest in LUTs
+//! (`hdl::configs::MultiplierSplit`); without it every product is written for DSP blocks.
 
 use model::frontend::FrontEndParams;
 use model::{Codebook, CoreParams, Variant};
@@ -24,6 +28,7 @@ fn run() -> Result<(), String> {
     let (mut d, mut n_max, mut variant, mut out) = (64usize, 512usize, Variant::General, None);
     let (mut head, mut link, mut threshold) = (false, false, 1e-3f64);
     let (mut p, mut k) = (1usize, 1usize);
+    let mut part: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -46,6 +51,7 @@ fn run() -> Result<(), String> {
             "--out" => out = Some(val()?),
             "--head" => head = true,
             "--link" => link = true,
+            "--part" => part = Some(val()?),
             "--threshold" => threshold = val()?.parse().map_err(|e| format!("--threshold: {e}"))?,
             "--keys-per-cycle" => {
                 p = val()?
@@ -58,6 +64,9 @@ fn run() -> Result<(), String> {
     let core = CoreParams::hardware(d, n_max)
         .and_then(|c| c.with_nnz_per_cycle(k))
         .map_err(|e| e.to_string())?;
+    if part.is_some() && !head {
+        return Err("--part applies to --head only".into());
+    }
     let v = if head || link {
         let cb = if variant == Variant::Octave {
             Codebook::octave(3)
@@ -74,7 +83,23 @@ fn run() -> Result<(), String> {
             let fe = FrontEndParams::hardware(d, n_max)
                 .with_keys_per_cycle(p)
                 .map_err(|e| e.to_string())?;
-            hdl::head_verilog(&core, variant, &fe, &cb)
+            let split = match &part {
+                None => None,
+                Some(name) => {
+                    let r = hdl::boards::board_resources(name).ok_or(format!(
+                        "--part: no board {name} (boards: {:?})",
+                        hdl::boards::BOARDS
+                    ))?;
+                    let lane = if variant == Variant::Octave { 0 } else { d * k };
+                    let s = hdl::configs::MultiplierSplit::new(r.family, r.dsp_blocks, d, p, lane);
+                    eprintln!(
+                        "{name}: {} of {} DSP blocks; in LUTs: {} of {} score products, {} of {} lane products (~{} LUTs)",
+                        s.dsp_used(), s.dsp_blocks, s.score_in_luts, s.score, s.lane_in_luts, s.lane, s.lut_estimate()
+                    );
+                    Some(s)
+                }
+            };
+            hdl::head_verilog_split(&core, variant, &fe, &cb, split.as_ref())
         }
     } else {
         hdl::attnv_verilog(&core, variant)

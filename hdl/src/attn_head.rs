@@ -1,5 +1,6 @@
 //! `AttnHead`: a whole attention head on chip: the front end feeding the AttnV core.
 
+use crate::configs::MultiplierSplit;
 use crate::core::attnv::AttnV;
 use crate::front_end::FrontEnd;
 use model::frontend::FrontEndParams;
@@ -140,6 +141,33 @@ impl<
             core_free: Default::default(),
             q_gate: Default::default(),
         }
+    }
+
+    /// The same head with its multipliers split between DSP blocks and LUTs as `split` says
+    /// ([`MultiplierSplit::score_luts_per_unit`] to the front end's score units,
+    /// [`MultiplierSplit::lane_luts_per_lane`] to AttnV's lanes): the same outputs and cycles.
+    /// Panics unless `split` was made for this head's D, P, K and variant.
+    pub fn with_multiplier_split(mut self, split: &MultiplierSplit) -> Self {
+        let d = KW / 8;
+        let p = self.fe.lut_products().len();
+        assert_eq!(
+            (split.score, split.lane),
+            (p * d, self.core.lane_multipliers()),
+            "AttnHead: the multiplier split is not this head's (score products P x D = {} x {d}, lane products {})",
+            p,
+            self.core.lane_multipliers()
+        );
+        self.fe = self.fe.with_lut_products(&split.score_luts_per_unit(p));
+        self.core = self.core.with_lut_multipliers(&split.lane_luts_per_lane(d));
+        self
+    }
+
+    /// The products built in LUTs: the score units' and the lanes' (each summed).
+    pub fn lut_products(&self) -> (usize, usize) {
+        (
+            self.fe.lut_products().iter().sum(),
+            self.core.lut_multipliers().iter().sum(),
+        )
     }
 }
 

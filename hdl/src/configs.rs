@@ -307,8 +307,12 @@ fn head_verilog_of<
     v: Variant,
     fe: &FrontEndParams,
     cb: &Codebook,
+    split: Option<&MultiplierSplit>,
 ) -> String {
     let mut uut = AttnHead::<KW, OW, A, ACC, RS, SB, SUMB>::new(p, v, fe, cb);
+    if let Some(s) = split {
+        uut = uut.with_multiplier_split(s);
+    }
     uut.connect_all();
     // rust-hdl writes each block's logic as one `always @(*)`, so the top's wiring (which
     // reads AttnV's `tready`s and drives its `tvalid`s) and AttnV's handshake logic form a
@@ -365,13 +369,36 @@ macro_rules! head_dispatch {
             fe: &FrontEndParams,
             codebook: &Codebook,
         ) -> Result<String, HdlError> {
+            head_verilog_split(params, variant, fe, codebook, None)
+        }
+
+        /// [`head_verilog`] with the multipliers split between DSP blocks and LUTs as
+        /// `split` says ([`AttnHead::with_multiplier_split`]; `None`: every product written
+        /// as for DSP blocks, as [`head_verilog`]). `Err` as [`head_verilog`], and if `split`
+        /// was not made for this head's D, P, K and variant.
+        pub fn head_verilog_split(
+            params: &CoreParams,
+            variant: Variant,
+            fe: &FrontEndParams,
+            codebook: &Codebook,
+            split: Option<&MultiplierSplit>,
+        ) -> Result<String, HdlError> {
             check_hardware_codes("head", params, variant)?;
+            if let Some(s) = split {
+                let lane = if variant == Variant::Octave { 0 } else { params.d * params.nnz_per_cycle };
+                if (s.score, s.lane) != (fe.keys_per_cycle * params.d, lane) {
+                    return Err(HdlError::Unbuildable(format!(
+                        "the multiplier split ({} score and {} lane products) is not this head's ({} and {lane})",
+                        s.score, s.lane, fe.keys_per_cycle * params.d
+                    )));
+                }
+            }
             Build::Head.check_p("head", params.d, params.n_max, fe.keys_per_cycle)?;
             match (params.d, params.n_max) {
                 $( ($d, $n) => Ok(head_verilog_of::<
                     { 8 * $d }, { $d * acc($n) }, { a($n) }, { acc($n) }, { rs($n) },
                     { sb($d) }, { sumb($d, $n) }
-                >(params, variant, fe, codebook)), )*
+                >(params, variant, fe, codebook, split)), )*
                 (d, n_max) => Err(HdlError::NotCompiled { block: "head", build: Build::Head, d, n_max }),
             }
         }
@@ -719,6 +746,63 @@ mod tests {
         for f in [Family::Ecp5, Family::Xilinx7, Family::Ice40] {
             assert!(lut_cost(f).mul16x8 > lut_cost(f).mul8x8);
         }
+    }
+
+    #[test]
+    fn a_head_takes_only_its_own_multiplier_split() {
+        let cb = Codebook::log(3, 1e-3).unwrap();
+        let core = CoreParams::hardware(4, 64)
+            .unwrap()
+            .with_nnz_per_cycle(2)
+            .unwrap();
+        let fe = FrontEndParams::hardware(4, 64)
+            .with_keys_per_cycle(2)
+            .unwrap();
+        // P = 2 score units of 4 products, 4 lanes of 2 multipliers: all in LUTs.
+        let split = MultiplierSplit::new(Family::Ecp5, 10, 4, 2, 8);
+        let v = head_verilog_split(&core, Variant::General, &fe, &cb, Some(&split)).unwrap();
+        assert!(v.contains("logattn_lutmul8sx8") && v.contains("logattn_lutmul16ux8"));
+        let plain = head_verilog(&core, Variant::General, &fe, &cb).unwrap();
+        assert!(!plain.contains("logattn_lutmul"));
+        // A split made for P = 4, or for the octave core (no lane products), is refused.
+        for (wrong, what) in [
+            (
+                MultiplierSplit::new(Family::Ecp5, 10, 4, 4, 8),
+                "16 score and 8 lane",
+            ),
+            (
+                MultiplierSplit::new(Family::Ecp5, 10, 4, 2, 0),
+                "8 score and 0 lane",
+            ),
+        ] {
+            let e = head_verilog_split(&core, Variant::General, &fe, &cb, Some(&wrong))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!(
+                    "the multiplier split ({what} products) is not this head's (8 and 8)"
+                )),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "AttnHead: the multiplier split is not this head's")]
+    fn attn_head_refuses_another_heads_split() {
+        let cb = Codebook::octave(3).unwrap();
+        let core = CoreParams::hardware(4, 64).unwrap();
+        let fe = FrontEndParams::hardware(4, 64);
+        let _ = AttnHead::<
+            32,
+            { 4 * acc(64) },
+            { a(64) },
+            { acc(64) },
+            { rs(64) },
+            { sb(4) },
+            { sumb(4, 64) },
+        >::new(&core, Variant::Octave, &fe, &cb)
+        .with_multiplier_split(&MultiplierSplit::new(Family::Ecp5, 0, 4, 1, 4));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub mod link;
 pub mod verify;
 
 pub use configs::{
-    attnv_verilog, attnv_verilog_banks, frontpanel_link_verilog, head_verilog, link_verilog,
-    with_link_design, Build, LinkDesignVisitor,
+    attnv_verilog, attnv_verilog_banks, frontpanel_link_verilog, head_verilog, head_verilog_split,
+    link_verilog, with_link_design, Build, LinkDesignVisitor,
 };
 pub use error::HdlError;

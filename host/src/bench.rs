@@ -109,6 +109,53 @@ pub struct Projection {
     pub bound: &'static str,
     /// Compute time over the whole per-head time (latency), median.
     pub compute_share: f64,
+    /// P, keys the board's front end scores a cycle (1 on a codes design).
+    pub keys_per_cycle: usize,
+    /// K, non-zero codes the board's core issues a cycle.
+    pub nnz_per_cycle: usize,
+    /// Where the cycles come from: `measured` (on a device built with the board's P and K) or
+    /// `model` (`model::link::Device` at the board's P and K, which the RTL's cycles equal).
+    pub cycles_from: &'static str,
+    /// The board's assumed power, W (`hdl::boards::Resources::assumed_power_w`).
+    pub assumed_power_w: f64,
+    /// Energy a head alone (median latency x the assumed power), mJ.
+    pub energy_mj: f64,
+    /// Energy of a head's compute alone (median compute time x the assumed power), mJ.
+    pub compute_energy_mj: f64,
+}
+
+/// The compute cycles of `jobs` on board `b` as its design is built: `measured` (read back
+/// from device `ran`) when `ran` is built with the board's P and K; otherwise the model
+/// board's at the board's P and K ([`model::link::Device`], whose cycles the RTL's equal, as
+/// `sim heads` checks). The second value says which: `measured` or `model`.
+pub fn board_cycles(
+    b: &hdl::boards::Board,
+    ran: &DeviceConfig,
+    jobs: &[crate::driver::Job],
+    measured: &[u32],
+) -> Result<(Vec<u32>, &'static str)> {
+    let want = b.device_config();
+    let pk = |c: &DeviceConfig| (c.keys_per_cycle(), c.core.nnz_per_cycle);
+    if pk(ran) == pk(&want) {
+        return Ok((measured.to_vec(), "measured"));
+    }
+    let model = model::link::Device::new(want);
+    jobs.iter()
+        .map(|j| {
+            let r = model.serve(&j.request);
+            if r.status != model::link::Status::Ok {
+                bail!(
+                    "--project {}: the model of its `{}` design refuses {}: {:?}",
+                    b.name,
+                    b.design.name,
+                    j.name,
+                    r.status
+                );
+            }
+            Ok(r.cycles)
+        })
+        .collect::<Result<Vec<u32>>>()
+        .map(|c| (c, "model"))
 }
 
 /// One configuration's results.
@@ -287,6 +334,12 @@ pub fn project(
         heads_per_s: 1.0 / bound_t,
         bound,
         compute_share: t_c / (t_in + t_c + t_out),
+        keys_per_cycle: design.keys_per_cycle,
+        nnz_per_cycle: design.nnz_per_cycle,
+        cycles_from: "measured",
+        assumed_power_w: b.assumed_power_w,
+        energy_mj: (t_in + t_c + t_out) * b.assumed_power_w * 1e3,
+        compute_energy_mj: t_c * b.assumed_power_w * 1e3,
     })
 }
 
@@ -502,7 +555,14 @@ pub fn run(args: &Args) -> Result<String> {
             let compute: f64 = cycles.iter().map(|&c| c as f64).sum();
             let projection = project_to
                 .as_ref()
-                .map(|b| project(b, d, fe.is_some(), &cycles, bytes_in, bytes_out))
+                .map(|b| -> Result<Projection> {
+                    let (at_board, from) = board_cycles(b, &cfg, &js, &cycles)?;
+                    let p = project(b, d, fe.is_some(), &at_board, bytes_in, bytes_out)?;
+                    Ok(Projection {
+                        cycles_from: from,
+                        ..p
+                    })
+                })
                 .transpose()?;
             rows_out.push(Row {
                 n,
@@ -595,23 +655,30 @@ pub fn table(r: &Report) -> String {
     let projected: Vec<&Row> = r.rows.iter().filter(|x| x.projection.is_some()).collect();
     if let Some(p0) = projected.first().and_then(|x| x.projection.as_ref()) {
         s += &format!(
-            "\nPROJECTION for the {} (not measured on a board): design clock {:.1} MHz{}; link {}\n",
+            "\nPROJECTION for the {} (not measured on a board): P = {}, K = {} ({}); design clock {:.1} MHz{}; link {}; energy at an assumed {} W\n",
             p0.board,
+            p0.keys_per_cycle,
+            p0.nnz_per_cycle,
+            match p0.cycles_from {
+                "measured" => "the cycles measured here",
+                _ => "the model's cycles at the board's P and K; the device here is built otherwise",
+            },
             p0.clock_mhz,
             p0.fmax_mhz
                 .map_or(String::from(" (no routed bitstream manifest found)"), |f| format!(
                     " (routed Fmax {f:.1} MHz)"
                 )),
-            p0.link
+            p0.link,
+            p0.assumed_power_w
         );
         s += &format!(
-            "{:>5} {:>6} {:>12} {:>12} {:>12} {:>10} {:>9}\n",
-            "n", "target", "lat min ms", "lat med ms", "lat max ms", "heads/s", "bound"
+            "{:>5} {:>6} {:>12} {:>12} {:>12} {:>10} {:>9} {:>10}\n",
+            "n", "target", "lat min ms", "lat med ms", "lat max ms", "heads/s", "bound", "mJ/head"
         );
         for x in projected {
             let p = x.projection.as_ref().expect("filtered");
             s += &format!(
-                "{:>5} {:>6.2} {:>12.3} {:>12.3} {:>12.3} {:>10.1} {:>9}  (compute {:.2}% of a head's latency)\n",
+                "{:>5} {:>6.2} {:>12.3} {:>12.3} {:>12.3} {:>10.1} {:>9} {:>10.3}  (compute {:.2}% of a head's latency, {:.4} mJ)\n",
                 x.n,
                 x.target_sparsity,
                 p.latency_us.min / 1e3,
@@ -619,7 +686,9 @@ pub fn table(r: &Report) -> String {
                 p.latency_us.max / 1e3,
                 p.heads_per_s,
                 p.bound,
-                100.0 * p.compute_share
+                p.energy_mj,
+                100.0 * p.compute_share,
+                p.compute_energy_mj
             );
         }
     }
@@ -693,6 +762,49 @@ mod tests {
             (30.0, "ulx3s (core design)")
         );
         assert!(p.fmax_mhz.unwrap() > 30.0, "the core design's routed Fmax");
+    }
+
+    #[test]
+    fn projection_takes_the_boards_p_and_k() {
+        // Heads measured on a device of P = 4, K = 2 project to the ULX3S `link` design (P = 1,
+        // K = 1) with the model's cycles at P = 1, K = 1; measured on a device built as the
+        // board, with the measured ones.
+        let b = hdl::boards::board("ulx3s").unwrap();
+        let built = b.device_config();
+        assert_eq!((b.design.keys_per_cycle, b.design.nnz_per_cycle), (1, 1));
+        let ran = built.clone().with_parallelism(4, 2).unwrap();
+        let (fe, cb) = ran.front_end().map(|(f, c)| (*f, c.clone())).unwrap();
+        let names: Vec<String> = (0..3).map(|h| format!("head {h}")).collect();
+        let batch = Batch {
+            cfg: &ran,
+            cb: &cb,
+            rows: 24,
+            n: 96,
+            target: 0.8,
+            names: &names,
+        };
+        let (js, _) = synthetic_heads(&mut StdRng::seed_from_u64(5), batch, &fe).unwrap();
+        let serve = |cfg: &DeviceConfig| -> Vec<u32> {
+            let dev = model::link::Device::new(cfg.clone());
+            js.iter().map(|j| dev.serve(&j.request).cycles).collect()
+        };
+        let (fast, slow) = (serve(&ran), serve(&built));
+        for (f, s) in fast.iter().zip(&slow) {
+            assert!(
+                *f > 0 && f < s,
+                "P = 4, K = 2 takes fewer cycles: {f} vs {s}"
+            );
+        }
+        let (c, from) = board_cycles(&b, &ran, &js, &fast).unwrap();
+        assert_eq!((c, from), (slow.clone(), "model"));
+        let (c, from) = board_cycles(&b, &built, &js, &[7, 8, 9]).unwrap();
+        assert_eq!((c, from), (vec![7, 8, 9], "measured"));
+        // The projection names P and K, and its energy is the latency at the assumed power.
+        let p = project(&b, 32, true, &slow, 1000, 1000).unwrap();
+        assert_eq!((p.keys_per_cycle, p.nnz_per_cycle), (1, 1));
+        let e = p.latency_us.median * 1e-6 * b.assumed_power_w * 1e3;
+        assert!((p.energy_mj - e).abs() < 1e-9 * e, "{} vs {e}", p.energy_mj);
+        assert!(p.compute_energy_mj < p.energy_mj);
     }
 
     #[test]

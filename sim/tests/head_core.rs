@@ -5,6 +5,7 @@
 //! 1 to N_MAX (multiples of P and 16 or not), valid lengths below n, idle inputs and
 //! back-pressure; the golden head vectors; MiniLM fixture heads.
 
+use hdl::configs::MultiplierSplit;
 use model::frontend::{front_end, FrontEndParams};
 use model::{accumulate, quantize_v, Codebook, CoreParams, Variant};
 use ndarray::Array2;
@@ -46,7 +47,14 @@ fn codebook(variant: Variant) -> Codebook {
     }
 }
 
-fn head(d: usize, n_max: usize, p: usize, k: usize, variant: Variant) -> (HeadSim, FrontEndParams) {
+fn head(
+    d: usize,
+    n_max: usize,
+    p: usize,
+    k: usize,
+    variant: Variant,
+    split: Option<&MultiplierSplit>,
+) -> (HeadSim, FrontEndParams) {
     let core = CoreParams::hardware(d, n_max)
         .unwrap()
         .with_nnz_per_cycle(k)
@@ -54,7 +62,7 @@ fn head(d: usize, n_max: usize, p: usize, k: usize, variant: Variant) -> (HeadSi
     let fe = FrontEndParams::hardware(d, n_max)
         .with_keys_per_cycle(p)
         .unwrap();
-    let v = hdl::head_verilog(&core, variant, &fe, &codebook(variant)).unwrap();
+    let v = hdl::head_verilog_split(&core, variant, &fe, &codebook(variant), split).unwrap();
     (
         HeadSim::new(&v, core, &BuildOptions::default()).unwrap(),
         fe,
@@ -76,7 +84,21 @@ fn run_k(
     variant: Variant,
     shapes: &[(usize, usize, usize, f32)],
 ) {
-    let (mut sim, fe) = head(d, n_max, p, k, variant);
+    run_split(d, n_max, p, k, variant, None, shapes)
+}
+
+/// [`run_k`] on a head whose multipliers are split between DSP blocks and LUTs as `split`
+/// says (`None`: all written for DSP blocks).
+fn run_split(
+    d: usize,
+    n_max: usize,
+    p: usize,
+    k: usize,
+    variant: Variant,
+    split: Option<&MultiplierSplit>,
+    shapes: &[(usize, usize, usize, f32)],
+) {
+    let (mut sim, fe) = head(d, n_max, p, k, variant, split);
     let core = *sim.params();
     let cb = codebook(variant);
     let w = cb.weights().w;
@@ -171,6 +193,48 @@ fn d64_heads_at_two_nonzeros_a_cycle() {
     for p in [4, 8] {
         run_k(64, 512, p, 2, Variant::General, &LARGE);
         run_k(64, 512, p, 2, Variant::Octave, &LARGE[..3]);
+    }
+}
+
+/// Heads whose products are built partly in LUTs (`head_verilog_split`): the same outputs and
+/// cycles. D = 4 with few DSP blocks, so that the split cuts through ScaleShift's, the lanes'
+/// and the score units' products; D = 64 as the ECP5-85F (156 DSP blocks) and the XC7A50T
+/// (120) split their largest heads.
+#[test]
+fn heads_with_products_in_luts() {
+    use hdl::boards::{board_resources, Family};
+    for (p, k, variant, dsps) in [
+        (2, 2, Variant::General, 14),
+        (4, 1, Variant::General, 0),
+        (8, 2, Variant::Octave, 45),
+        (1, 2, Variant::General, 7),
+    ] {
+        let lane = if variant == Variant::Octave { 0 } else { 4 * k };
+        let s = MultiplierSplit::new(Family::Ecp5, dsps, 4, p, lane);
+        assert!(
+            s.score_in_luts > 0,
+            "P={p}: the split must put score products in LUTs"
+        );
+        assert!(
+            s.lane_in_luts > 0 || lane == 0 || dsps == 45,
+            "P={p}, K={k}: and lane products"
+        );
+        run_split(4, 64, p, k, variant, Some(&s), &SMALL);
+    }
+    for (board, p, k, variant) in [
+        ("ulx3s", 4, 2, Variant::General),
+        ("ulx3s", 4, 2, Variant::Octave),
+        ("xem7010", 2, 2, Variant::General),
+    ] {
+        let r = board_resources(board).unwrap();
+        let lane = if variant == Variant::Octave {
+            0
+        } else {
+            64 * k
+        };
+        let s = MultiplierSplit::new(r.family, r.dsp_blocks, 64, p, lane);
+        assert!(s.score_in_luts > 0);
+        run_split(64, 512, p, k, variant, Some(&s), &LARGE[..3]);
     }
 }
 

@@ -23,6 +23,10 @@ pub struct DesignSpec {
     /// The design takes Q, K and V (the whole head, [`crate::link::link_head::LinkHead`]);
     /// otherwise codes and V (the core alone, [`crate::link::link_core::LinkCore`]).
     pub front_end: bool,
+    /// P: keys the front end scores a cycle (1 on a codes design).
+    pub keys_per_cycle: usize,
+    /// K: non-zero codes the core issues a cycle.
+    pub nnz_per_cycle: usize,
 }
 
 impl DesignSpec {
@@ -38,7 +42,9 @@ impl DesignSpec {
         } else {
             DeviceConfig::codes(self.d, self.n_max, self.variant)
         };
-        built.expect("a board's design is a valid configuration")
+        built
+            .and_then(|c| c.with_parallelism(self.keys_per_cycle, self.nnz_per_cycle))
+            .expect("a board's design is a valid configuration")
     }
 }
 
@@ -74,6 +80,8 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
                 n_max: 512,
                 variant: Variant::General,
                 front_end: true,
+                keys_per_cycle: 1,
+                nnz_per_cycle: 1,
             },
             DesignSpec {
                 name: "core",
@@ -82,6 +90,8 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
                 n_max: 512,
                 variant: Variant::General,
                 front_end: false,
+                keys_per_cycle: 1,
+                nnz_per_cycle: 1,
             },
         ],
         "alchitry_cu" => &[DesignSpec {
@@ -91,6 +101,8 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
             n_max: 64,
             variant: Variant::Octave,
             front_end: false,
+            keys_per_cycle: 1,
+            nnz_per_cycle: 1,
         }],
         "xem7010" => &[DesignSpec {
             name: "link",
@@ -99,6 +111,8 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
             n_max: 512,
             variant: Variant::Octave,
             front_end: true,
+            keys_per_cycle: 1,
+            nnz_per_cycle: 1,
         }],
         _ => &[],
     }

@@ -255,6 +255,36 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
     pub fn v_banks(&self) -> usize {
         self.vram.banks()
     }
+
+    /// The same core with `per_lane[l]` (0..=K) of lane l's multipliers built in LUTs and the
+    /// rest in DSP blocks ([`Lane::with_lut_multipliers`];
+    /// [`crate::configs::MultiplierSplit::lane_luts_per_lane`] picks them for a part): the same
+    /// outputs and cycles. Panics unless there is one count per lane (D), each at most K, and
+    /// on the octave core (its lanes shift; they have no multiplier) unless every count is 0.
+    pub fn with_lut_multipliers(mut self, per_lane: &[usize]) -> Self {
+        assert_eq!(
+            per_lane.len(),
+            self.lanes.len(),
+            "AttnV: one LUT multiplier count per lane (D = {})",
+            self.lanes.len()
+        );
+        self.lanes = std::mem::take(&mut self.lanes)
+            .into_iter()
+            .zip(per_lane)
+            .map(|(l, &n)| if n == 0 { l } else { l.with_lut_multipliers(n) })
+            .collect();
+        self
+    }
+
+    /// The lanes' multipliers (D x K; none in the octave core).
+    pub fn lane_multipliers(&self) -> usize {
+        self.lanes.iter().map(|l| l.multipliers()).sum()
+    }
+
+    /// The multipliers built in LUTs of each lane.
+    pub fn lut_multipliers(&self) -> Vec<usize> {
+        self.lanes.iter().map(|l| l.lut_multipliers()).collect()
+    }
 }
 
 impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const RS: usize> Logic

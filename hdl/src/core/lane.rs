@@ -139,6 +139,20 @@ impl<const ACC: usize> Lane<ACC> {
         self
     }
 
+    /// Its multipliers: K, or none in an octave lane.
+    pub fn multipliers(&self) -> usize {
+        if self.octave.val() {
+            0
+        } else {
+            self.k()
+        }
+    }
+
+    /// How many of its multipliers are built in LUTs.
+    pub fn lut_multipliers(&self) -> usize {
+        usize::from(self.mul.is_in_luts()) + usize::from(self.mul_b.is_in_luts())
+    }
+
     /// The same lane with all its multipliers built in LUTs
     /// ([`Lane::with_lut_multipliers`] of K).
     pub fn with_lut_multiplier(self) -> Self {

@@ -219,6 +219,20 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize>
             s3_take: Default::default(),
         }
     }
+
+    /// The same front end with `per_unit[i]` of score unit i's D products built in LUTs and
+    /// the rest in DSP blocks ([`crate::front_end::dot_product::DotProduct::with_lut_products`];
+    /// [`crate::configs::MultiplierSplit::score_luts_per_unit`] picks them for a part): the same
+    /// codes and cycles. Panics unless there is one count per score unit (P), each at most D.
+    pub fn with_lut_products(mut self, per_unit: &[usize]) -> Self {
+        self.s1 = self.s1.with_lut_products(per_unit);
+        self
+    }
+
+    /// The products built in LUTs of each score unit.
+    pub fn lut_products(&self) -> Vec<usize> {
+        self.s1.lut_products()
+    }
 }
 
 impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic

@@ -43,6 +43,20 @@ pub struct ScoreLane<const KW: usize, const A: usize, const SB: usize> {
     scale: ScaleShift<SB>,
 }
 
+impl<const KW: usize, const A: usize, const SB: usize> ScoreLane<KW, A, SB> {
+    /// The same unit with `n` of its D products built in LUTs
+    /// ([`DotProduct::with_lut_products`]; panics unless `n <= D`).
+    pub fn with_lut_products(mut self, n: usize) -> Self {
+        self.dot = self.dot.with_lut_products(n);
+        self
+    }
+
+    /// How many of its products are built in LUTs.
+    pub fn lut_products(&self) -> usize {
+        self.dot.lut_products()
+    }
+}
+
 impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreLane<KW, A, SB> {
     #[hdl_gen]
     fn update(&mut self) {

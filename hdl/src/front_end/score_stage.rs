@@ -151,6 +151,29 @@ impl<const KW: usize, const A: usize, const SB: usize> ScoreStage<KW, A, SB> {
             tag: Default::default(),
         }
     }
+
+    /// The same stage with `per_unit[i]` of score unit i's D products built in LUTs
+    /// ([`ScoreLane::with_lut_products`]). Panics unless there is one count per unit, each
+    /// at most D.
+    pub fn with_lut_products(mut self, per_unit: &[usize]) -> Self {
+        assert_eq!(
+            per_unit.len(),
+            self.lanes.len(),
+            "ScoreStage: one LUT product count per score unit (P = {})",
+            self.lanes.len()
+        );
+        self.lanes = std::mem::take(&mut self.lanes)
+            .into_iter()
+            .zip(per_unit)
+            .map(|(l, &n)| l.with_lut_products(n))
+            .collect();
+        self
+    }
+
+    /// The products built in LUTs of each score unit.
+    pub fn lut_products(&self) -> Vec<usize> {
+        self.lanes.iter().map(|l| l.lut_products()).collect()
+    }
 }
 
 impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, A, SB> {
