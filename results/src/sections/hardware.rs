@@ -264,6 +264,8 @@ fn out_of_context(page: &mut Page, syn: &Value) -> Result<Vec<Usage>> {
             name: format!(
                 "OOC {}",
                 name.replace(", D = ", " D")
+                    .replace(", P = ", " P")
+                    .replace(", K = ", " K")
                     .replace("general", "gen")
                     .replace("octave", "oct")
                     .replace("dense baseline", "dense")
