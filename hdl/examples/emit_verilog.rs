@@ -14,6 +14,7 @@
 //! products where that board's part has them: in its DSP blocks first, the rest in LUTs
 //! (`hdl::configs::MultiplierSplit`); without it every product is written for DSP blocks.
 
+use hdl::configs::MultiplierSplit;
 use model::frontend::FrontEndParams;
 use model::{Codebook, CoreParams, Variant};
 
@@ -90,8 +91,8 @@ fn run() -> Result<(), String> {
                         "--part: no board {name} (boards: {:?})",
                         hdl::boards::BOARDS
                     ))?;
-                    let lane = if variant == Variant::Octave { 0 } else { d * k };
-                    let s = hdl::configs::MultiplierSplit::new(r.family, r.dsp_blocks, d, p, lane);
+                    let lane = MultiplierSplit::lane_products(variant, d, k);
+                    let s = MultiplierSplit::new(r.family, r.dsp_blocks, d, p, lane);
                     eprintln!(
                         "{name}: {} of {} DSP blocks; in LUTs: {} of {} score products, {} of {} lane products (~{} LUTs)",
                         s.dsp_used(), s.dsp_blocks, s.score_in_luts, s.score, s.lane_in_luts, s.lane, s.lut_estimate()

@@ -385,7 +385,7 @@ macro_rules! head_dispatch {
         ) -> Result<String, HdlError> {
             check_hardware_codes("head", params, variant)?;
             if let Some(s) = split {
-                let lane = if variant == Variant::Octave { 0 } else { params.d * params.nnz_per_cycle };
+                let lane = MultiplierSplit::lane_products(variant, params.d, params.nnz_per_cycle);
                 if (s.score, s.lane) != (fe.keys_per_cycle * params.d, lane) {
                     return Err(HdlError::Unbuildable(format!(
                         "the multiplier split ({} score and {} lane products) is not this head's ({} and {lane})",
@@ -572,11 +572,17 @@ impl MultiplierSplit {
         } else {
             0
         };
-        let lane = match cfg.variant {
-            Variant::Octave => 0,
-            Variant::General | Variant::Dense => d * cfg.core.nnz_per_cycle,
-        };
+        let lane = Self::lane_products(cfg.variant, d, cfg.core.nnz_per_cycle);
         Self::new(part.family, part.dsp_blocks, d, p, lane)
+    }
+
+    /// The lanes' 16 x 8 products of a `variant` core of `d` lanes issuing `k` codes a cycle:
+    /// D x K, none in the shift-only octave core.
+    pub fn lane_products(variant: Variant, d: usize, k: usize) -> usize {
+        match variant {
+            Variant::Octave => 0,
+            Variant::General | Variant::Dense => d * k,
+        }
     }
 
     /// DSP blocks used.

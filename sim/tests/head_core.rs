@@ -209,7 +209,7 @@ fn heads_with_products_in_luts() {
         (8, 2, Variant::Octave, 45),
         (1, 2, Variant::General, 7),
     ] {
-        let lane = if variant == Variant::Octave { 0 } else { 4 * k };
+        let lane = MultiplierSplit::lane_products(variant, 4, k);
         let s = MultiplierSplit::new(Family::Ecp5, dsps, 4, p, lane);
         assert!(
             s.score_in_luts > 0,
@@ -227,11 +227,7 @@ fn heads_with_products_in_luts() {
         ("xem7010", 2, 2, Variant::General),
     ] {
         let r = board_resources(board).unwrap();
-        let lane = if variant == Variant::Octave {
-            0
-        } else {
-            64 * k
-        };
+        let lane = MultiplierSplit::lane_products(variant, 64, k);
         let s = MultiplierSplit::new(r.family, r.dsp_blocks, 64, p, lane);
         assert!(s.score_in_luts > 0);
         run_split(64, 512, p, k, variant, Some(&s), &LARGE[..3]);
