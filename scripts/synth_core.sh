@@ -7,8 +7,10 @@
 #   scripts/synth_core.sh VARIANT D [MHZ] [core|head|link] [P] [K]    e.g. scripts/synth_core.sh octave 64 100 head 4 2
 #
 # P is the head's keys per cycle (1, 2, 4 or 8; default 1; KIND = head only); K (default 1) the
-# non-zero codes the core issues a cycle (emit_verilog --k). A head's products go where the
-# ECP5-85F has them (emit_verilog --part ulx3s): its 156 DSP blocks first, the rest in LUTs.
+# non-zero codes the core issues a cycle (emit_verilog --k). Everything is written for the
+# ECP5-85F (emit_verilog --part ulx3s): the score and ScaleShift products keep their registers in
+# their MULT18X18D, and a head's products go where the part has them: its 156 DSP blocks first,
+# the rest in LUTs.
 # Outputs go to build/synth/<kind>_<variant>_d<D>[_p<P>][_k<K>]/ (Verilog, yosys JSON, logs,
 # nextpnr report).
 set -euo pipefail
@@ -18,7 +20,7 @@ mhz=${3:-100}
 kind=${4:-core}
 p=${5:-1}
 k=${6:-1}
-case "$kind" in core) flag="" ;; head) flag="--head --keys-per-cycle $p --part ulx3s" ;; link) flag="--link" ;; *) echo "KIND must be core, head or link" >&2; exit 2 ;; esac
+case "$kind" in core) flag="--part ulx3s" ;; head) flag="--head --keys-per-cycle $p --part ulx3s" ;; link) flag="--link --part ulx3s" ;; *) echo "KIND must be core, head or link" >&2; exit 2 ;; esac
 [ "$p" = 1 ] || [ "$kind" = head ] || { echo "P applies to KIND = head only" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 suffix=""; [ "$p" = 1 ] || suffix="_p$p"

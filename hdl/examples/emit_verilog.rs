@@ -10,9 +10,12 @@
 //! and against the log codebook's (k = 3, `--threshold`) otherwise; `--keys-per-cycle` is the
 //! head's P (1, 2, 4 or 8).
 //!
-//! `--part BOARD` (`--head` only: `ulx3s`, `xem7010` or `alchitry_cu`) builds the head's
-//! products where that board's part has them: in its DSP blocks first, the rest in LUTs
-//! (`hdl::configs::MultiplierSplit`); without it every product is written for DSP blocks.
+//! `--part BOARD` (`ulx3s`, `xem7010` or `alchitry_cu`) writes the Verilog for that board's
+//! part: on ECP5 it starts with the define that keeps the score units' and ScaleShift's DSP
+//! products' registers in their MULT18X18D (`hdl::boards::for_part`); with `--head` it also builds the head's products
+//! where the part has them: in its DSP blocks first, the rest in LUTs
+//! (`hdl::configs::MultiplierSplit`). Without it every product is written for DSP blocks with
+//! its registers in the fabric.
 
 use hdl::configs::MultiplierSplit;
 use model::frontend::FrontEndParams;
@@ -65,9 +68,13 @@ fn run() -> Result<(), String> {
     let core = CoreParams::hardware(d, n_max)
         .and_then(|c| c.with_nnz_per_cycle(k))
         .map_err(|e| e.to_string())?;
-    if part.is_some() && !head {
-        return Err("--part applies to --head only".into());
-    }
+    let resources = match &part {
+        None => None,
+        Some(name) => Some(hdl::boards::board_resources(name).ok_or(format!(
+            "--part: no board {name} (boards: {:?})",
+            hdl::boards::BOARDS
+        ))?),
+    };
     let v = if head || link {
         let cb = if variant == Variant::Octave {
             Codebook::octave(3)
@@ -84,13 +91,8 @@ fn run() -> Result<(), String> {
             let fe = FrontEndParams::hardware(d, n_max)
                 .with_keys_per_cycle(p)
                 .map_err(|e| e.to_string())?;
-            let split = match &part {
-                None => None,
-                Some(name) => {
-                    let r = hdl::boards::board_resources(name).ok_or(format!(
-                        "--part: no board {name} (boards: {:?})",
-                        hdl::boards::BOARDS
-                    ))?;
+            let split = match (&part, &resources) {
+                (Some(name), Some(r)) => {
                     let lane = MultiplierSplit::lane_products(variant, d, k);
                     let s = MultiplierSplit::new(r.family, r.dsp_blocks, d, p, lane);
                     eprintln!(
@@ -99,6 +101,7 @@ fn run() -> Result<(), String> {
                     );
                     Some(s)
                 }
+                _ => None,
             };
             hdl::head_verilog_split(&core, variant, &fe, &cb, split.as_ref())
         }
@@ -106,6 +109,10 @@ fn run() -> Result<(), String> {
         hdl::attnv_verilog(&core, variant)
     }
     .map_err(|e| e.to_string())?;
+    let v = match &resources {
+        Some(r) => hdl::boards::for_part(r.family, v),
+        None => v,
+    };
     match out {
         Some(f) => std::fs::write(&f, v).map_err(|e| format!("{f}: {e}")),
         None => {

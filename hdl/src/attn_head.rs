@@ -74,6 +74,7 @@ pub struct AttnHead<
     v_done: DFF<Bit>,
     w_done: DFF<Bit>,
     w_count: DFF<Bits<3>>,
+    q_end: DFF<Bit>,
     core_free: Signal<Local, Bit>,
     q_gate: Signal<Local, Bit>,
 }
@@ -138,6 +139,7 @@ impl<
             v_done: Default::default(),
             w_done: Default::default(),
             w_count: Default::default(),
+            q_end: Default::default(),
             core_free: Default::default(),
             q_gate: Default::default(),
         }
@@ -183,7 +185,7 @@ impl<
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, k_done, v_done, w_done, w_count);
+        dff_setup!(self, clock, k_done, v_done, w_done, w_count, q_end);
         self.fe.clock.next = self.clock.val();
         self.core.clock.next = self.clock.val();
         self.fe.reset.next = self.reset.val();
@@ -192,8 +194,10 @@ impl<
         // the previous head (AttnV itself then waits for its rows to drain: one V bank). With
         // a double-buffered V in AttnV this condition is the one to relax.
         self.core_free.next = !self.fe.busy.val();
-        // Q waits for the head's weights, K and V.
-        self.q_gate.next = self.k_done.q.val() & self.v_done.q.val() & self.w_done.q.val();
+        // Q waits for the head's weights, K and V (and not in the cycle after the head's last
+        // row, while its flags are cleared).
+        self.q_gate.next =
+            self.k_done.q.val() & self.v_done.q.val() & self.w_done.q.val() & !self.q_end.q.val();
         // Keys.
         self.fe.s_axis_k_tdata.next = self.s_axis_k_tdata.val();
         self.fe.s_axis_k_tuser.next = self.s_axis_k_tuser.val();
@@ -230,7 +234,14 @@ impl<
         self.fe.s_axis_q_tuser.next = self.s_axis_q_tuser.val();
         self.fe.s_axis_q_tvalid.next = self.s_axis_q_tvalid.val() & self.q_gate.val();
         self.s_axis_q_tready.next = self.fe.s_axis_q_tready.val() & self.q_gate.val();
-        if self.s_axis_q_tvalid.val() & self.s_axis_q_tready.val() & self.s_axis_q_tlast.val() {
+        // The last row's handshake is registered, and the flags cleared a cycle later: the
+        // Q ready (from the front end's hold register) then drives one register, not the
+        // flags' logic (the head's critical path at P = 4 on the ECP5-85F). The next head's
+        // K, V and weights cannot be taken in that cycle anyway: the row is held, so the
+        // front end is busy.
+        self.q_end.d.next =
+            self.s_axis_q_tvalid.val() & self.s_axis_q_tready.val() & self.s_axis_q_tlast.val();
+        if self.q_end.q.val() {
             self.k_done.d.next = false;
             self.v_done.d.next = false;
             self.w_done.d.next = false;
@@ -249,6 +260,7 @@ impl<
             self.v_done.d.next = false;
             self.w_done.d.next = false;
             self.w_count.d.next = 0.into();
+            self.q_end.d.next = false;
         }
     }
 }

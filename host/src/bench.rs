@@ -134,6 +134,7 @@ pub fn board_cycles(
     jobs: &[crate::driver::Job],
     measured: &[u32],
 ) -> Result<(Vec<u32>, &'static str)> {
+    check_jobs_fit(b, ran.core.d, ran.front_end().is_some())?;
     let want = b.device_config();
     let pk = |c: &DeviceConfig| (c.keys_per_cycle(), c.core.nnz_per_cycle);
     if pk(ran) == pk(&want) {
@@ -243,6 +244,24 @@ fn temperature(
     })
 }
 
+/// `Err` naming both unless jobs of `d` lanes (`whole_heads`: Q, K and V; otherwise codes) are
+/// what `b`'s design computes.
+fn check_jobs_fit(b: &hdl::boards::Board, d: usize, whole_heads: bool) -> Result<()> {
+    let what = |fe: bool| if fe { "whole heads" } else { "codes" };
+    let design = &b.design;
+    if design.front_end != whole_heads || design.d != d {
+        bail!(
+            "--project {}: its `{}` design is built for {} at D = {}; these jobs are {} at d = {d}",
+            b.name,
+            design.name,
+            what(design.front_end),
+            design.d,
+            what(whole_heads)
+        );
+    }
+    Ok(())
+}
+
 /// Board figures from compute cycles measured on a design of head dimension `d` taking whole
 /// heads (`whole_heads`) or codes, and per-head bytes. Fails unless `b` (a board as it carries
 /// one of its link designs, [`hdl::boards::Board::for_design`]) is built for that.
@@ -255,17 +274,8 @@ pub fn project(
     bytes_out: usize,
 ) -> Result<Projection> {
     let board = b.name;
-    let what = |fe: bool| if fe { "whole heads" } else { "codes" };
     let design = &b.design;
-    if design.front_end != whole_heads || design.d != d {
-        bail!(
-            "--project {board}: its `{}` design is built for {} at D = {}; these jobs are {} at d = {d}",
-            design.name,
-            what(design.front_end),
-            design.d,
-            what(whole_heads)
-        );
-    }
+    check_jobs_fit(b, d, whole_heads)?;
     if cycles.is_empty() {
         bail!("no cycles to project from");
     }
@@ -792,7 +802,7 @@ mod tests {
         for (f, s) in fast.iter().zip(&slow) {
             assert!(
                 *f > 0 && f < s,
-                "P = 4, K = 2 takes fewer cycles: {f} vs {s}"
+                "P = 4, K = 2 takes fewer cycles than P = 1, K = 1: {f} vs {s}"
             );
         }
         let (c, from) = board_cycles(&b, &ran, &js, &fast).unwrap();

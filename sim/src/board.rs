@@ -64,9 +64,28 @@ pub struct SimBoard {
 impl SimBoard {
     /// Builds (or loads from the cache) the board design for `cfg` and resets it.
     pub fn new(cfg: &DeviceConfig, opts: &BuildOptions) -> Result<Self> {
+        Self::with_verilog(cfg, &hdl::link_verilog(cfg)?, opts)
+    }
+
+    /// The board design for `cfg` as written for an ECP5 part: every DSP product with its
+    /// registers in a MULT18X18D (`hdl::core::mult18`), simulated with the primitive's
+    /// behavioural model.
+    pub fn new_ecp5(cfg: &DeviceConfig, opts: &BuildOptions) -> Result<Self> {
+        use hdl::core::mult18;
+        let verilog = format!(
+            "{}{}{}",
+            mult18::ecp5_prelude(),
+            hdl::link_verilog(cfg)?,
+            mult18::mult18x18d_model()
+        );
+        Self::with_verilog(cfg, &verilog, opts)
+    }
+
+    /// Builds `verilog`, a link design built for `cfg` (module `top`, [`hdl::link::LinkIo`]'s
+    /// ports), and resets it.
+    pub fn with_verilog(cfg: &DeviceConfig, verilog: &str, opts: &BuildOptions) -> Result<Self> {
         use Direction::{Input as I, Output as O};
-        let verilog = hdl::link_verilog(cfg)?;
-        let mut model = VerilatedModel::build(&verilog, "top", opts)?;
+        let mut model = VerilatedModel::build(verilog, "top", opts)?;
         model
             .set_clock("clock")
             .context("the board needs a 1-bit input `clock`")?;

@@ -3,7 +3,6 @@
 //! response bytes must be identical, byte for byte (results, statuses, sequence numbers,
 //! cycles, CRCs), whatever the link's idle cycles and back-pressure.
 
-use model::golden::{golden_dir, load_head_cases, HeadCase};
 use model::link::*;
 use model::{Codebook, Variant};
 use ndarray::Array2;
@@ -13,7 +12,7 @@ use sim::board::{LinkDrive, SimBoard};
 use sim::verilator::BuildOptions;
 
 mod common;
-use common::{config, random_request, weights};
+use common::{config, golden_heads, random_request, weights};
 
 /// Runs `bytes` through the board under `drive` and through a fresh `Device`; they must agree
 /// byte for byte. Returns the decoded responses.
@@ -62,12 +61,7 @@ fn board_serves_golden_and_random_heads_as_the_device() {
     let cb = Codebook::log(3, 1e-3).unwrap();
     let mut board = SimBoard::new(&config(4, 64, &cb), &BuildOptions::default()).unwrap();
     let mut rng = StdRng::seed_from_u64(42);
-    let golden: Vec<HeadCase> = load_head_cases(&golden_dir().join("head"))
-        .unwrap()
-        .into_iter()
-        .filter(|c| c.q.ncols() == 4)
-        .collect();
-    assert!(!golden.is_empty());
+    let golden = golden_heads(4);
     for (k, drive) in DRIVES.into_iter().enumerate() {
         let mut bytes = Request::info(1).encode().unwrap();
         let mut seq = 2;
@@ -87,6 +81,42 @@ fn board_serves_golden_and_random_heads_as_the_device() {
             assert_eq!(r.result.as_ref(), Some(&c.expected), "{}", c.name);
         }
         assert!(rs[1..].iter().all(|r| r.cycles > 0));
+    }
+}
+
+/// The link design as an ECP5 part builds it (its score and lane products' registers inside
+/// the MULT18X18D primitives, simulated with their behavioural model): general lanes and the
+/// log codebook at D = 4, P = K = 1 at full speed and P = K = 2 under back-pressure, golden and
+/// random heads, byte for byte the device's.
+#[test]
+fn the_ecp5_build_serves_heads_as_the_device() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let mut rng = StdRng::seed_from_u64(43);
+    let golden = golden_heads(4);
+    for (pk, drive) in [1usize, 2].into_iter().zip(DRIVES) {
+        let cfg = config(4, 64, &cb).with_parallelism(pk, pk).unwrap();
+        let mut board = SimBoard::new_ecp5(&cfg, &BuildOptions::default()).unwrap();
+        let mut bytes = Vec::new();
+        let mut seq = 1;
+        for c in &golden {
+            bytes.extend(c.request(seq).unwrap().encode().unwrap());
+            seq += 1;
+        }
+        for _ in 0..6 {
+            bytes.extend(random_request(&mut rng, 4, 64, &cb, seq).encode().unwrap());
+            seq += 1;
+        }
+        let rs = agree(
+            &mut board,
+            &bytes,
+            drive,
+            &format!("ecp5 P = K = {pk}, {drive:?}"),
+        );
+        assert_eq!(rs.len() as u16, seq - 1, "one response per request");
+        assert!(rs.iter().all(|r| r.status == Status::Ok));
+        for (r, c) in rs.iter().zip(&golden) {
+            assert_eq!(r.result.as_ref(), Some(&c.expected), "{}", c.name);
+        }
     }
 }
 
@@ -347,7 +377,7 @@ fn alchitry_cu_top_answers_over_its_uart_as_the_device() {
     let verilog = format!(
         "{}{}",
         hdl::boards::top_verilog(&b, "link").unwrap(),
-        b.pll_stand_in()
+        b.stand_ins()
     );
     let mut m = VerilatedModel::build(&verilog, "top", &BuildOptions::default()).unwrap();
     m.set_clock("clk").unwrap();

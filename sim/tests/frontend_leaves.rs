@@ -59,10 +59,40 @@ fn tables(cb: &Codebook) -> (FrontEndParams, Tables) {
     (p, t)
 }
 
+/// `uut`'s Verilog as written for an ECP5 part (its products' registers in MULT18X18D
+/// primitives, `hdl::core::mult18`), with the primitive's behavioural model.
+fn build_ecp5<T: Block>(mut uut: T) -> VerilatedModel {
+    use hdl::core::mult18;
+    uut.connect_all();
+    let v = format!(
+        "{}{}{}",
+        mult18::ecp5_prelude(),
+        generate_verilog(&uut),
+        mult18::mult18x18d_model()
+    );
+    assert!(
+        v.matches("MULT18X18D #(").count() > 1,
+        "no primitive in the ECP5 text"
+    );
+    let mut m = VerilatedModel::build(&v, "top", &BuildOptions::default()).unwrap();
+    m.set_clock("clock").unwrap();
+    m
+}
+
 #[test]
 fn scale_shift_matches_model_over_every_shift_and_saturation() {
+    for ecp5 in [false, true] {
+        scale_shift_matches_model(ecp5);
+    }
+}
+
+fn scale_shift_matches_model(ecp5: bool) {
     const SB: usize = 22;
-    let mut m = build(ScaleShift::<SB>::default());
+    let mut m = if ecp5 {
+        build_ecp5(ScaleShift::<SB>::default())
+    } else {
+        build(ScaleShift::<SB>::default())
+    };
     let p = FrontEndParams::default();
     let mut rng = StdRng::seed_from_u64(1);
     let lim = 1i64 << (SB - 1);
@@ -105,7 +135,7 @@ fn scale_shift_matches_model_over_every_shift_and_saturation() {
         assert_eq!(
             g[0],
             offset_binary(x as i128),
-            "s={s} mk={mk} mq={mq} shift={sh}"
+            "ecp5 {ecp5}: s={s} mk={mk} mq={mq} shift={sh}"
         );
         assert_eq!(g[1], 1);
     }

@@ -5,7 +5,6 @@
 //! with 0x00), against the behavioural board `model::link::Device`: after dropping the pad bytes
 //! between response frames, the response bytes are identical, byte for byte.
 
-use model::golden::{golden_dir, load_head_cases, HeadCase};
 use model::link::*;
 use model::Codebook;
 use ndarray::Array2;
@@ -15,7 +14,7 @@ use sim::frontpanel::{strip_pads, HostDrive, SimFrontPanel};
 use sim::verilator::BuildOptions;
 
 mod common;
-use common::{config, random_request};
+use common::{config, golden_heads, random_request};
 
 /// The pipe FIFOs of the simulated design: small, so that the counts limit every transfer and
 /// the output FIFO fills when the host reads slowly (the XEM7010 has 4096 words).
@@ -101,12 +100,7 @@ fn frontpanel_board_serves_golden_heads_and_info_as_the_device() {
     let cfg = config(4, 64, &cb);
     let mut board = SimFrontPanel::new(&cfg, FIFO_WORDS, &BuildOptions::default()).unwrap();
     let mut rng = StdRng::seed_from_u64(42);
-    let golden: Vec<HeadCase> = load_head_cases(&golden_dir().join("head"))
-        .unwrap()
-        .into_iter()
-        .filter(|c| c.q.ncols() == 4)
-        .collect();
-    assert!(!golden.is_empty());
+    let golden = golden_heads(4);
     for (k, drive) in DRIVES.into_iter().enumerate() {
         let mut batches = vec![Request::info(1).encode().unwrap()];
         let mut seq = 2;

@@ -52,7 +52,9 @@ impl DesignSpec {
 /// unknown board.
 ///
 /// - `ulx3s`: `link`, the whole head at D = 32 (the MiniLM fixture's head dimension), N_MAX =
-///   512, general lanes, log codebook, at 45 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud is 15
+///   512, general lanes, log codebook, P = K = 1 (at P = K = 2, 138 of the part's 156
+///   multipliers, router2 was still at 27,498 overused wires after 4 iterations and 13 minutes
+///   on 2026-12-06, and was stopped), at 45 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud is 15
 ///   clocks a bit). At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   (router2 stalled at about 3,650 overused wires after 16 iterations; results §6). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
@@ -68,8 +70,12 @@ impl DesignSpec {
 ///   from 100 MHz; 6 Mbaud on the FT2232H is 10 clocks a bit; its 12 and 8 Mbaud need at
 ///   least 96 and 64 MHz for 8 clocks a bit, more than an HX8K design is likely to close at).
 /// - `xem7010`: `link`, the whole head at D = 64, N_MAX = 512, octave lanes (shift-only,
-///   octave codebook) on `ti_clk`, 48 MHz: the general lanes at D = 64 need ~133 multipliers,
-///   more than the part's 120 DSP48E1s.
+///   octave codebook), P = 2, K = 1, on `ti_clk`, 48 MHz: 138 products, 18 of the score
+///   products in LUTs beyond the part's 120 DSP48E1s (the general lanes would add 64 more).
+///   K = 2 needs a second V bank, and the block RAMs then come to 105% of the part's (estimate
+///   of 2026-12-06), for nothing at P = 2: the octave head's MiniLM cycles are 8,497 at K = 1
+///   and 8,494 at K = 2. P = 4 does not fit with the link around it (the head alone estimates
+///   at 90% of the LUTs).
 pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
     match board {
         "ulx3s" => &[
@@ -111,7 +117,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
             n_max: 512,
             variant: Variant::Octave,
             front_end: true,
-            keys_per_cycle: 1,
+            keys_per_cycle: 2,
             nnz_per_cycle: 1,
         }],
         _ => &[],

@@ -23,6 +23,7 @@ use crate::boards::alchitry_cu_top::AlchitryCuTop;
 use crate::boards::uart_echo::UartEcho;
 use crate::boards::ulx3s_top::Ulx3sTop;
 use crate::boards::xem7010_top::Xem7010Top;
+use crate::core::mult18;
 use crate::io::ecp5_pll::{Ecp5Pll, EHXPLLL_STAND_IN};
 use crate::io::ice40_pll::{Ice40Pll, SB_PLL40_CORE_STAND_IN};
 use crate::link::uart_link::UartLink;
@@ -133,14 +134,16 @@ impl Board {
         hz.round() as u64
     }
 
-    /// The Verilator stand-in of the board's PLL primitive, to append to a board top's Verilog
-    /// for lint or simulation (never for synthesis); empty on a Xilinx 7-series board (no PLL;
-    /// its top declares FrontPanel's modules itself, [`xem7010_top::OK_BLACKBOXES`]).
-    pub fn pll_stand_in(&self) -> &'static str {
+    /// The Verilator stand-ins of the board's primitives, to append to a board top's Verilog
+    /// for lint or simulation (never for synthesis): its PLL's, and on ECP5 the MULT18X18D's
+    /// ([`crate::core::mult18::mult18x18d_model`]; a head there keeps its score and ScaleShift
+    /// products' registers in the primitive); empty on a Xilinx 7-series board (no PLL; its top declares
+    /// FrontPanel's modules itself, [`xem7010_top::OK_BLACKBOXES`]).
+    pub fn stand_ins(&self) -> String {
         match self.family {
-            Family::Ecp5 => EHXPLLL_STAND_IN,
-            Family::Ice40 => SB_PLL40_CORE_STAND_IN,
-            Family::Xilinx7 => "",
+            Family::Ecp5 => format!("{EHXPLLL_STAND_IN}{}", mult18::mult18x18d_model()),
+            Family::Ice40 => SB_PLL40_CORE_STAND_IN.to_string(),
+            Family::Xilinx7 => String::new(),
         }
     }
 }
@@ -220,8 +223,22 @@ impl crate::LinkDesignVisitor for OnBoard<'_> {
 /// The link design ([`crate::link::link_head::LinkHead`] or [`crate::link::link_core::LinkCore`]) compiled
 /// for `board`'s configuration, behind the board's host link ([`link_on_board`]).
 fn link_top_verilog(board: &Board) -> Result<String, HdlError> {
-    crate::with_link_design(&board.device_config(), OnBoard(board))
-        .map_err(|e| HdlError::Board(format!("{}: {e}", board.name)))
+    let top = crate::with_link_design(&board.device_config(), OnBoard(board))
+        .map_err(|e| HdlError::Board(format!("{}: {e}", board.name)))?;
+    Ok(for_part(board.family, top))
+}
+
+/// `verilog` as written for a part of `family`: on ECP5, if any of its products is written with
+/// [`crate::core::mult18::registered_product`] (the score units' and ScaleShift's; the lanes'
+/// multipliers are not), it starts with the define that keeps their registers in the
+/// MULT18X18D ([`mult18::ecp5_prelude`]); otherwise, and on other parts, it is unchanged.
+pub fn for_part(family: Family, verilog: String) -> String {
+    match family {
+        Family::Ecp5 if verilog.contains(mult18::ECP5_DSP_DEFINE) => {
+            format!("{}{verilog}", mult18::ecp5_prelude())
+        }
+        _ => verilog,
+    }
 }
 
 /// The Verilog of design `D` in `board`'s shell (module `top`). Panics if `board` has no UART
@@ -302,7 +319,7 @@ mod tests {
         let xd = x.design;
         assert_eq!((x.design_clock_hz(), xd.d, xd.n_max), (48_000_000, 64, 512));
         assert_eq!((xd.variant, xd.front_end), (Variant::Octave, true));
-        assert!(x.uart().is_none() && x.baud().is_none() && x.pll_stand_in().is_empty());
+        assert!(x.uart().is_none() && x.baud().is_none() && x.stand_ins().is_empty());
         let c = board("ulx3s").unwrap().for_design("core").unwrap();
         let cd = c.design;
         assert_eq!(

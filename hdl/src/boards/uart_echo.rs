@@ -217,7 +217,7 @@ mod tests {
             }
             let v = top_verilog(&b, "echo").unwrap();
             assert!(!v.contains("module EHXPLLL") && !v.contains("module SB_PLL40_CORE"));
-            verilator_lint(&format!("echo_{name}"), &format!("{v}{}", b.pll_stand_in()))
+            verilator_lint(&format!("echo_{name}"), &format!("{v}{}", b.stand_ins()))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         // The pins the constraints name.
@@ -325,7 +325,7 @@ mod tests {
             &stim,
         );
         check_echo(&want, per_bit, &msg);
-        let verilog = format!("{}{}", top_verilog(&b, "echo").unwrap(), b.pll_stand_in());
+        let verilog = format!("{}{}", top_verilog(&b, "echo").unwrap(), b.stand_ins());
         let got = replay(
             "echo_ulx3s",
             &verilog,
@@ -358,7 +358,7 @@ mod tests {
             &stim,
         );
         check_echo(&want, 10.0, &msg);
-        let verilog = format!("{}{}", top_verilog(&b, "echo").unwrap(), b.pll_stand_in());
+        let verilog = format!("{}{}", top_verilog(&b, "echo").unwrap(), b.stand_ins());
         let got = replay(
             "echo_alchitry_cu",
             &verilog,

@@ -10,6 +10,7 @@ pub mod code_scanner;
 pub mod lane;
 pub mod lut_mul;
 pub mod mul16x8;
+pub mod mult18;
 pub mod onehot_select;
 pub mod row_sum;
 pub mod v_ram;

@@ -1,6 +1,7 @@
 //! `DotProduct`: the score unit, D signed int8 products and a pipelined adder tree.
 
 use crate::core::lut_mul::Booth;
+use crate::core::mult18::registered_product;
 use crate::front_end::twin_delay::TwinDelay;
 use rust_hdl::prelude::*;
 
@@ -211,21 +212,30 @@ impl<const KW: usize, const SB: usize> Logic for DotProduct<KW, SB> {
         for st in 1..lat {
             rst += &format!("        valid_{st} <= 1'b0;\n");
         }
-        let cores = "
-(* keep_hierarchy *)
-module logattn_mul8x8(input wire clock, input wire [7:0] a, input wire [7:0] b,
-                      output reg signed [15:0] p);
-    reg [7:0] ar, br;
+        // The DSP product: its operand and product registers in the MULT18X18D on ECP5
+        // (`crate::core::mult18`), in the fabric beside it elsewhere.
+        let generic = "    reg [7:0] ar, br;
+    reg signed [15:0] pr;
     always @(posedge clock) begin
         ar <= a;
         br <= b;
-        p <= $signed(ar) * $signed(br);
+        pr <= $signed(ar) * $signed(br);
     end
-endmodule
-"
-        .to_string();
+    assign p = pr;
+";
+        let cores = format!(
+            "
+(* keep_hierarchy *)
+module logattn_mul8x8(input wire clock, input wire [7:0] a, input wire [7:0] b,
+                      output wire signed [15:0] p);
+{}endmodule
+",
+            registered_product("m", ("a", 8, true), ("b", 8, true), "p", 16, generic)
+        );
         let cores = if !self._guarded {
-            cores
+            // Under an include guard too: the units of a design built differently around the
+            // same score unit (a head's P units in a link design) may each carry it.
+            format!("\n`ifndef LOGATTN_MUL8X8\n`define LOGATTN_MUL8X8{cores}`endif\n")
         } else {
             let mut guarded = String::new();
             if self._lut < d {
@@ -270,6 +280,7 @@ assign s = t{levels}_0;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::mult18;
     use crate::verify::lint::verilator_lint;
     use crate::verify::testbench::{pack, rise, settle};
     use crate::verify::verilator_replay::replay;
@@ -387,10 +398,13 @@ mod tests {
 
     /// Every split's Verilog gives the twin's outputs (so the same scores, side band and valid
     /// bits on the same cycles) under Verilator.
+    /// `ecp5`: the Verilog as emitted for an ECP5 part (the DSP products' registers in the
+    /// MULT18X18D, [`crate::core::mult18`]), with the primitive's behavioural model.
     fn splits_match_the_twin<const KW: usize, const SB: usize>(
         name: &str,
         splits: &[Option<usize>],
         cycles: usize,
+        ecp5: bool,
     ) {
         let words = KW / 64;
         let stim = stimulus(KW, cycles, KW as u64);
@@ -400,7 +414,16 @@ mod tests {
         let signed = |x: u64| ((x << (64 - SB)) as i64) >> (64 - SB);
         assert!(want.iter().any(|o| signed(o[0]) == d * 128 * 128));
         assert!(want.iter().any(|o| signed(o[0]) == -d * 127 * 128));
-        let vlog = side_by_side::<KW, SB>(splits);
+        let mut vlog = side_by_side::<KW, SB>(splits);
+        if ecp5 {
+            vlog = format!(
+                "{}{vlog}{}",
+                mult18::ecp5_prelude(),
+                mult18::mult18x18d_model()
+            );
+            verilator_lint(name, &vlog).unwrap();
+            assert_eq!(vlog.matches("MULT18X18D #(").count(), 1 + splits.len());
+        }
         let mut inputs = vec!["reset".to_string(), "side_in".into(), "valid_in".into()];
         inputs.extend((0..words).map(|w| format!("q{w}")));
         inputs.extend((0..words).map(|w| format!("k{w}")));
@@ -440,12 +463,19 @@ mod tests {
             "dot_d8",
             &[None, Some(0), Some(1), Some(3), Some(7), Some(8)],
             4000,
+            false,
         );
     }
 
     #[test]
     fn every_split_is_bit_exact_and_on_time_at_d64() {
-        splits_match_the_twin::<512, 22>("dot_d64", &[None, Some(64), Some(37)], 1500);
+        splits_match_the_twin::<512, 22>("dot_d64", &[None, Some(64), Some(37)], 1500, false);
+    }
+
+    #[test]
+    fn the_ecp5_text_is_bit_exact_and_on_time() {
+        splits_match_the_twin::<64, 19>("dot_d8_ecp5", &[None, Some(3)], 3000, true);
+        splits_match_the_twin::<512, 22>("dot_d64_ecp5", &[Some(0), Some(37)], 1000, true);
     }
 
     #[test]
@@ -457,7 +487,14 @@ mod tests {
         let all_dsp = vlog(&mut DotProduct::default());
         assert_eq!(all_dsp.matches("logattn_mul8x8 mul_").count(), 32);
         assert_eq!(all_dsp.matches("module logattn_mul8x8(").count(), 1);
-        assert!(!all_dsp.contains("`ifndef") && !all_dsp.contains("lutmul"));
+        assert!(all_dsp.contains("`ifndef LOGATTN_MUL8X8\n") && !all_dsp.contains("lutmul"));
+        // Two units' definitions in one file define the module once.
+        let twice = format!(
+            "{}{}",
+            all_dsp.replace("module top(", "module top_a("),
+            all_dsp.replace("module top(", "module top_b(")
+        );
+        verilator_lint("dot_d32_twice", &format!("{twice}module top; endmodule\n")).unwrap();
         let zero = vlog(&mut DotProduct::default().with_lut_products(0));
         assert_eq!(zero.matches("logattn_dspmul8x8 mul_").count(), 32);
         assert!(!zero.contains("lutmul") && zero.contains("`ifndef LOGATTN_DSPMUL8X8"));

@@ -1,5 +1,6 @@
 //! `ScaleShift`: a score times the key and query multipliers, rounded, shifted and saturated to x.
 
+use crate::core::mult18::registered_product_or_fabric;
 use crate::front_end::twin_delay::TwinDelay;
 use rust_hdl::prelude::*;
 
@@ -105,38 +106,53 @@ impl<const SB: usize> Logic for ScaleShift<SB> {
     fn hdl(&self) -> Verilog {
         let p1 = SB + 17;
         let p2 = SB + 34;
+        let mk = ("{2'b0, mk}", 18, true);
+        let mq = ("{2'b0, mq2}", 18, true);
+        let products = [
+            registered_product_or_fabric("pa_l", ("{1'b0, s[16:0]}", 18, true), mk, "pa_lo", 36),
+            registered_product_or_fabric(
+                "pa_h",
+                (&format!("s[{}:17]", SB - 1), SB - 17, true),
+                mk,
+                "pa_hi",
+                SB + 1,
+            ),
+            registered_product_or_fabric("pb_l", ("{1'b0, p1[16:0]}", 18, true), mq, "pb_l", 36),
+            registered_product_or_fabric("pb_m", ("{1'b0, p1[33:17]}", 18, true), mq, "pb_m", 36),
+            registered_product_or_fabric(
+                "pb_h",
+                (&format!("p1[{}:34]", p1 - 1), SB - 17, true),
+                mq,
+                "pb_h",
+                SB + 1,
+            ),
+        ]
+        .concat();
         Verilog::Custom(format!(
             "// E1: inputs registered. E2: s * mk as two partial products (low 17 bits of s, and
 // the rest). E3: p1. E4: p1 * mq as three partial products. E5: p2. E6: + 2^(shift-1).
-// E7: >>> shift. E8: saturate, offset binary. Every multiplier is at most 18 x 18.
-reg [{sbm}:0] sr;
-reg [15:0] mkr, mq1, mq2, mq3;
+// E7: >>> shift. E8: saturate, offset binary. Every multiplier is at most 18 x 18, with its
+// operand (E1, E3) and product (E2, E4) registers (`crate::core::mult18`): inside the
+// MULT18X18D on ECP5, so s and mk are registered there, and p1, the sum of E2's products, is
+// registered at E3 in the three E4 multipliers' inputs.
+reg [15:0] mq1, mq2;
 reg [5:0] sh1, sh2, sh3, sh4, sh5, sh6;
-reg signed [35:0] pa_lo;
-reg signed [{sb}:0] pa_hi;
-reg signed [{p1m}:0] p1;
-reg signed [35:0] pb_l, pb_m;
-reg signed [{sb}:0] pb_h;
+wire signed [35:0] pa_lo;
+wire signed [{sb}:0] pa_hi;
+wire signed [{p1m}:0] p1 = (pa_hi <<< 17) + pa_lo;
+wire signed [35:0] pb_l, pb_m;
+wire signed [{sb}:0] pb_h;
 reg signed [{p2m}:0] p2;
 reg signed [63:0] a3, r;
 reg v1, v2, v3, v4, v5, v6, v7;
 wire signed [63:0] p2x = p2;
 wire signed [63:0] half = (sh5 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh5 - 6'd1));
-always @(posedge clock) begin
-    sr <= s;
-    mkr <= mk;
+{products}always @(posedge clock) begin
     mq1 <= mq;
     sh1 <= shift;
-    pa_lo <= $signed({{1'b0, sr[16:0]}}) * $signed({{2'b0, mkr}});
-    pa_hi <= $signed(sr[{sbm}:17]) * $signed({{2'b0, mkr}});
     mq2 <= mq1;
     sh2 <= sh1;
-    p1 <= (pa_hi <<< 17) + pa_lo;
-    mq3 <= mq2;
     sh3 <= sh2;
-    pb_l <= $signed({{1'b0, p1[16:0]}}) * $signed({{2'b0, mq3}});
-    pb_m <= $signed({{1'b0, p1[33:17]}}) * $signed({{2'b0, mq3}});
-    pb_h <= $signed(p1[{p1m}:34]) * $signed({{2'b0, mq3}});
     sh4 <= sh3;
     p2 <= (pb_h <<< 34) + (pb_m <<< 17) + pb_l;
     sh5 <= sh4;
@@ -173,7 +189,6 @@ always @(posedge clock) begin
 end
 ",
             sb = SB,
-            sbm = SB - 1,
             p1m = p1 - 1,
             p2m = p2 - 1,
             lim = Self::LIMIT,

@@ -99,6 +99,13 @@ impl<L: LinkDesign> FrontPanelLink<L> {
             heartbeat: Default::default(),
         }
     }
+
+    /// The same design with its products split as `split` says
+    /// ([`LinkDesign::with_multiplier_split`]).
+    pub fn with_multiplier_split(mut self, split: &crate::configs::MultiplierSplit) -> Self {
+        self.link = self.link.with_multiplier_split(split);
+        self
+    }
 }
 
 impl<L: LinkDesign> Logic for FrontPanelLink<L> {

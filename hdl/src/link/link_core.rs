@@ -123,6 +123,22 @@ impl<
             kv_open: Default::default(),
         }
     }
+
+    /// The same design with the lanes' products split as `split` says
+    /// ([`AttnV::with_lut_multipliers`]). Panics unless `split` was made for a codes design
+    /// (no score products) of these lanes.
+    pub fn with_multiplier_split(mut self, split: &crate::configs::MultiplierSplit) -> Self {
+        assert_eq!(
+            (split.score, split.lane),
+            (0, self.core.lane_multipliers()),
+            "LinkCore: the multiplier split is not this design's (no score products, {} lane products)",
+            self.core.lane_multipliers()
+        );
+        self.core = self
+            .core
+            .with_lut_multipliers(&split.lane_luts_per_lane(VW / 8));
+        self
+    }
 }
 
 impl<
@@ -211,5 +227,24 @@ impl<
         self.m_axis_tvalid.next = self.tx.m_axis_tvalid.val();
         self.m_axis_tlast.next = self.tx.m_axis_tlast.val();
         self.tx.m_axis_tready.next = self.m_axis_tready.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::boards::Family;
+    use crate::configs::MultiplierSplit;
+    use model::Variant;
+
+    #[test]
+    #[should_panic(
+        expected = "LinkCore: the multiplier split is not this design's (no score products, 8 lane products)"
+    )]
+    fn takes_only_its_own_multiplier_split() {
+        let cfg = DeviceConfig::codes(8, 64, Variant::General).unwrap();
+        // A head's split (8 score products): not a codes design's.
+        let split = MultiplierSplit::new(Family::Ecp5, 156, 8, 1, 8);
+        let _ = LinkCore::<64, 240, 6, 30, 22, 80, 262, 8>::new(&cfg).with_multiplier_split(&split);
     }
 }

@@ -120,6 +120,13 @@ impl<
             c_kw: Constant::new((KW as u64).into()),
         }
     }
+
+    /// The same design with the head's products split as `split` says
+    /// ([`AttnHead::with_multiplier_split`], whose panic it shares).
+    pub fn with_multiplier_split(mut self, split: &crate::configs::MultiplierSplit) -> Self {
+        self.head = self.head.with_multiplier_split(split);
+        self
+    }
 }
 
 impl<

@@ -89,6 +89,10 @@ impl LinkIo<'_> {
 pub trait LinkDesign: Block {
     /// The design built as `cfg`.
     fn for_config(cfg: &DeviceConfig) -> Self;
+    /// The same design with its products split between DSP blocks and LUTs as `split` says
+    /// (a board's part: [`crate::configs::MultiplierSplit::for_design`]); the same bytes out.
+    /// Panics unless `split` was made for this design.
+    fn with_multiplier_split(self, split: &crate::configs::MultiplierSplit) -> Self;
     /// Its byte-stream ports.
     fn io(&mut self) -> LinkIo<'_>;
 }
@@ -126,6 +130,9 @@ impl<
     fn for_config(cfg: &DeviceConfig) -> Self {
         LinkHead::new(cfg)
     }
+    fn with_multiplier_split(self, split: &crate::configs::MultiplierSplit) -> Self {
+        LinkHead::with_multiplier_split(self, split)
+    }
     fn io(&mut self) -> LinkIo<'_> {
         link_io!(self)
     }
@@ -144,6 +151,9 @@ impl<
 {
     fn for_config(cfg: &DeviceConfig) -> Self {
         LinkCore::new(cfg)
+    }
+    fn with_multiplier_split(self, split: &crate::configs::MultiplierSplit) -> Self {
+        LinkCore::with_multiplier_split(self, split)
     }
     fn io(&mut self) -> LinkIo<'_> {
         link_io!(self)

@@ -61,12 +61,17 @@ impl<L: LinkDesign> BoardDesign for UartLink<L> {
         let u = board
             .uart()
             .unwrap_or_else(|| panic!("UartLink: {} has no UART", board.name));
-        Self::new(
-            &board.device_config(),
+        let cfg = board.device_config();
+        let mut top = Self::new(
+            &cfg,
             board.design_clock_hz(),
             board.baud().expect("a UART board has a baud rate"),
             u.rx_fifo_depth,
-        )
+        );
+        // The products where the board's part has them: DSP blocks first, then LUTs.
+        let split = crate::configs::MultiplierSplit::for_design(&cfg, &board.resources);
+        top.link = top.link.with_multiplier_split(&split);
+        top
     }
     fn io(&mut self) -> DesignIo<'_> {
         DesignIo {
@@ -178,10 +183,7 @@ mod tests {
             // here; the synthesis Verilog carries no Verilator comments.
             crate::verify::lint::verilator_lint(
                 &format!("link_{name}"),
-                &format!(
-                    "/* verilator lint_off UNOPTFLAT */\n{v}{}",
-                    b.pll_stand_in()
-                ),
+                &format!("/* verilator lint_off UNOPTFLAT */\n{v}{}", b.stand_ins()),
             )
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         }

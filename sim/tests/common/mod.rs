@@ -8,6 +8,17 @@ use ndarray::Array2;
 use rand::rngs::StdRng;
 use rand::Rng;
 
+/// The golden head vectors (`tests/golden/head`) of head dimension `d`; at least one.
+pub fn golden_heads(d: usize) -> Vec<model::golden::HeadCase> {
+    let golden: Vec<_> = model::golden::load_head_cases(&model::golden::golden_dir().join("head"))
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.q.ncols() == d)
+        .collect();
+    assert!(!golden.is_empty(), "no golden head vector at d = {d}");
+    golden
+}
+
 /// A head board's configuration: D = `d`, N_MAX = `n_max`, the variant `cb` implies.
 pub fn config(d: usize, n_max: usize, cb: &Codebook) -> DeviceConfig {
     DeviceConfig::head(d, n_max, cb).unwrap()
