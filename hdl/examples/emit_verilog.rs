@@ -12,8 +12,8 @@
 //!
 //! `--part BOARD` (`ulx3s`, `xem7010` or `alchitry_cu`) writes the Verilog for that board's
 //! part: on ECP5 it starts with the define that keeps the score units' and ScaleShift's DSP
-//! products' registers in their MULT18X18D (`hdl::boards::for_part`); with `--head` it also builds the head's products
-//! where the part has them: in its DSP blocks first, the rest in LUTs
+//! products' registers in their MULT18X18D (`hdl::boards::for_part`); with `--head` it also
+//! builds the head's products where the part has them: in its DSP blocks first, the rest in LUTs
 //! (`hdl::configs::MultiplierSplit`). Without it every product is written for DSP blocks with
 //! its registers in the fabric.
 

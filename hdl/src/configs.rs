@@ -745,7 +745,7 @@ mod tests {
             let b = crate::boards::board(name).unwrap();
             for design in b.link_designs() {
                 let b = b.for_design(design).unwrap();
-                let s = MultiplierSplit::for_design(&b.device_config(), &b);
+                let s = b.multiplier_split();
                 let want = if (name, design) == ("xem7010", "link") {
                     (0, 0, 18)
                 } else {

@@ -71,12 +71,10 @@ impl SimBoard {
     /// registers in a MULT18X18D (`hdl::core::mult18`), simulated with the primitive's
     /// behavioural model.
     pub fn new_ecp5(cfg: &DeviceConfig, opts: &BuildOptions) -> Result<Self> {
-        use hdl::core::mult18;
         let verilog = format!(
-            "{}{}{}",
-            mult18::ecp5_prelude(),
-            hdl::link_verilog(cfg)?,
-            mult18::mult18x18d_model()
+            "{}{}",
+            hdl::boards::for_part(hdl::boards::Family::Ecp5, hdl::link_verilog(cfg)?),
+            hdl::core::mult18::mult18x18d_model()
         );
         Self::with_verilog(cfg, &verilog, opts)
     }

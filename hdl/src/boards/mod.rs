@@ -121,6 +121,12 @@ impl Board {
         self.design.config()
     }
 
+    /// Where the link design's products go on the board's part (DSP blocks first, then LUTs):
+    /// the split the board shells build it with.
+    pub fn multiplier_split(&self) -> crate::configs::MultiplierSplit {
+        crate::configs::MultiplierSplit::for_design(&self.device_config(), &self.resources)
+    }
+
     /// The design clock the board's PLL makes from `clock_in_hz` for the design's clock, Hz
     /// (rounded); on a Xilinx 7-series board (no PLL) `clock_in_hz`. Panics if the PLL cannot
     /// make it (see [`Ecp5Pll::new`], [`Ice40Pll::new`]).
@@ -137,8 +143,8 @@ impl Board {
     /// The Verilator stand-ins of the board's primitives, to append to a board top's Verilog
     /// for lint or simulation (never for synthesis): its PLL's, and on ECP5 the MULT18X18D's
     /// ([`crate::core::mult18::mult18x18d_model`]; a head there keeps its score and ScaleShift
-    /// products' registers in the primitive); empty on a Xilinx 7-series board (no PLL; its top declares
-    /// FrontPanel's modules itself, [`xem7010_top::OK_BLACKBOXES`]).
+    /// products' registers in the primitive); empty on a Xilinx 7-series board (no PLL; its top
+    /// declares FrontPanel's modules itself, [`xem7010_top::OK_BLACKBOXES`]).
     pub fn stand_ins(&self) -> String {
         match self.family {
             Family::Ecp5 => format!("{EHXPLLL_STAND_IN}{}", mult18::mult18x18d_model()),

@@ -137,13 +137,8 @@ impl<L: LinkDesign> Xem7010Top<L> {
             hi_muxsel: Default::default(),
             led: Default::default(),
             reset_sync: Default::default(),
-            // The products where the part has them: DSP blocks first, then LUTs.
-            app: FrontPanelLink::new(&board.device_config(), fp.fifo_words).with_multiplier_split(
-                &crate::configs::MultiplierSplit::for_design(
-                    &board.device_config(),
-                    &board.resources,
-                ),
-            ),
+            app: FrontPanelLink::new(&board.device_config(), fp.fifo_words)
+                .with_multiplier_split(&board.multiplier_split()),
         }
     }
 

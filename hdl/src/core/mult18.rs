@@ -4,7 +4,7 @@
 //!
 //! yosys maps a `*` to one MULT18X18D but leaves the registers around it in the fabric, and
 //! nextpnr places them where the adder tree after them is: on the ECP5-85F the routes from the
-//! operand registers to the DSP row and back took 7.7 ns of an 12.2 ns path (the D = 64 head,
+//! operand registers to the DSP row and back took 7.7 ns of a 12.2 ns path (the D = 64 head,
 //! 82.3 MHz). With the registers in the block (`REG_INPUTA_CLK`, `REG_INPUTB_CLK`,
 //! `REG_OUTPUT_CLK` = `"CLK0"`) the multiplier's own path has no route at all, and the routes to
 //! and from it are register to register.
@@ -32,8 +32,9 @@ pub fn ecp5_prelude() -> String {
 /// operand and product registers on `clock`; otherwise `generic`, the caller's fabric version
 /// (with the same two edges). For operands that come from fabric registers, which the placer
 /// can put anywhere between their source and the block (not for a block RAM's outputs: their
-/// 5.6 ns clock-to-out leaves no time to cross the die to a DSP row in the same cycle). `p_bits` is at most 36,
-/// the primitive's product. `tag` names the instance and its wires (unique within the module).
+/// 5.6 ns clock-to-out leaves no time to cross the die to a DSP row in the same cycle).
+/// `p_bits` is at most 36, the primitive's product. `tag` names the instance and its wires
+/// (unique within the module).
 pub fn registered_product(
     tag: &str,
     (a, a_bits, signed_a): (&str, usize, bool),

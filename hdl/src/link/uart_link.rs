@@ -61,16 +61,13 @@ impl<L: LinkDesign> BoardDesign for UartLink<L> {
         let u = board
             .uart()
             .unwrap_or_else(|| panic!("UartLink: {} has no UART", board.name));
-        let cfg = board.device_config();
         let mut top = Self::new(
-            &cfg,
+            &board.device_config(),
             board.design_clock_hz(),
             board.baud().expect("a UART board has a baud rate"),
             u.rx_fifo_depth,
         );
-        // The products where the board's part has them: DSP blocks first, then LUTs.
-        let split = crate::configs::MultiplierSplit::for_design(&cfg, &board.resources);
-        top.link = top.link.with_multiplier_split(&split);
+        top.link = top.link.with_multiplier_split(&board.multiplier_split());
         top
     }
     fn io(&mut self) -> DesignIo<'_> {
