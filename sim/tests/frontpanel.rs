@@ -132,6 +132,46 @@ fn frontpanel_board_serves_golden_heads_and_info_as_the_device() {
     }
 }
 
+/// The link design on its own clock, faster, slower or a hair off `ti_clk` (their edges slide
+/// through every phase): the same bytes as the device, and the cycles the responses report are
+/// the design's own (the device's), whatever the ratio.
+#[test]
+fn frontpanel_board_serves_heads_across_its_clock_crossing_at_any_ratio() {
+    let cb = Codebook::log(3, 1e-3).unwrap();
+    let cfg = config(4, 64, &cb);
+    let mut board = SimFrontPanel::new(&cfg, FIFO_WORDS, &BuildOptions::default()).unwrap();
+    let mut rng = StdRng::seed_from_u64(9);
+    let golden = golden_heads(4);
+    for (ti_hz, head_hz) in [
+        (48_000_000, 100_000_000),
+        (48_000_000, 30_000_000),
+        (48_000_000, 47_900_000),
+        (48_000_000, 150_000_000),
+    ] {
+        board.set_clocks(ti_hz, head_hz);
+        board.reset();
+        let mut batches: Vec<Vec<u8>> = vec![];
+        for (seq, c) in golden.iter().enumerate() {
+            batches.push(c.request(seq as u16).unwrap().encode().unwrap());
+        }
+        for seq in 0..2 {
+            batches.push(
+                random_request(&mut rng, 4, 64, &cb, 50 + seq)
+                    .encode()
+                    .unwrap(),
+            );
+        }
+        let t0 = board.cycles();
+        let what = format!("ti_clk {ti_hz} Hz, head_clock {head_hz} Hz");
+        let rs = agree(&mut board, &batches, DRIVES[1], &what);
+        eprintln!("{what}: {} cycles of ti_clk", board.cycles() - t0);
+        assert_eq!(rs.len(), batches.len(), "{what}");
+        for (r, c) in rs.iter().zip(&golden) {
+            assert_eq!(r.result.as_ref(), Some(&c.expected), "{what}: {}", c.name);
+        }
+    }
+}
+
 #[test]
 fn frontpanel_board_answers_damaged_frames_as_the_device() {
     let cb = Codebook::log(3, 1e-3).unwrap();

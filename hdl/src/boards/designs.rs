@@ -27,6 +27,12 @@ pub struct DesignSpec {
     pub keys_per_cycle: usize,
     /// K: non-zero codes the core issues a cycle.
     pub nnz_per_cycle: usize,
+    /// The link design's own clock, Hz, where the board gives it one: made from the board's
+    /// system oscillator ([`super::Resources::sys_clock_hz`]) by an MMCM, with the byte streams
+    /// crossing from the host interface's clock in a [`crate::io::byte_crossing::ByteCrossing`]
+    /// (`Board::head_clock_hz` is what it gives). `None`: the link design runs on the design
+    /// clock.
+    pub head_clock_hz: Option<u64>,
 }
 
 impl DesignSpec {
@@ -70,7 +76,9 @@ impl DesignSpec {
 ///   from 100 MHz; 6 Mbaud on the FT2232H is 10 clocks a bit; its 12 and 8 Mbaud need at
 ///   least 96 and 64 MHz for 8 clocks a bit, more than an HX8K design is likely to close at).
 /// - `xem7010`: `link`, the whole head at D = 64, N_MAX = 512, octave lanes (shift-only,
-///   octave codebook), P = 2, K = 1, on `ti_clk`, 48 MHz: 138 products, 18 of the score
+///   octave codebook), P = 2, K = 1, its pipes on `ti_clk` (48 MHz) and the link design on a
+///   100 MHz MMCM clock from the board's 200 MHz oscillator (not timed here: no 7-series place
+///   and route; Vivado's timing report decides): 138 products, 18 of the score
 ///   products in LUTs beyond the part's 120 DSP48E1s (the general lanes would add 64 more).
 ///   K = 2 needs a second V bank, and the block RAMs then come to 105% of the part's (estimate
 ///   of 2026-12-06), for nothing at P = 2: the octave head's MiniLM cycles are 8,497 at K = 1
@@ -88,6 +96,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
                 front_end: true,
                 keys_per_cycle: 1,
                 nnz_per_cycle: 1,
+                head_clock_hz: None,
             },
             DesignSpec {
                 name: "core",
@@ -98,6 +107,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
                 front_end: false,
                 keys_per_cycle: 1,
                 nnz_per_cycle: 1,
+                head_clock_hz: None,
             },
         ],
         "alchitry_cu" => &[DesignSpec {
@@ -109,6 +119,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
             front_end: false,
             keys_per_cycle: 1,
             nnz_per_cycle: 1,
+            head_clock_hz: None,
         }],
         "xem7010" => &[DesignSpec {
             name: "link",
@@ -119,6 +130,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
             front_end: true,
             keys_per_cycle: 2,
             nnz_per_cycle: 1,
+            head_clock_hz: Some(100_000_000),
         }],
         _ => &[],
     }

@@ -140,16 +140,50 @@ impl Board {
         hz.round() as u64
     }
 
+    /// The MMCM setting that makes the link design's own clock from the board's system
+    /// oscillator ([`DesignSpec::head_clock_hz`]), or `None` when the design has no clock of its
+    /// own. Panics if the board cannot make it: only a Xilinx 7-series board with a system
+    /// oscillator can, within [`crate::io::ecp5_pll::PLL_TOLERANCE`].
+    pub fn head_mmcm(&self) -> Option<crate::io::xc7_mmcm::Xc7MmcmParams> {
+        let want = self.design.head_clock_hz?;
+        let sys = match (self.family, self.sys_clock_hz) {
+            (Family::Xilinx7, Some(sys)) => sys,
+            _ => panic!(
+                "{}: a link design's own clock is made only on a Xilinx 7-series board with a system oscillator",
+                self.name
+            ),
+        };
+        Some(
+            crate::io::xc7_mmcm::xc7_mmcm_params(sys, want).unwrap_or_else(|| {
+                panic!(
+                    "{}: no MMCM setting makes {want} Hz from {sys} Hz",
+                    self.name
+                )
+            }),
+        )
+    }
+
+    /// The clock the link design computes on, Hz (rounded): its own clock where it has one
+    /// ([`Self::head_mmcm`]), otherwise the design clock ([`Self::design_clock_hz`]). Cycle
+    /// counts convert to time at this clock.
+    pub fn head_clock_hz(&self) -> u64 {
+        match self.head_mmcm() {
+            Some(m) => m.out_hz.round() as u64,
+            None => self.design_clock_hz(),
+        }
+    }
+
     /// The Verilator stand-ins of the board's primitives, to append to a board top's Verilog
     /// for lint or simulation (never for synthesis): its PLL's, and on ECP5 the MULT18X18D's
     /// ([`crate::core::mult18::mult18x18d_model`]; a head there keeps its score and ScaleShift
-    /// products' registers in the primitive); empty on a Xilinx 7-series board (no PLL; its top
-    /// declares FrontPanel's modules itself, [`xem7010_top::OK_BLACKBOXES`]).
+    /// products' registers in the primitive); on a Xilinx 7-series board its clocking
+    /// primitives' ([`crate::io::xc7_mmcm::XC7_CLOCK_STAND_INS`]; its top declares FrontPanel's
+    /// modules itself, [`xem7010_top::OK_BLACKBOXES`]).
     pub fn stand_ins(&self) -> String {
         match self.family {
             Family::Ecp5 => format!("{EHXPLLL_STAND_IN}{}", mult18::mult18x18d_model()),
             Family::Ice40 => SB_PLL40_CORE_STAND_IN.to_string(),
-            Family::Xilinx7 => String::new(),
+            Family::Xilinx7 => crate::io::xc7_mmcm::XC7_CLOCK_STAND_INS.to_string(),
         }
     }
 }
@@ -325,7 +359,20 @@ mod tests {
         let xd = x.design;
         assert_eq!((x.design_clock_hz(), xd.d, xd.n_max), (48_000_000, 64, 512));
         assert_eq!((xd.variant, xd.front_end), (Variant::Octave, true));
-        assert!(x.uart().is_none() && x.baud().is_none() && x.stand_ins().is_empty());
+        assert!(x.uart().is_none() && x.baud().is_none());
+        assert!(x.stand_ins().contains("module MMCME2_BASE"));
+        // The XEM7010's link design computes on its own 100 MHz clock (200 MHz x 6 / 12); the
+        // UART boards' on their design clock.
+        let m = x.head_mmcm().unwrap();
+        assert_eq!((m.divclk, m.mult, m.out_div), (1, 6, 12));
+        assert_eq!(x.head_clock_hz(), 100_000_000);
+        for name in ["ulx3s", "alchitry_cu"] {
+            let u = board(name).unwrap();
+            assert_eq!(
+                (u.head_mmcm(), u.head_clock_hz()),
+                (None, u.design_clock_hz())
+            );
+        }
         let c = board("ulx3s").unwrap().for_design("core").unwrap();
         let cd = c.design;
         assert_eq!(

@@ -81,6 +81,10 @@ pub struct Resources {
     pub dsp_blocks: usize,
     /// The board oscillator (on the XEM7010: the host interface's clock, `hi_in[0]`), Hz.
     pub clock_in_hz: u64,
+    /// A system oscillator a link design's own clock is made from
+    /// ([`super::DesignSpec::head_clock_hz`]), Hz: the XEM7010's 200 MHz LVDS oscillator
+    /// (`sys_clkp` / `sys_clkn`, pins K4 / J4); `None` on the UART boards.
+    pub sys_clock_hz: Option<u64>,
     /// How the host reaches the board.
     pub host: HostLink,
     /// The constraints file, relative to the repository root.
@@ -103,8 +107,8 @@ pub const BOARDS: [&str; 3] = ["ulx3s", "alchitry_cu", "xem7010"];
 ///   at most); nextpnr's router2 (router1 needed over an hour for the D = 64 designs).
 /// - `alchitry_cu`: Alchitry Cu with an iCE40-HX8K; 100 MHz oscillator; FT2232H USB UART.
 /// - `xem7010`: Opal Kelly XEM7010 with an XC7A50T-1FGG484; FrontPanel over USB 2.0 (Cypress
-///   FX2), whose host interface clock `ti_clk` (48 MHz) clocks the design; pipe FIFOs of 4096
-///   words each way. No open place and route: a resource estimate with yosys
+///   FX2), whose host interface clock `ti_clk` (48 MHz) clocks the pipes; a 200 MHz LVDS
+///   system oscillator for the link design's own clock; pipe FIFOs of 4096 words each way. No open place and route: a resource estimate with yosys
 ///   (`scripts/xc7_estimate.sh`), the bitstream with Vivado (hdl's `xem7010` feature).
 pub fn board_resources(name: &str) -> Option<Resources> {
     match name {
@@ -116,6 +120,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
             package: "CABGA381",
             dsp_blocks: 156,
             clock_in_hz: 25_000_000,
+            sys_clock_hz: None,
             host: HostLink::Uart(UartSpec {
                 chip: "FTDI FT231X",
                 base_hz: 3_000_000,
@@ -133,6 +138,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
             package: "CB132",
             dsp_blocks: 0,
             clock_in_hz: 100_000_000,
+            sys_clock_hz: None,
             host: HostLink::Uart(UartSpec {
                 chip: "FTDI FT2232H",
                 base_hz: 12_000_000,
@@ -150,6 +156,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
             package: "FGG484",
             dsp_blocks: 120,
             clock_in_hz: 48_000_000,
+            sys_clock_hz: Some(200_000_000),
             host: HostLink::FrontPanel(FrontPanelSpec {
                 bus: "USB 2.0 (Cypress FX2), Opal Kelly FrontPanel",
                 fifo_words: 4096,

@@ -17,14 +17,19 @@ use crate::link::frontpanel_link::{
 };
 use crate::link::LinkDesign;
 use rust_hdl::prelude::*;
+use rust_hdl_bsp_ok_xem7010::xem7010::sys_clock::OpalKellySystemClock7;
 use rust_hdl_bsp_ok_xem7010::xem7010::XEM7010;
 use rust_hdl_ok_core::core::prelude::*;
 
 /// The link design on the XEM7010 as a rust-hdl design over the BSP's FrontPanel blocks:
 /// `XEM7010::hi()` pins, [`OpalKellyHost`], [`WireIn`] 0x00 (bit 0: reset), [`WireOut`] 0x20
 /// (words free), 0x21 (words ready), 0x22 (status), [`PipeIn`] 0x80, [`PipeOut`] 0xA0, their
-/// `ok2` buses ORed into the host's, a [`ResetSync`] and the [`FrontPanelLink`] on `ti_clk`:
-/// the same endpoints and design as [`crate::boards::xem7010_top::Xem7010Top`]. `XEM7010::synth`
+/// `ok2` buses ORed into the host's, a [`ResetSync`] and the [`FrontPanelLink`], its pipes on
+/// `ti_clk` and its link design on the BSP's `OpalKellySystemClock7` (an MMCM making 100 MHz
+/// from the 200 MHz oscillator, `XEM7010::clocks()`): the same endpoints and design as
+/// [`crate::boards::xem7010_top::Xem7010Top`] (whose reset also waits for the MMCM's lock; the
+/// BSP's block has no lock output, and the crossing's head side stays in reset until its clock
+/// runs). `XEM7010::synth`
 /// makes its bitstream with Vivado.
 ///
 /// Inputs/outputs: `hi` (the host interface pins, with the BSP's locations and timing);
@@ -53,6 +58,12 @@ pub struct Xem7010Ok<L: LinkDesign> {
     pub reset_sync: ResetSync,
     /// The design.
     pub app: FrontPanelLink<L>,
+    /// The 200 MHz oscillator, positive leg.
+    pub clock_p: Signal<In, Clock>,
+    /// The 200 MHz oscillator, negative leg.
+    pub clock_n: Signal<In, Clock>,
+    /// The BSP's MMCM: 100 MHz for the link design.
+    pub clock_div: OpalKellySystemClock7,
 }
 
 impl<L: LinkDesign> Xem7010Ok<L> {
@@ -74,6 +85,9 @@ impl<L: LinkDesign> Xem7010Ok<L> {
             status_wire: WireOut::new(EP_STATUS),
             reset_sync: Default::default(),
             app: FrontPanelLink::new(&board.device_config(), fp.fifo_words),
+            clock_p: XEM7010::clocks()[0].clone(),
+            clock_n: XEM7010::clocks()[1].clone(),
+            clock_div: Default::default(),
         }
     }
 }
@@ -96,6 +110,9 @@ impl<L: LinkDesign> Logic for Xem7010Ok<L> {
         self.reset_sync.clock.next = self.ok_host.ti_clk.val();
         self.reset_sync.run.next = !self.reset_wire.dataout.val().get_bit(0);
         self.app.clock.next = self.ok_host.ti_clk.val();
+        self.clock_div.clock_p.next = self.clock_p.val();
+        self.clock_div.clock_n.next = self.clock_n.val();
+        self.app.head_clock.next = self.clock_div.sys_clock.val();
         self.app.reset.next = self.reset_sync.reset.val();
         self.app.pipe_in_write.next = self.pipe_in.write.val();
         self.app.pipe_in_data.next = self.pipe_in.dataout.val();

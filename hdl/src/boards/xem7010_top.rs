@@ -76,10 +76,15 @@ endmodule
 /// `hi_muxsel`) and the eight LEDs; Opal Kelly's `okHost` with an `okWireOR` over the five
 /// endpoints; `okWireIn` 0x00 (bit 0: reset), `okWireOut` 0x20 (words free), 0x21 (words
 /// ready), 0x22 (status), `okPipeIn` 0x80 (requests), `okPipeOut` 0xA0 (responses); a
-/// [`ResetSync`]; and the [`FrontPanelLink`] on FrontPanel's `ti_clk` (48 MHz on this USB 2.0
-/// module), no PLL.
+/// [`ResetSync`]; and the [`FrontPanelLink`], its pipes on FrontPanel's `ti_clk` (48 MHz on this
+/// USB 2.0 module) and its link design on `head_clock`: the board's 200 MHz LVDS oscillator
+/// (`sys_clkp` / `sys_clkn`) through an `IBUFDS`, an `MMCME2_BASE` set by
+/// [`crate::io::xc7_mmcm::xc7_mmcm_params`] for the design's head clock (100 MHz: x 6 / 12, its
+/// feedback through a `BUFG`) and a `BUFG`. The two clocks are unrelated; the byte streams cross
+/// between them in the [`FrontPanelLink`]'s [`crate::io::byte_crossing::ByteCrossing`], and the
+/// constraints declare the two clock groups asynchronous.
 ///
-/// The design is reset at power-up and while WireIn 0x00 bit 0 is high. `hi_muxsel` is held
+/// The design is reset at power-up, while WireIn 0x00 bit 0 is high and until the MMCM locks. `hi_muxsel` is held
 /// low (the host interface owns the shared pins, as in Opal Kelly's XEM7010 samples). An LED
 /// lights when its pin is driven low (Opal Kelly's XEM7010 samples drive 0 to light one and
 /// leave it high-impedance otherwise; here, as in rust-hdl's XEM7010 BSP, the pins are
@@ -91,7 +96,8 @@ endmodule
 /// interface clock that `okHost` turns into `ti_clk`) with the pipes idle;
 /// [`FrontPanelLink`] is what simulates (`sim::frontpanel`).
 ///
-/// Inputs: `hi_in` (8; bit 0 the 48 MHz host-interface clock).
+/// Inputs: `hi_in` (8; bit 0 the 48 MHz host-interface clock); `sys_clkp`, `sys_clkn` (the
+/// 200 MHz LVDS oscillator).
 /// Outputs: `hi_out` (2); `hi_muxsel` (low); `led` (8, active low).
 /// In/out: `hi_inout` (16); `hi_aa`.
 #[derive(LogicBlock)]
@@ -104,12 +110,18 @@ pub struct Xem7010Top<L: LinkDesign> {
     pub hi_inout: Signal<InOut, Bits<16>>,
     /// Host interface `hi_aa`.
     pub hi_aa: Signal<InOut, Bit>,
+    /// The system oscillator, positive leg.
+    pub sys_clkp: Signal<In, Bit>,
+    /// The system oscillator, negative leg.
+    pub sys_clkn: Signal<In, Bit>,
     /// Host interface multiplexer select, held low.
     pub hi_muxsel: Signal<Out, Bit>,
     /// LEDs, active low.
     pub led: Signal<Out, Bits<8>>,
     reset_sync: ResetSync,
     app: FrontPanelLink<L>,
+    /// The MMCM setting for `head_clock`.
+    _mmcm: crate::io::xc7_mmcm::Xc7MmcmParams,
 }
 
 impl<L: LinkDesign> Xem7010Top<L> {
@@ -135,8 +147,13 @@ impl<L: LinkDesign> Xem7010Top<L> {
             hi_inout: Default::default(),
             hi_aa: Default::default(),
             hi_muxsel: Default::default(),
+            sys_clkp: Default::default(),
+            sys_clkn: Default::default(),
             led: Default::default(),
             reset_sync: Default::default(),
+            _mmcm: board
+                .head_mmcm()
+                .expect("Xem7010Top: the design needs its own clock (DesignSpec::head_clock_hz)"),
             app: FrontPanelLink::new(&board.device_config(), fp.fifo_words)
                 .with_multiplier_split(&board.multiplier_split()),
         }
@@ -156,6 +173,9 @@ impl<L: LinkDesign> Logic for Xem7010Top<L> {
         self.reset_sync.clock.next = ti_clk;
         self.reset_sync.run.next = true;
         self.app.clock.next = ti_clk;
+        self.app.head_clock.next = Clock {
+            clk: self.sys_clkp.val(),
+        };
         self.app.reset.next = self.reset_sync.reset.val();
         self.app.pipe_in_write.next = false;
         self.app.pipe_in_data.next = 0.into();
@@ -168,6 +188,7 @@ impl<L: LinkDesign> Logic for Xem7010Top<L> {
         self.reset_sync.clock.connect();
         self.reset_sync.run.connect();
         self.app.clock.connect();
+        self.app.head_clock.connect();
         self.app.reset.connect();
         self.app.pipe_in_write.connect();
         self.app.pipe_in_data.connect();
@@ -207,10 +228,24 @@ okPipeIn  pi_req(.ok1(ok1), .ok2(ok2x[3*17 +: 17]), .ep_addr({pipe_in_ep}),
                  .ep_write(pipe_in_write), .ep_dataout(pipe_in_data));
 okPipeOut po_rsp(.ok1(ok1), .ok2(ok2x[4*17 +: 17]), .ep_addr({pipe_out_ep}),
                  .ep_read(pipe_out_read), .ep_datain(pipe_out_data));
-// Reset at power-up and while WireIn 0x00 bit 0 is high; bits 15:1 are unused.
+// The link design's clock: the 200 MHz oscillator, x {mult} / {divclk} = {vco:.0} MHz VCO,
+// / {out_div} = {head:.3} MHz.
+wire sys_clk, mmcm_fb, mmcm_fb_buf, mmcm_out, mmcm_locked, head_clock;
+IBUFDS #(.DIFF_TERM(\"FALSE\"), .IOSTANDARD(\"LVDS_25\")) sys_clk_ibuf(.O(sys_clk), .I(sys_clkp), .IB(sys_clkn));
+MMCME2_BASE #(.BANDWIDTH(\"OPTIMIZED\"), .CLKFBOUT_MULT_F({mult}.0), .CLKFBOUT_PHASE(0.0),
+              .CLKIN1_PERIOD({period:.3}), .CLKOUT0_DIVIDE_F({out_div}.0), .CLKOUT0_DUTY_CYCLE(0.5),
+              .CLKOUT0_PHASE(0.0), .DIVCLK_DIVIDE({divclk}), .REF_JITTER1(0.010), .STARTUP_WAIT(\"FALSE\"))
+    head_mmcm(.CLKOUT0(mmcm_out), .CLKOUT0B(), .CLKOUT1(), .CLKOUT1B(), .CLKOUT2(), .CLKOUT2B(),
+              .CLKOUT3(), .CLKOUT3B(), .CLKOUT4(), .CLKOUT5(), .CLKOUT6(),
+              .CLKFBOUT(mmcm_fb), .CLKFBOUTB(), .LOCKED(mmcm_locked),
+              .CLKIN1(sys_clk), .PWRDWN(1'b0), .RST(1'b0), .CLKFBIN(mmcm_fb_buf));
+BUFG mmcm_fb_bufg(.O(mmcm_fb_buf), .I(mmcm_fb));
+BUFG head_clock_bufg(.O(head_clock), .I(mmcm_out));
+// Reset at power-up, while WireIn 0x00 bit 0 is high and until the MMCM locks; bits 15:1 are
+// unused.
 wire _unused_ep00 = &{{1'b0, ep00wire[15:1]}};
-top$reset_sync reset_sync(.clock(ti_clk), .run(~ep00wire[0]), .reset(reset));
-top$app app(.clock(ti_clk), .reset(reset),
+top$reset_sync reset_sync(.clock(ti_clk), .run(~ep00wire[0] & mmcm_locked), .reset(reset));
+top$app app(.clock(ti_clk), .reset(reset), .head_clock(head_clock),
             .pipe_in_write(pipe_in_write), .pipe_in_data(pipe_in_data),
             .pipe_out_read(pipe_out_read), .pipe_out_data(pipe_out_data),
             .words_free(words_free), .words_ready(words_ready), .status(status),
@@ -224,6 +259,12 @@ assign led = ~app_led;
                 status_ep = ep(EP_STATUS),
                 pipe_in_ep = ep(EP_PIPE_IN),
                 pipe_out_ep = ep(EP_PIPE_OUT),
+                mult = self._mmcm.mult,
+                divclk = self._mmcm.divclk,
+                out_div = self._mmcm.out_div,
+                period = self._mmcm.in_period_ns,
+                vco = self._mmcm.vco_hz / 1e6,
+                head = self._mmcm.out_hz / 1e6,
             ),
             cores: OK_BLACKBOXES.to_string(),
         })
@@ -250,6 +291,8 @@ mod tests {
             "inout wire  hi_aa;",
             "output wire  hi_muxsel;",
             "output wire  [7:0] led;",
+            "input wire  sys_clkp;",
+            "input wire  sys_clkn;",
         ] {
             assert!(v.contains(decl), "missing `{decl}`");
         }
@@ -277,6 +320,13 @@ mod tests {
             "okPipeIn  pi_req(.ok1(ok1), .ok2(ok2x[3*17 +: 17]), .ep_addr(8'h80)",
             "okPipeOut po_rsp(.ok1(ok1), .ok2(ok2x[4*17 +: 17]), .ep_addr(8'hA0)",
             "okWireOR #(.N(5))",
+            // 200 MHz x 6 / 12: the link design's 100 MHz; the reset waits for the lock.
+            ".CLKFBOUT_MULT_F(6.0)",
+            ".CLKIN1_PERIOD(5.000)",
+            ".CLKOUT0_DIVIDE_F(12.0)",
+            ".DIVCLK_DIVIDE(1)",
+            ".run(~ep00wire[0] & mmcm_locked)",
+            ".clock(ti_clk), .reset(reset), .head_clock(head_clock)",
         ] {
             assert!(v.contains(ep), "missing `{ep}`");
         }
@@ -306,16 +356,26 @@ mod tests {
         pins.dedup();
         assert_eq!(
             pins,
-            ["hi_in", "hi_out", "hi_inout", "hi_aa", "hi_muxsel", "led"]
+            [
+                "hi_in",
+                "hi_out",
+                "hi_inout",
+                "hi_aa",
+                "hi_muxsel",
+                "led",
+                "sys_clkp",
+                "sys_clkn"
+            ]
         );
         assert_eq!(
             xdc.matches("set_property PACKAGE_PIN").count(),
-            8 + 2 + 16 + 2 + 8
+            8 + 2 + 16 + 2 + 8 + 2
         );
-        // The head's block-level wiring loop is waived for Verilator, as for the other tops.
+        // The head's block-level wiring loop is waived for Verilator, as for the other tops;
+        // the clocking primitives are the stand-ins.
         verilator_lint(
             "xem7010_link",
-            &format!("/* verilator lint_off UNOPTFLAT */\n{v}"),
+            &format!("/* verilator lint_off UNOPTFLAT */\n{v}{}", b.stand_ins()),
         )
         .unwrap();
     }
