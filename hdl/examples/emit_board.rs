@@ -129,12 +129,13 @@ fn run() -> Result<(), String> {
                     "{{{common}, \"nextpnr\": \"{nextpnr}\", \
                      \"nextpnr_args\": [{}], \"constraints_option\": \"{constraints_opt}\", \
                      \"constraints\": \"{}\", \"pack\": \"{pack}\", \"bitstream_ext\": \"{ext}\", \
-                     \"clock_in_hz\": {}, \"clock_hz\": {}, \"baud\": {}, \"uart_chip\": \"{}\", \
+                     \"clock_in_hz\": {}, \"clock_hz\": {}, \"head_clock_hz\": {}, \"baud\": {}, \"uart_chip\": \"{}\", \
                      \"rx_fifo_depth\": {}, {design_fields}}}\n",
                     list(b.nextpnr_args),
                     b.constraints,
                     b.clock_in_hz,
                     b.design_clock_hz(),
+                    b.head_clock_hz(),
                     baud,
                     u.chip,
                     u.rx_fifo_depth,

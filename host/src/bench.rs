@@ -96,7 +96,7 @@ pub struct Projection {
     /// design's own clock where the board gives it one (the XEM7010's MMCM,
     /// `hdl::boards::Board::head_clock_hz`).
     pub clock_mhz: f64,
-    /// The routed Fmax of its committed link bitstream, MHz, if there is one.
+    /// The routed Fmax of the compute clock in its committed bitstream, MHz, if there is one.
     pub fmax_mhz: Option<f64>,
     /// The link: e.g. `UART 3000000 baud 8N1, full duplex`.
     pub link: String,
@@ -289,9 +289,19 @@ pub fn project(
         .ok()
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
         .and_then(|v| {
-            v["fmax_mhz"]
-                .as_object()
-                .and_then(|m| m.values().filter_map(|x| x.as_f64()).reduce(f64::min))
+            // The compute clock's: the one whose target is it (a manifest without targets has
+            // one clock).
+            let fmax = v["fmax_mhz"].as_object()?;
+            let is_compute = |clk: &String| match v["targets_mhz"].as_object() {
+                Some(t) => t[clk]
+                    .as_f64()
+                    .is_some_and(|c| (c - clock / 1e6).abs() < 0.5),
+                None => true,
+            };
+            fmax.iter()
+                .filter(|(clk, _)| is_compute(clk))
+                .filter_map(|(_, x)| x.as_f64())
+                .reduce(f64::min)
         });
     let (link, rate, full) = match (&b.uart(), &b.frontpanel()) {
         (Some(u), _) => {
@@ -713,7 +723,8 @@ mod tests {
 
     #[test]
     fn projection_adds_link_and_compute_and_names_the_bound() {
-        // ULX3S: 3 Mbaud 8N1 = 300,000 bytes/s each way, full duplex; 45 MHz design clock.
+        // ULX3S: 3 Mbaud 8N1 = 300,000 bytes/s each way, full duplex; the head computes on its
+        // own 58.5 MHz clock.
         let board = |n: &str| hdl::boards::board(n).unwrap();
         let p = project(
             &board("ulx3s"),
@@ -726,7 +737,8 @@ mod tests {
         .unwrap();
         assert_eq!(p.link_bytes_per_s, 300_000.0);
         assert!(p.full_duplex && p.link.contains("3000000 baud"));
-        let clock = hdl::boards::board("ulx3s").unwrap().design_clock_hz() as f64;
+        let clock = hdl::boards::board("ulx3s").unwrap().head_clock_hz() as f64;
+        assert_eq!((clock, p.clock_mhz), (58.5e6, 58.5));
         let lat = |c: f64| (0.1 + c / clock + 0.2) * 1e6;
         assert!((p.latency_us.min - lat(45_000.0)).abs() < 1e-6);
         assert!((p.latency_us.median - lat(90_000.0)).abs() < 1e-6);
@@ -771,7 +783,7 @@ mod tests {
             e.contains("its `core` design is built for codes at D = 64"),
             "{e}"
         );
-        // The ULX3S core design: its own 30 MHz clock (not the link design's 45 MHz), its own
+        // The ULX3S core design: its own 30 MHz clock (not the link design's 58.5 MHz head clock), its own
         // manifest's Fmax, met.
         let p = project(&core, 64, false, &[45_000], 300, 300).unwrap();
         assert_eq!(

@@ -34,6 +34,9 @@ pub struct AlchitryCuTop<D: BoardDesign> {
     pll: Ice40Pll,
     reset_sync: ResetSync,
     app: D,
+    /// The design has a `head_clock` input (driven with the design clock: the iCE40's PLL
+    /// makes one clock).
+    _head_port: bool,
 }
 
 impl<D: BoardDesign> AlchitryCuTop<D> {
@@ -55,7 +58,19 @@ impl<D: BoardDesign> AlchitryCuTop<D> {
             pll: Ice40Pll::new(board.clock_in_hz, board.design.clock_hz),
             reset_sync: Default::default(),
             app: D::for_board(board),
+            _head_port: false,
         }
+        .with_head_port(board)
+    }
+
+    fn with_head_port(mut self, board: &Board) -> Self {
+        assert!(
+            board.design.head_clock_hz.is_none(),
+            "AlchitryCuTop: {} cannot make a second clock for the link design",
+            board.name
+        );
+        self._head_port = self.app.io().head_clock.is_some();
+        self
     }
 
     /// The design.
@@ -73,6 +88,9 @@ impl<D: BoardDesign> Logic for AlchitryCuTop<D> {
         let (reset, rx) = (self.reset_sync.reset.val(), self.usb_rx.val());
         let io = self.app.io();
         io.clock.next = clock;
+        if let Some(h) = io.head_clock {
+            h.next = clock;
+        }
         io.reset.next = reset;
         io.rx.next = rx;
         let (tx, led) = (io.tx.val(), io.led.val());
@@ -85,14 +103,22 @@ impl<D: BoardDesign> Logic for AlchitryCuTop<D> {
         self.reset_sync.run.connect();
         let io = self.app.io();
         io.clock.connect();
+        if let Some(h) = io.head_clock {
+            h.connect();
+        }
         io.reset.connect();
         io.rx.connect();
         self.usb_tx.connect();
         self.led.connect();
     }
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(
-            "always @(*) pll$clock_in = clk;
+        let head = if self._head_port {
+            "always @(*) app$head_clock = pll$clock_out;\n"
+        } else {
+            ""
+        };
+        Verilog::Custom(format!(
+            "{head}always @(*) pll$clock_in = clk;
 always @(*) reset_sync$clock = pll$clock_out;
 always @(*) reset_sync$run = pll$locked & rst_n;
 always @(*) app$clock = pll$clock_out;
@@ -101,7 +127,6 @@ always @(*) app$rx = usb_rx;
 always @(*) usb_tx = app$tx;
 always @(*) led = app$led;
 "
-            .to_string(),
-        )
+        ))
     }
 }

@@ -27,9 +27,10 @@ pub struct DesignSpec {
     pub keys_per_cycle: usize,
     /// K: non-zero codes the core issues a cycle.
     pub nnz_per_cycle: usize,
-    /// The link design's own clock, Hz, where the board gives it one: made from the board's
-    /// system oscillator ([`super::Resources::sys_clock_hz`]) by an MMCM, with the byte streams
-    /// crossing from the host interface's clock in a [`crate::io::byte_crossing::ByteCrossing`]
+    /// The link design's own clock, Hz, where the board gives it one: on the ULX3S the PLL's
+    /// CLKOS (from the same VCO as the design clock), on the XEM7010 an MMCM from the board's
+    /// system oscillator ([`super::Resources::sys_clock_hz`]); the byte streams cross from the
+    /// host interface's clock in a [`crate::io::byte_crossing::ByteCrossing`]
     /// (`Board::head_clock_hz` is what it gives). `None`: the link design runs on the design
     /// clock.
     pub head_clock_hz: Option<u64>,
@@ -60,8 +61,10 @@ impl DesignSpec {
 /// - `ulx3s`: `link`, the whole head at D = 32 (the MiniLM fixture's head dimension), N_MAX =
 ///   512, general lanes, log codebook, P = K = 1 (at P = K = 2, 138 of the part's 156
 ///   multipliers, router2 was still at 27,498 overused wires after 4 iterations and 13 minutes
-///   on 2026-12-06, and was stopped), at 45 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud is 15
-///   clocks a bit). At D = 64 the head needs 133 of the part's 156 multipliers and did not route
+///   on 2026-12-06, and was stopped); the UART at 45 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud
+///   is 15 clocks a bit), the head on its own 58.5 MHz (the PLL's CLKOS, VCO 585 MHz / 10; at 65 MHz, / 9, it
+///   routed at 59.9 MHz on 2026-12-06: the framer's K-row enables), its
+///   bytes crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   (router2 stalled at about 3,650 overused wires after 16 iterations; results §6). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
 ///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit). At 45 MHz it routed at 46.7 MHz once,
@@ -96,7 +99,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
                 front_end: true,
                 keys_per_cycle: 1,
                 nnz_per_cycle: 1,
-                head_clock_hz: None,
+                head_clock_hz: Some(58_500_000),
             },
             DesignSpec {
                 name: "core",

@@ -26,6 +26,7 @@ use crate::boards::xem7010_top::Xem7010Top;
 use crate::core::mult18;
 use crate::io::ecp5_pll::{Ecp5Pll, EHXPLLL_STAND_IN};
 use crate::io::ice40_pll::{Ice40Pll, SB_PLL40_CORE_STAND_IN};
+use crate::link::crossed_link::CrossedLink;
 use crate::link::uart_link::UartLink;
 use crate::link::LinkDesign;
 use crate::HdlError;
@@ -141,18 +142,22 @@ impl Board {
     }
 
     /// The MMCM setting that makes the link design's own clock from the board's system
-    /// oscillator ([`DesignSpec::head_clock_hz`]), or `None` when the design has no clock of its
-    /// own. Panics if the board cannot make it: only a Xilinx 7-series board with a system
-    /// oscillator can, within [`crate::io::ecp5_pll::PLL_TOLERANCE`].
+    /// oscillator ([`DesignSpec::head_clock_hz`]) on a Xilinx 7-series board, or `None` when
+    /// the design has no clock of its own or the board is not a 7-series one (an ECP5 board
+    /// makes it on its PLL's CLKOS, [`Ecp5Pll::with_secondary`]). Panics if the board cannot
+    /// make it: it needs a system oscillator and a setting within
+    /// [`crate::io::ecp5_pll::PLL_TOLERANCE`].
     pub fn head_mmcm(&self) -> Option<crate::io::xc7_mmcm::Xc7MmcmParams> {
         let want = self.design.head_clock_hz?;
-        let sys = match (self.family, self.sys_clock_hz) {
-            (Family::Xilinx7, Some(sys)) => sys,
-            _ => panic!(
-                "{}: a link design's own clock is made only on a Xilinx 7-series board with a system oscillator",
+        if self.family != Family::Xilinx7 {
+            return None;
+        }
+        let sys = self.sys_clock_hz.unwrap_or_else(|| {
+            panic!(
+                "{}: no system oscillator to make the link design's clock from",
                 self.name
-            ),
-        };
+            )
+        });
         Some(
             crate::io::xc7_mmcm::xc7_mmcm_params(sys, want).unwrap_or_else(|| {
                 panic!(
@@ -164,12 +169,21 @@ impl Board {
     }
 
     /// The clock the link design computes on, Hz (rounded): its own clock where it has one
-    /// ([`Self::head_mmcm`]), otherwise the design clock ([`Self::design_clock_hz`]). Cycle
-    /// counts convert to time at this clock.
+    /// (the ECP5 PLL's CLKOS, or the 7-series MMCM, [`Self::head_mmcm`]), otherwise the design
+    /// clock ([`Self::design_clock_hz`]). Cycle counts convert to time at this clock.
     pub fn head_clock_hz(&self) -> u64 {
-        match self.head_mmcm() {
-            Some(m) => m.out_hz.round() as u64,
-            None => self.design_clock_hz(),
+        match (self.design.head_clock_hz, self.family) {
+            (None, _) => self.design_clock_hz(),
+            (Some(h), Family::Ecp5) => Ecp5Pll::new(self.clock_in_hz, self.design.clock_hz)
+                .with_secondary(h)
+                .achieved_secondary_hz()
+                .expect("a secondary output was set up")
+                .round() as u64,
+            (Some(_), _) => self
+                .head_mmcm()
+                .expect("a head clock on a 7-series board")
+                .out_hz
+                .round() as u64,
         }
     }
 
@@ -195,6 +209,9 @@ pub struct DesignIo<'a> {
     pub clock: &'a mut Signal<In, Clock>,
     /// Synchronous reset.
     pub reset: &'a mut Signal<In, Bit>,
+    /// The link design's own clock, if the design has that input (a shell drives it with the
+    /// board's head clock, [`Board::head_clock_hz`], or the design clock).
+    pub head_clock: Option<&'a mut Signal<In, Clock>>,
     /// UART line in.
     pub rx: &'a mut Signal<In, Bit>,
     /// UART line out.
@@ -237,10 +254,14 @@ pub fn top_verilog(board: &Board, design: &str) -> Result<String, HdlError> {
 }
 
 /// The link design `L` on `board`: in a UART board's shell behind a
-/// [`crate::link::uart_link::UartLink`], or in the XEM7010's behind a
+/// [`crate::link::uart_link::UartLink`] (in a [`CrossedLink`] on its own clock where the board
+/// gives it one, [`DesignSpec::head_clock_hz`]), or in the XEM7010's behind a
 /// [`crate::link::frontpanel_link::FrontPanelLink`].
 fn link_on_board<L: LinkDesign>(board: &Board) -> String {
     match board.host {
+        HostLink::Uart(_) if board.design.head_clock_hz.is_some() => {
+            board_top_verilog::<UartLink<CrossedLink<L>>>(board)
+        }
         HostLink::Uart(_) => board_top_verilog::<UartLink<L>>(board),
         HostLink::FrontPanel(_) => {
             let mut top = Xem7010Top::<L>::new(board);
@@ -361,13 +382,15 @@ mod tests {
         assert_eq!((xd.variant, xd.front_end), (Variant::Octave, true));
         assert!(x.uart().is_none() && x.baud().is_none());
         assert!(x.stand_ins().contains("module MMCME2_BASE"));
-        // The XEM7010's link design computes on its own 100 MHz clock (200 MHz x 6 / 12); the
-        // UART boards' on their design clock.
+        // The XEM7010's link design computes on its own 100 MHz clock (200 MHz x 6 / 12).
         let m = x.head_mmcm().unwrap();
         assert_eq!((m.divclk, m.mult, m.out_div), (1, 6, 12));
         assert_eq!(x.head_clock_hz(), 100_000_000);
-        for name in ["ulx3s", "alchitry_cu"] {
-            let u = board(name).unwrap();
+        // The ULX3S link design's on CLKOS of the PLL that makes its UART's 45 MHz (the 585 MHz
+        // VCO / 10); the other UART designs' on their design clock.
+        let u = board("ulx3s").unwrap();
+        assert_eq!((u.head_mmcm(), u.head_clock_hz()), (None, 58_500_000));
+        for u in [u.for_design("core").unwrap(), board("alchitry_cu").unwrap()] {
             assert_eq!(
                 (u.head_mmcm(), u.head_clock_hz()),
                 (None, u.design_clock_hz())

@@ -74,6 +74,7 @@ impl BoardDesign for UartEcho {
         DesignIo {
             clock: &mut self.clock,
             reset: &mut self.reset,
+            head_clock: None,
             rx: &mut self.rx,
             tx: &self.tx,
             led: &self.led,

@@ -7,7 +7,10 @@ use rust_hdl::prelude::*;
 
 /// The ULX3S (LFE5U-85F) top: the board's pins, named as in `constraints/ulx3s_v20.lpf`, an
 /// [`Ecp5Pll`] from the 25 MHz oscillator to the board's design clock, a [`ResetSync`], and
-/// the design `D` on the PLL's clock.
+/// the design `D` on the PLL's clock. Where the board gives the link design a clock of its own
+/// ([`crate::boards::DesignSpec::head_clock_hz`]), the PLL makes it too, on CLKOS, and the
+/// design's `head_clock` input takes it; a design with that input and no such clock gets the
+/// design clock.
 ///
 /// The design is reset while the PLL is not locked or `btn[0]` (BTN_PWRn, active low) is
 /// pressed; its `rx` is `ftdi_txd` (the FT231X transmits) and its `tx` drives `ftdi_rxd`.
@@ -36,6 +39,8 @@ pub struct Ulx3sTop<D: BoardDesign> {
     pll: Ecp5Pll,
     reset_sync: ResetSync,
     app: D,
+    /// What drives the design's `head_clock` input, if it has one.
+    _head_source: Option<&'static str>,
 }
 
 impl<D: BoardDesign> Ulx3sTop<D> {
@@ -58,7 +63,26 @@ impl<D: BoardDesign> Ulx3sTop<D> {
             pll: Ecp5Pll::new(board.clock_in_hz, board.design.clock_hz),
             reset_sync: Default::default(),
             app: D::for_board(board),
+            _head_source: None,
         }
+        .with_head_clock(board)
+    }
+
+    /// Sets up the design's `head_clock`, if it has that input: the board's head clock on the
+    /// PLL's CLKOS, or the design clock. A design without the input (the UART echo) ignores
+    /// the board's head clock.
+    fn with_head_clock(mut self, board: &Board) -> Self {
+        if self.app.io().head_clock.is_none() {
+            return self;
+        }
+        self._head_source = Some(match board.design.head_clock_hz {
+            Some(h) => {
+                self.pll = Ecp5Pll::new(board.clock_in_hz, board.design.clock_hz).with_secondary(h);
+                "pll$clock_out2"
+            }
+            None => "pll$clock_out",
+        });
+        self
     }
 
     /// The design.
@@ -71,11 +95,18 @@ impl<D: BoardDesign> Logic for Ulx3sTop<D> {
     fn update(&mut self) {
         self.pll.clock_in.next = self.clk_25mhz.val();
         let clock = self.pll.clock_out.val();
+        let head = match self._head_source {
+            Some("pll$clock_out2") => self.pll.clock_out2.val(),
+            _ => clock,
+        };
         self.reset_sync.clock.next = clock;
         self.reset_sync.run.next = self.pll.locked.val() && self.btn.val().get_bit(0);
         let (reset, rx) = (self.reset_sync.reset.val(), self.ftdi_txd.val());
         let io = self.app.io();
         io.clock.next = clock;
+        if let Some(h) = io.head_clock {
+            h.next = head;
+        }
         io.reset.next = reset;
         io.rx.next = rx;
         let (tx, led) = (io.tx.val(), io.led.val());
@@ -89,6 +120,9 @@ impl<D: BoardDesign> Logic for Ulx3sTop<D> {
         self.reset_sync.run.connect();
         let io = self.app.io();
         io.clock.connect();
+        if let Some(h) = io.head_clock {
+            h.connect();
+        }
         io.reset.connect();
         io.rx.connect();
         self.ftdi_rxd.connect();
@@ -96,9 +130,12 @@ impl<D: BoardDesign> Logic for Ulx3sTop<D> {
         self.wifi_gpio0.connect();
     }
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(
-            "// btn[6:1] are unused.
-wire _unused_btn = &{1'b0, btn[6:1]};
+        let head = self._head_source.map_or(String::new(), |s| {
+            format!("always @(*) app$head_clock = {s};\n")
+        });
+        Verilog::Custom(format!(
+            "{head}// btn[6:1] are unused.
+wire _unused_btn = &{{1'b0, btn[6:1]}};
 always @(*) pll$clock_in = clk_25mhz;
 always @(*) reset_sync$clock = pll$clock_out;
 always @(*) reset_sync$run = pll$locked & btn[0];
@@ -109,7 +146,6 @@ always @(*) ftdi_rxd = app$tx;
 always @(*) led = app$led;
 always @(*) wifi_gpio0 = 1'b1;
 "
-            .to_string(),
-        )
+        ))
     }
 }

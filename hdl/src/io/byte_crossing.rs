@@ -44,7 +44,7 @@ type ResponseFifo = AsynchronousFIFO<Bits<9>, 5, 6, 1>;
 /// Outputs (`clock` domain): `s_axis_tready`; responses `m_axis_tdata` (8), `m_axis_tvalid`,
 /// `m_axis_tlast`; `busy`; `idle`.
 /// Outputs (`head_clock` domain): `head_reset` (registered); requests `m_axis_req_tdata` (8),
-/// `m_axis_req_tvalid`; `s_axis_rsp_tready`.
+/// `m_axis_req_tvalid`; `s_axis_rsp_tready` (registered).
 #[derive(LogicBlock, Default)]
 pub struct ByteCrossing {
     /// The host interface's clock.
@@ -111,6 +111,9 @@ pub struct ByteCrossing {
     head_ready: DFF<Bit>,
     /// `head_ready` into `clock`.
     ready_sync: BitSynchronizer,
+    /// The response FIFO has room for a byte this cycle (registered from the fill level of
+    /// the cycle before), so `s_axis_rsp_tready` comes from a flip-flop.
+    rsp_room: DFF<Bit>,
     /// The host side takes request bytes.
     host_open: Signal<Local, Bit>,
     /// The host side empties the response FIFO.
@@ -130,6 +133,7 @@ impl Logic for ByteCrossing {
         self.idle_sync.clock.next = self.clock.val();
         self.ready_sync.clock.next = self.clock.val();
         self.head_ready.clock.next = self.head_clock.val();
+        self.rsp_room.clock.next = self.head_clock.val();
         self.req.read_clock.next = self.head_clock.val();
         self.rsp.write_clock.next = self.head_clock.val();
         self.head_drain.clock.next = self.head_clock.val();
@@ -174,9 +178,13 @@ impl Logic for ByteCrossing {
         if self.s_axis_rsp_tlast.val() {
             self.rsp.data_in.next = bit_cast::<9, 8>(self.s_axis_rsp_tdata.val()) | 256;
         }
-        self.rsp.write.next =
-            self.s_axis_rsp_tvalid.val() & !self.rsp.full.val() & !self.head_draining.val();
-        self.s_axis_rsp_tready.next = !self.rsp.full.val() & !self.head_draining.val();
+        // Room next cycle, even if a byte goes in this one: the write side's fill level lags a
+        // write by a cycle, so at most 29 counted (31 taken) leaves one slot. The design's
+        // transmitter sees only this flip-flop (its ready fans out to the enables of a whole
+        // result row).
+        self.rsp_room.d.next = (self.rsp.write_fill.val() < 30) & !self.head_draining.val();
+        self.rsp.write.next = self.s_axis_rsp_tvalid.val() & self.rsp_room.q.val();
+        self.s_axis_rsp_tready.next = self.rsp_room.q.val();
         self.m_axis_tdata.next = self.rsp.data_out.val().get_bits::<8>(0);
         self.m_axis_tlast.next = self.rsp.data_out.val().get_bit(8);
         self.m_axis_tvalid.next = !self.rsp.empty.val() & !self.host_draining.val();

@@ -84,18 +84,27 @@ pub fn ecp5_pll_params(in_hz: u64, out_hz: u64) -> Option<Ecp5PllParams> {
 /// [`EHXPLLL_STAND_IN`] appended. The Rust `update` twin passes the clock through and is
 /// always locked (rust-hdl's simulator counts edges, not time).
 ///
+/// [`Ecp5Pll::with_secondary`] adds a second clock on CLKOS from the same VCO (`f_vco /
+/// CLKOS_DIV`, in phase with CLKOP, as `ecppll --clkout1` sets it); without it `clock_out2` is
+/// low.
+///
 /// Inputs: `clock_in`.
-/// Outputs: `clock_out`; `locked` (the PLL's LOCK, asynchronous to `clock_out`).
+/// Outputs: `clock_out`; `clock_out2` (CLKOS); `locked` (the PLL's LOCK, asynchronous to the
+/// clocks).
 #[derive(LogicBlock)]
 pub struct Ecp5Pll {
     /// Reference clock.
     pub clock_in: Signal<In, Clock>,
     /// Generated clock.
     pub clock_out: Signal<Out, Clock>,
+    /// The second generated clock (CLKOS), if set up.
+    pub clock_out2: Signal<Out, Clock>,
     /// The PLL is locked.
     pub locked: Signal<Out, Bit>,
     _in_hz: u64,
     _params: Ecp5PllParams,
+    /// CLKOS_DIV, if CLKOS is used.
+    _clkos_div: Option<u32>,
 }
 
 impl Ecp5Pll {
@@ -122,10 +131,42 @@ impl Ecp5Pll {
         Self {
             clock_in: Default::default(),
             clock_out: Default::default(),
+            clock_out2: Default::default(),
             locked: Default::default(),
             _in_hz: in_hz,
             _params: p,
+            _clkos_div: None,
         }
+    }
+
+    /// The same PLL with a second output on CLKOS of `out_hz`: the VCO divided by a whole
+    /// number (`ecppll`'s rule: the VCO frequency over `out_hz`, truncated). Panics unless that
+    /// is within 0.5% of `out_hz` and CLKOS_DIV is in 1..=128.
+    pub fn with_secondary(mut self, out_hz: u64) -> Self {
+        let vco = self.achieved_hz() * self._params.clkop_div as f64;
+        let div = (vco / out_hz as f64) as u32;
+        assert!(
+            (1..=128).contains(&div),
+            "Ecp5Pll: no CLKOS divider makes {} MHz from the {} MHz VCO",
+            out_hz as f64 / 1e6,
+            vco / 1e6
+        );
+        let got = vco / div as f64;
+        assert!(
+            ((got - out_hz as f64) / out_hz as f64).abs() <= PLL_TOLERANCE,
+            "Ecp5Pll: the {} MHz VCO divides to {} MHz, not {} MHz within 0.5%",
+            vco / 1e6,
+            got / 1e6,
+            out_hz as f64 / 1e6
+        );
+        self._clkos_div = Some(div);
+        self
+    }
+
+    /// The second output's frequency, Hz, if it is set up.
+    pub fn achieved_secondary_hz(&self) -> Option<f64> {
+        let vco = self.achieved_hz() * self._params.clkop_div as f64;
+        self._clkos_div.map(|d| vco / d as f64)
     }
 
     /// The divider setting.
@@ -142,10 +183,14 @@ impl Ecp5Pll {
 impl Logic for Ecp5Pll {
     fn update(&mut self) {
         self.clock_out.next = self.clock_in.val();
+        self.clock_out2.next = Clock {
+            clk: self._clkos_div.is_some() && self.clock_in.val().clk,
+        };
         self.locked.next = true;
     }
     fn connect(&mut self) {
         self.clock_out.connect();
+        self.clock_out2.connect();
         self.locked.connect();
     }
     fn hdl(&self) -> Verilog {
@@ -156,8 +201,8 @@ impl Logic for Ecp5Pll {
         };
         Verilog::Wrapper(Wrapper {
             code: format!(
-                r#"// EHXPLLL: {fin} MHz -> {fout} MHz (VCO {vco} MHz), dividers as prjtrellis' ecppll.
-(* FREQUENCY_PIN_CLKI="{fin}" *) (* FREQUENCY_PIN_CLKOP="{fout}" *)
+                r#"// EHXPLLL: {fin} MHz -> {fout} MHz (VCO {vco} MHz){second}, dividers as prjtrellis' ecppll.
+(* FREQUENCY_PIN_CLKI="{fin}" *) (* FREQUENCY_PIN_CLKOP="{fout}" *){second_attr}
 (* ICP_CURRENT="12" *) (* LPF_RESISTOR="8" *) (* MFG_ENABLE_FILTEROPAMP="1" *) (* MFG_GMCREF_SEL="2" *)
 EHXPLLL #(
     .PLLRST_ENA("DISABLED"),
@@ -172,7 +217,7 @@ EHXPLLL #(
     .CLKOP_ENABLE("ENABLED"),
     .CLKOP_DIV({clkop}),
     .CLKOP_CPHASE({cphase}),
-    .CLKOP_FPHASE(0),
+    .CLKOP_FPHASE(0),{clkos_params}
     .FEEDBK_PATH("CLKOP"),
     .CLKFB_DIV({clkfb})
 ) pll (
@@ -180,7 +225,7 @@ EHXPLLL #(
     .STDBY(1'b0),
     .CLKI(clock_in),
     .CLKOP(clock_out),
-    .CLKOS(),
+    .CLKOS({clkos_port}),
     .CLKOS2(),
     .CLKOS3(),
     .CLKFB(clock_out),
@@ -199,7 +244,7 @@ EHXPLLL #(
     .INTLOCK(),
     .REFCLK()
 );
-"#,
+{tie}"#,
                 fin = mhz(self._in_hz as f64),
                 fout = mhz(self.achieved_hz()),
                 vco = mhz(self.achieved_hz() * p.clkop_div as f64),
@@ -207,6 +252,22 @@ EHXPLLL #(
                 clkop = p.clkop_div,
                 cphase = p.clkop_cphase,
                 clkfb = p.clkfb_div,
+                second = self
+                    .achieved_secondary_hz()
+                    .map_or(String::new(), |f| format!(" and {} MHz", mhz(f))),
+                second_attr = self
+                    .achieved_secondary_hz()
+                    .map_or(String::new(), |f| format!(" (* FREQUENCY_PIN_CLKOS=\"{}\" *)", mhz(f))),
+                clkos_params = self._clkos_div.map_or(String::new(), |d| format!(
+                    "\n    .CLKOS_ENABLE(\"ENABLED\"),\n    .CLKOS_DIV({d}),\n    .CLKOS_CPHASE({}),\n    .CLKOS_FPHASE(0),",
+                    p.clkop_cphase
+                )),
+                clkos_port = if self._clkos_div.is_some() { "clock_out2" } else { "" },
+                tie = if self._clkos_div.is_some() {
+                    ""
+                } else {
+                    "// No second output.\nassign clock_out2 = 1'b0;\n"
+                },
             ),
             cores: String::new(),
         })
@@ -214,10 +275,10 @@ EHXPLLL #(
 }
 
 /// A stand-in for EHXPLLL, for Verilator only (lint and simulation; never synthesis, where
-/// yosys' cell library provides the primitive): CLKOP follows CLKI, LOCK is high, the other
-/// outputs are low.
+/// yosys' cell library provides the primitive): CLKOP and CLKOS follow CLKI, LOCK is high, the
+/// other outputs are low.
 pub const EHXPLLL_STAND_IN: &str = r#"
-// Stand-in for the Lattice EHXPLLL primitive, for lint and simulation: CLKOP = CLKI, always locked.
+// Stand-in for the Lattice EHXPLLL primitive, for lint and simulation: CLKOP = CLKOS = CLKI, always locked.
 module EHXPLLL #(
     parameter CLKI_DIV = 1,
     parameter CLKFB_DIV = 1,
@@ -257,7 +318,8 @@ module EHXPLLL #(
     output CLKOP, CLKOS, CLKOS2, CLKOS3, LOCK, INTLOCK, REFCLK, CLKINTFB
 );
     assign CLKOP = CLKI;
-    assign {CLKOS, CLKOS2, CLKOS3, INTLOCK, REFCLK, CLKINTFB} = 6'd0;
+    assign CLKOS = CLKI;
+    assign {CLKOS2, CLKOS3, INTLOCK, REFCLK, CLKINTFB} = 5'd0;
     assign LOCK = 1'b1;
 endmodule
 "#;
@@ -308,6 +370,49 @@ mod tests {
             "no stand-in in synthesis output"
         );
         verilator_lint("ecp5_pll", &format!("{v}{EHXPLLL_STAND_IN}")).unwrap();
+    }
+
+    /// The ULX3S link design's clocks: 45 MHz on CLKOP for the UART (VCO 585 MHz), 65 MHz on
+    /// CLKOS for the head (585 / 9), in phase (CLKOS_CPHASE = CLKOP_CPHASE, as `ecppll
+    /// --clkout1` writes it); without a second output CLKOS is unconnected and `clock_out2` low.
+    #[test]
+    fn a_second_output_divides_the_same_vco() {
+        let one = Ecp5Pll::new(25_000_000, 45_000_000);
+        assert_eq!(one.achieved_secondary_hz(), None);
+        let cphase = one.params().clkop_cphase;
+        let mut pll = one.with_secondary(65_000_000);
+        assert_eq!(pll.achieved_secondary_hz(), Some(65e6));
+        pll.connect_all();
+        let v = generate_verilog(&pll);
+        for s in [
+            ".CLKOP_DIV(13)".to_string(),
+            ".CLKOS_ENABLE(\"ENABLED\")".into(),
+            ".CLKOS_DIV(9)".into(),
+            format!(".CLKOS_CPHASE({cphase})"),
+            "FREQUENCY_PIN_CLKOS=\"65\"".into(),
+            ".CLKOS(clock_out2)".into(),
+        ] {
+            assert!(v.contains(&s), "missing {s}:\n{v}");
+        }
+        verilator_lint("ecp5_pll_two", &format!("{v}{EHXPLLL_STAND_IN}")).unwrap();
+        let mut single = Ecp5Pll::new(25_000_000, 45_000_000);
+        single.connect_all();
+        let v = generate_verilog(&single);
+        assert!(v.contains(".CLKOS()") && v.contains("assign clock_out2 = 1'b0;"));
+        assert!(!v.contains("CLKOS_ENABLE"));
+        verilator_lint("ecp5_pll_one", &format!("{v}{EHXPLLL_STAND_IN}")).unwrap();
+    }
+
+    #[test]
+    #[should_panic(expected = "Ecp5Pll: the 585 MHz VCO divides to 65 MHz, not 64 MHz within 0.5%")]
+    fn a_second_output_off_the_vco_is_rejected() {
+        let _ = Ecp5Pll::new(25_000_000, 45_000_000).with_secondary(64_000_000);
+    }
+
+    #[test]
+    #[should_panic(expected = "Ecp5Pll: no CLKOS divider makes 1 MHz from the 585 MHz VCO")]
+    fn a_second_output_below_the_dividers_is_rejected() {
+        let _ = Ecp5Pll::new(25_000_000, 45_000_000).with_secondary(1_000_000);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `FrontPanelLink`: the accelerator as a FrontPanel design: a link design behind pipes.
 
-use crate::io::byte_crossing::ByteCrossing;
 use crate::io::pipe_bridge::PipeBridge;
+use crate::link::crossed_link::CrossedLink;
 use crate::link::LinkDesign;
 use model::link::DeviceConfig;
 use rust_hdl::prelude::*;
@@ -32,12 +32,12 @@ pub const STATUS_UNDERFLOW: u16 = 1 << 3;
 pub const STATUS_SIGNATURE: u16 = 0x4C00;
 
 /// A [`PipeBridge`] (pipe words to byte streams, with its input and output FIFOs) and a
-/// [`ByteCrossing`] around a [`LinkDesign`]: request frames in through the pipe-in endpoint,
+/// [`CrossedLink`] (a [`crate::io::byte_crossing::ByteCrossing`]) around a [`LinkDesign`]: request frames in through the pipe-in endpoint,
 /// response frames out through the pipe-out endpoint, exactly as the simulated board
 /// (`sim::board`) answers on its byte streams. The pipes and the bridge run on the endpoints'
 /// clock (`clock`: `ti_clk`, 48 MHz on USB 2.0, fixed by the host interface); the link design
 /// runs on its own clock, `head_clock` (an MMCM output on the XEM7010), and the byte streams
-/// cross between the two in the [`ByteCrossing`]. Its cycle counts are the design's own. The ports are a FrontPanel design's endpoint side; a board shell
+/// cross between the two in the [`CrossedLink`]. Its cycle counts are the design's own. The ports are a FrontPanel design's endpoint side; a board shell
 /// ([`crate::boards::xem7010_top::Xem7010Top`]) adds the FrontPanel host interface and endpoint
 /// modules (`okHost`, `okPipeIn` 0x80, `okPipeOut` 0xA0, `okWireIn` 0x00, `okWireOut` 0x20,
 /// 0x21, 0x22) and the reset. `sim::frontpanel` simulates this block with a FrontPanel host
@@ -82,8 +82,7 @@ pub struct FrontPanelLink<L: LinkDesign> {
     /// LEDs (1 = on).
     pub led: Signal<Out, Bits<8>>,
     bridge: PipeBridge,
-    crossing: ByteCrossing,
-    link: L,
+    link: CrossedLink<L>,
     heartbeat: DFF<Bits<26>>,
 }
 
@@ -104,8 +103,7 @@ impl<L: LinkDesign> FrontPanelLink<L> {
             status: Default::default(),
             led: Default::default(),
             bridge: PipeBridge::new(fifo_words),
-            crossing: Default::default(),
-            link: L::for_config(cfg),
+            link: CrossedLink::new(L::for_config(cfg)),
             heartbeat: Default::default(),
         }
     }
@@ -131,30 +129,21 @@ impl<L: LinkDesign> Logic for FrontPanelLink<L> {
         self.pipe_out_data.next = self.bridge.pipe_out_data.val();
         self.words_free.next = self.bridge.words_free.val();
         self.words_ready.next = self.bridge.words_ready.val();
-        let x = &mut self.crossing;
-        x.clock.next = clock;
-        x.reset.next = reset;
-        x.head_clock.next = self.head_clock.val();
-        x.s_axis_tdata.next = self.bridge.m_axis_tdata.val();
-        x.s_axis_tvalid.next = self.bridge.m_axis_tvalid.val();
-        x.m_axis_tready.next = self.bridge.s_axis_tready.val();
-        self.bridge.m_axis_tready.next = x.s_axis_tready.val();
-        self.bridge.s_axis_tdata.next = x.m_axis_tdata.val();
-        self.bridge.s_axis_tvalid.next = x.m_axis_tvalid.val();
-        self.bridge.s_axis_tlast.next = x.m_axis_tlast.val();
-        let out = self.link.io().step(
-            self.head_clock.val(),
-            x.head_reset.val(),
-            (x.m_axis_req_tdata.val(), x.m_axis_req_tvalid.val()),
-            x.s_axis_rsp_tready.val(),
+        let (b_data, b_valid, b_ready) = (
+            self.bridge.m_axis_tdata.val(),
+            self.bridge.m_axis_tvalid.val(),
+            self.bridge.s_axis_tready.val(),
         );
-        x.m_axis_req_tready.next = out.s_axis_tready;
-        x.s_axis_rsp_tdata.next = out.m_axis_tdata;
-        x.s_axis_rsp_tvalid.next = out.m_axis_tvalid;
-        x.s_axis_rsp_tlast.next = out.m_axis_tlast;
-        x.head_busy.next = out.busy;
-        x.head_idle.next = out.idle;
-        let (busy, idle) = (x.busy.val(), x.idle.val());
+        self.link.head_clock.next = self.head_clock.val();
+        let out = self
+            .link
+            .io()
+            .step(clock, reset, (b_data, b_valid), b_ready);
+        self.bridge.m_axis_tready.next = out.s_axis_tready;
+        self.bridge.s_axis_tdata.next = out.m_axis_tdata;
+        self.bridge.s_axis_tvalid.next = out.m_axis_tvalid;
+        self.bridge.s_axis_tlast.next = out.m_axis_tlast;
+        let (busy, idle) = (out.busy, out.idle);
         let (overflow, underflow) = (self.bridge.overflow.val(), self.bridge.underflow.val());
         let flags = u64::from(busy)
             | (u64::from(!idle) << 1)
@@ -175,19 +164,7 @@ impl<L: LinkDesign> Logic for FrontPanelLink<L> {
         self.bridge.s_axis_tdata.connect();
         self.bridge.s_axis_tvalid.connect();
         self.bridge.s_axis_tlast.connect();
-        let x = &mut self.crossing;
-        x.clock.connect();
-        x.reset.connect();
-        x.head_clock.connect();
-        x.s_axis_tdata.connect();
-        x.s_axis_tvalid.connect();
-        x.m_axis_tready.connect();
-        x.m_axis_req_tready.connect();
-        x.s_axis_rsp_tdata.connect();
-        x.s_axis_rsp_tvalid.connect();
-        x.s_axis_rsp_tlast.connect();
-        x.head_busy.connect();
-        x.head_idle.connect();
+        self.link.head_clock.connect();
         self.pipe_out_data.connect();
         self.words_free.connect();
         self.words_ready.connect();
@@ -212,29 +189,18 @@ always @(*) bridge$pipe_out_read = pipe_out_read;
 always @(*) pipe_out_data = bridge$pipe_out_data;
 always @(*) words_free = bridge$words_free;
 always @(*) words_ready = bridge$words_ready;
-always @(*) crossing$clock = clock;
-always @(*) crossing$reset = reset;
-always @(*) crossing$head_clock = head_clock;
-always @(*) crossing$s_axis_tdata = bridge$m_axis_tdata;
-always @(*) crossing$s_axis_tvalid = bridge$m_axis_tvalid;
-always @(*) bridge$m_axis_tready = crossing$s_axis_tready;
-always @(*) bridge$s_axis_tdata = crossing$m_axis_tdata;
-always @(*) bridge$s_axis_tvalid = crossing$m_axis_tvalid;
-always @(*) bridge$s_axis_tlast = crossing$m_axis_tlast;
-always @(*) crossing$m_axis_tready = bridge$s_axis_tready;
-always @(*) link$clock = head_clock;
-always @(*) link$reset = crossing$head_reset;
-always @(*) link$s_axis_tdata = crossing$m_axis_req_tdata;
-always @(*) link$s_axis_tvalid = crossing$m_axis_req_tvalid;
-always @(*) crossing$m_axis_req_tready = link$s_axis_tready;
-always @(*) crossing$s_axis_rsp_tdata = link$m_axis_tdata;
-always @(*) crossing$s_axis_rsp_tvalid = link$m_axis_tvalid;
-always @(*) crossing$s_axis_rsp_tlast = link$m_axis_tlast;
-always @(*) link$m_axis_tready = crossing$s_axis_rsp_tready;
-always @(*) crossing$head_busy = link$busy;
-always @(*) crossing$head_idle = link$idle;
-always @(*) status = {{8'h{sig:02X}, 4'h0, bridge$underflow, bridge$overflow, ~crossing$idle, crossing$busy}};
-always @(*) led = {{3'b000, heartbeat$q[25], bridge$underflow, bridge$overflow, ~crossing$idle, crossing$busy}};
+always @(*) link$clock = clock;
+always @(*) link$head_clock = head_clock;
+always @(*) link$reset = reset;
+always @(*) link$s_axis_tdata = bridge$m_axis_tdata;
+always @(*) link$s_axis_tvalid = bridge$m_axis_tvalid;
+always @(*) bridge$m_axis_tready = link$s_axis_tready;
+always @(*) bridge$s_axis_tdata = link$m_axis_tdata;
+always @(*) bridge$s_axis_tvalid = link$m_axis_tvalid;
+always @(*) bridge$s_axis_tlast = link$m_axis_tlast;
+always @(*) link$m_axis_tready = bridge$s_axis_tready;
+always @(*) status = {{8'h{sig:02X}, 4'h0, bridge$underflow, bridge$overflow, ~link$idle, link$busy}};
+always @(*) led = {{3'b000, heartbeat$q[25], bridge$underflow, bridge$overflow, ~link$idle, link$busy}};
 ",
             sig = STATUS_SIGNATURE >> 8
         ))

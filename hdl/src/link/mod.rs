@@ -3,10 +3,12 @@
 //! [`tx_framer::TxFramer`]; both with [`crc32::Crc32`]), the job runner the designs share
 //! ([`job_runner::JobRunner`]: the job and output buffers and the cycle counter), and the link
 //! designs they make with the accelerator ([`link_head::LinkHead`]: the whole head;
-//! [`link_core::LinkCore`]: the core alone), behind a UART ([`uart_link::UartLink`]) or
-//! FrontPanel pipes ([`frontpanel_link::FrontPanelLink`]).
+//! [`link_core::LinkCore`]: the core alone), on their own clock if the board gives them one
+//! ([`crossed_link::CrossedLink`]), behind a UART ([`uart_link::UartLink`]) or FrontPanel pipes
+//! ([`frontpanel_link::FrontPanelLink`]).
 
 pub mod crc32;
+pub mod crossed_link;
 pub mod frontpanel_link;
 pub mod job_runner;
 pub mod link_core;
@@ -19,6 +21,7 @@ pub mod small_mul;
 pub mod tx_framer;
 pub mod uart_link;
 
+use crossed_link::CrossedLink;
 use link_core::LinkCore;
 use link_head::LinkHead;
 use model::link::DeviceConfig;
@@ -95,6 +98,13 @@ pub trait LinkDesign: Block {
     fn with_multiplier_split(self, split: &crate::configs::MultiplierSplit) -> Self;
     /// Its byte-stream ports.
     fn io(&mut self) -> LinkIo<'_>;
+    /// The design computes on a clock of its own, its `head_clock` input
+    /// ([`CrossedLink`]); otherwise on `clock`.
+    const OWN_CLOCK: bool = false;
+    /// Its `head_clock` input, if it has one ([`Self::OWN_CLOCK`]).
+    fn head_clock(&mut self) -> Option<&mut Signal<In, Clock>> {
+        None
+    }
 }
 
 macro_rules! link_io {
@@ -157,5 +167,22 @@ impl<
     }
     fn io(&mut self) -> LinkIo<'_> {
         link_io!(self)
+    }
+}
+
+impl<L: LinkDesign> LinkDesign for CrossedLink<L> {
+    fn for_config(cfg: &DeviceConfig) -> Self {
+        CrossedLink::new(L::for_config(cfg))
+    }
+    fn with_multiplier_split(mut self, split: &crate::configs::MultiplierSplit) -> Self {
+        self.link = self.link.with_multiplier_split(split);
+        self
+    }
+    fn io(&mut self) -> LinkIo<'_> {
+        link_io!(self)
+    }
+    const OWN_CLOCK: bool = true;
+    fn head_clock(&mut self) -> Option<&mut Signal<In, Clock>> {
+        Some(&mut self.head_clock)
     }
 }

@@ -15,10 +15,15 @@ use rust_hdl::prelude::*;
 /// were lost, so frames were damaged), 3 UART frame error (sticky), 4 heartbeat (bit 26 of a
 /// counter), 7:5 off.
 ///
+/// A link design with a clock of its own ([`LinkDesign::OWN_CLOCK`]: a
+/// [`crate::link::crossed_link::CrossedLink`]) computes on `head_clock`; any other ignores it
+/// and runs on `clock`, as the UART does.
+///
 /// Hand-written Verilog (connections by name, since the design is a type parameter that
 /// rust-hdl's `hdl_gen` cannot see into), with a Rust `update` twin.
 ///
-/// Inputs: `clock`; `reset` (synchronous, active high); `rx` (UART line in).
+/// Inputs: `clock`; `reset` (synchronous, active high); `head_clock` (the link design's own
+/// clock, if it has one); `rx` (UART line in).
 /// Outputs: `tx` (UART line out); `led` (8 bits).
 #[derive(LogicBlock)]
 pub struct UartLink<L: LinkDesign> {
@@ -26,6 +31,8 @@ pub struct UartLink<L: LinkDesign> {
     pub clock: Signal<In, Clock>,
     /// Synchronous reset.
     pub reset: Signal<In, Bit>,
+    /// The link design's own clock (unused unless it has one).
+    pub head_clock: Signal<In, Clock>,
     /// UART line in (idle high).
     pub rx: Signal<In, Bit>,
     /// UART line out (idle high).
@@ -45,6 +52,7 @@ impl<L: LinkDesign> UartLink<L> {
         Self {
             clock: Default::default(),
             reset: Default::default(),
+            head_clock: Default::default(),
             rx: Default::default(),
             tx: Default::default(),
             led: Default::default(),
@@ -74,6 +82,7 @@ impl<L: LinkDesign> BoardDesign for UartLink<L> {
         DesignIo {
             clock: &mut self.clock,
             reset: &mut self.reset,
+            head_clock: Some(&mut self.head_clock),
             rx: &mut self.rx,
             tx: &self.tx,
             led: &self.led,
@@ -99,6 +108,10 @@ impl<L: LinkDesign> Logic for UartLink<L> {
             self.bridge.rx_overrun.val(),
             self.bridge.rx_frame_error.val(),
         );
+        let head_clock = self.head_clock.val();
+        if let Some(h) = self.link.head_clock() {
+            h.next = head_clock;
+        }
         let out = self
             .link
             .io()
@@ -125,6 +138,9 @@ impl<L: LinkDesign> Logic for UartLink<L> {
         self.bridge.s_axis_tvalid.connect();
         self.tx.connect();
         self.led.connect();
+        if let Some(h) = self.link.head_clock() {
+            h.connect();
+        }
         let io = self.link.io();
         io.clock.connect();
         io.reset.connect();
@@ -133,8 +149,13 @@ impl<L: LinkDesign> Logic for UartLink<L> {
         io.m_axis_tready.connect();
     }
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(
-            "always @(*) heartbeat$clock = clock;
+        let head_clock = if L::OWN_CLOCK {
+            "always @(*) link$head_clock = head_clock;\n"
+        } else {
+            "// The link design runs on `clock`.\nwire _unused_head_clock = head_clock;\n"
+        };
+        Verilog::Custom(format!(
+            "{head_clock}always @(*) heartbeat$clock = clock;
 always @(*) heartbeat$d = heartbeat$q + 27'd1;
 always @(*) bridge$clock = clock;
 always @(*) bridge$reset = reset;
@@ -148,10 +169,9 @@ always @(*) bridge$m_axis_tready = link$s_axis_tready;
 always @(*) bridge$s_axis_tdata = link$m_axis_tdata;
 always @(*) bridge$s_axis_tvalid = link$m_axis_tvalid;
 always @(*) link$m_axis_tready = bridge$s_axis_tready;
-always @(*) led = {3'b000, heartbeat$q[26], bridge$rx_frame_error, bridge$rx_overrun, ~link$idle, link$busy};
+always @(*) led = {{3'b000, heartbeat$q[26], bridge$rx_frame_error, bridge$rx_overrun, ~link$idle, link$busy}};
 "
-            .to_string(),
-        )
+        ))
     }
 }
 
@@ -175,6 +195,16 @@ mod tests {
             };
             for p in pins {
                 assert!(v.contains(&format!(" {p};")), "{name}: no port {p}");
+            }
+            // The ULX3S head on the PLL's CLKOS across a crossing; the Alchitry Cu's on its one
+            // clock, no crossing.
+            let crossed = [
+                "always @(*) app$head_clock = pll$clock_out2;",
+                "always @(*) link$head_clock = head_clock;",
+                "module top$app$link$crossing(",
+            ];
+            for c in crossed {
+                assert_eq!(v.contains(c), name == "ulx3s", "{name}: `{c}`");
             }
             // The head's block-level wiring loop (see `head_verilog`) is waived for Verilator
             // here; the synthesis Verilog carries no Verilator comments.

@@ -53,6 +53,62 @@ fn manifest_fmax(m: &Value) -> Option<f64> {
         .and_then(|o| o.values().filter_map(|v| v.as_f64()).reduce(f64::min))
 }
 
+/// A manifest's clocks as (name, target MHz, Fmax MHz), the design clock first: one clock, or
+/// the UART's and the head's own where the link design has one (`head_clock_hz`; the manifest's
+/// `targets_mhz` says which is which).
+fn manifest_clocks(m: &Value) -> Vec<(&'static str, f64, f64)> {
+    let fmax = m["fmax_mhz"].as_object();
+    let targets = m["targets_mhz"].as_object();
+    let head_mhz = m["head_clock_hz"].as_f64().map(|h| h / 1e6);
+    match (fmax, targets, head_mhz) {
+        (Some(f), Some(t), Some(h)) if f.len() > 1 => {
+            let mut v: Vec<(&'static str, f64, f64)> = f
+                .iter()
+                .filter_map(|(clk, x)| {
+                    let target = t.get(clk)?.as_f64()?;
+                    let name = if (target - h).abs() < 0.5 {
+                        "head"
+                    } else {
+                        "UART"
+                    };
+                    Some((name, target, x.as_f64()?))
+                })
+                .collect();
+            v.sort_by_key(|c| c.0 == "head");
+            v
+        }
+        _ => match (m["target_mhz"].as_f64(), manifest_fmax(m)) {
+            (Some(t), Some(f)) => vec![("design", t, f)],
+            _ => vec![],
+        },
+    }
+}
+
+/// `clocks`' targets ("45 / 65 MHz") and Fmaxes ("51.2 MHz (UART) / 70.0 MHz (head)").
+fn clock_texts(clocks: &[(&str, f64, f64)]) -> (String, String) {
+    let mhz = |x: f64| {
+        format!("{x:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    };
+    let targets = clocks
+        .iter()
+        .map(|c| mhz(c.1))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let fmax = if clocks.len() > 1 {
+        clocks
+            .iter()
+            .map(|c| format!("{:.1} MHz ({})", c.2, c.0))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    } else {
+        clocks.iter().map(|c| format!("{:.1} MHz", c.2)).collect()
+    };
+    (format!("{targets} MHz"), fmax)
+}
+
 /// (used, available) of resource `k` in a record's `resources`.
 fn used_available(resources: &Value, k: &str) -> (u64, u64) {
     (
@@ -163,8 +219,22 @@ fn bitstream(b: &hdl::boards::Board, design: &str, m: &Value) -> Result<(Vec<Str
         thou(g("ff").0),
         bram,
         dsp,
-        target.map_or("-".into(), |t| format!("{t:.0} MHz")),
-        fmax.map_or("-".into(), |f| format!("**{f:.1} MHz**")),
+        {
+            let clocks = manifest_clocks(m);
+            if clocks.is_empty() {
+                "-".into()
+            } else {
+                clock_texts(&clocks).0
+            }
+        },
+        {
+            let clocks = manifest_clocks(m);
+            if clocks.is_empty() {
+                "-".into()
+            } else {
+                format!("**{}**", clock_texts(&clocks).1)
+            }
+        },
         if m["timing_met"].as_bool() == Some(true) {
             "yes".into()
         } else {
@@ -190,25 +260,14 @@ fn ulx3s_core(page: &mut Page) -> Result<()> {
                 .join(format!("bitstreams/ulx3s/{design}.manifest.json")),
         )?;
         let key = |k: &str| format!("ulx3s_{design}_{k}");
-        page.set(
-            &key("fmax"),
-            format!(
-                "{:.1} MHz",
-                manifest_fmax(&m).with_context(|| format!("ulx3s {design} manifest Fmax"))?
-            ),
+        let clocks = manifest_clocks(&m);
+        anyhow::ensure!(
+            !clocks.is_empty(),
+            "ulx3s {design} manifest: no Fmax and target"
         );
-        let target = m["target_mhz"]
-            .as_f64()
-            .with_context(|| format!("ulx3s {design} manifest target_mhz"))?;
-        page.set(
-            &key("target"),
-            format!(
-                "{} MHz",
-                format!("{target:.2}")
-                    .trim_end_matches('0')
-                    .trim_end_matches('.')
-            ),
-        );
+        let (target, fmax) = clock_texts(&clocks);
+        page.set(&key("fmax"), fmax);
+        page.set(&key("target"), target);
         let used = |k: &str| used_available(&m["resources"], k).0;
         page.set(&key("lut"), thou(used("lut4")));
         page.set(&key("mult"), used("dsp_mult18x18d").to_string());
