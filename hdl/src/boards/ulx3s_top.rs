@@ -39,8 +39,9 @@ pub struct Ulx3sTop<D: BoardDesign> {
     pll: Ecp5Pll,
     reset_sync: ResetSync,
     app: D,
-    /// What drives the design's `head_clock` input, if it has one.
-    _head_source: Option<&'static str>,
+    /// The design has a `head_clock` input (driven by the PLL's CLKOS where it makes the
+    /// board's head clock, otherwise by the design clock).
+    _head_port: bool,
 }
 
 impl<D: BoardDesign> Ulx3sTop<D> {
@@ -63,7 +64,7 @@ impl<D: BoardDesign> Ulx3sTop<D> {
             pll: Ecp5Pll::new(board.clock_in_hz, board.design.clock_hz),
             reset_sync: Default::default(),
             app: D::for_board(board),
-            _head_source: None,
+            _head_port: false,
         }
         .with_head_clock(board)
     }
@@ -72,17 +73,16 @@ impl<D: BoardDesign> Ulx3sTop<D> {
     /// PLL's CLKOS, or the design clock. A design without the input (the UART echo) ignores
     /// the board's head clock.
     fn with_head_clock(mut self, board: &Board) -> Self {
-        if self.app.io().head_clock.is_none() {
-            return self;
+        self._head_port = self.app.io().head_clock.is_some();
+        if let (true, Some(h)) = (self._head_port, board.design.head_clock_hz) {
+            self.pll = Ecp5Pll::new(board.clock_in_hz, board.design.clock_hz).with_secondary(h);
         }
-        self._head_source = Some(match board.design.head_clock_hz {
-            Some(h) => {
-                self.pll = Ecp5Pll::new(board.clock_in_hz, board.design.clock_hz).with_secondary(h);
-                "pll$clock_out2"
-            }
-            None => "pll$clock_out",
-        });
         self
+    }
+
+    /// The PLL makes the head clock on CLKOS.
+    fn head_on_clkos(&self) -> bool {
+        self.pll.achieved_secondary_hz().is_some()
     }
 
     /// The design.
@@ -95,9 +95,10 @@ impl<D: BoardDesign> Logic for Ulx3sTop<D> {
     fn update(&mut self) {
         self.pll.clock_in.next = self.clk_25mhz.val();
         let clock = self.pll.clock_out.val();
-        let head = match self._head_source {
-            Some("pll$clock_out2") => self.pll.clock_out2.val(),
-            _ => clock,
+        let head = if self.head_on_clkos() {
+            self.pll.clock_out2.val()
+        } else {
+            clock
         };
         self.reset_sync.clock.next = clock;
         self.reset_sync.run.next = self.pll.locked.val() && self.btn.val().get_bit(0);
@@ -130,9 +131,11 @@ impl<D: BoardDesign> Logic for Ulx3sTop<D> {
         self.wifi_gpio0.connect();
     }
     fn hdl(&self) -> Verilog {
-        let head = self._head_source.map_or(String::new(), |s| {
-            format!("always @(*) app$head_clock = {s};\n")
-        });
+        let head = match (self._head_port, self.head_on_clkos()) {
+            (false, _) => "",
+            (true, true) => "always @(*) app$head_clock = pll$clock_out2;\n",
+            (true, false) => "always @(*) app$head_clock = pll$clock_out;\n",
+        };
         Verilog::Custom(format!(
             "{head}// btn[6:1] are unused.
 wire _unused_btn = &{{1'b0, btn[6:1]}};

@@ -217,6 +217,7 @@ pub const IDLE_HOLD_CYCLES: u64 = 64;
 mod tests {
     use super::*;
     use crate::verify::lint::verilator_lint;
+    use crate::verify::testbench::{rise, settle};
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
@@ -256,7 +257,7 @@ mod tests {
             uut.s_axis_rsp_tlast.next = echoed % 5 == 4;
             uut.head_busy.next = false;
             uut.head_idle.next = true;
-            assert!(simulate(&mut uut, 200));
+            settle(&mut uut);
             // The earlier of the two rising edges next.
             if t_host <= t_head {
                 if uut.s_axis_tvalid.val() && uut.s_axis_tready.val() {
@@ -265,9 +266,7 @@ mod tests {
                 if uut.m_axis_tvalid.val() && uut.m_axis_tready.val() {
                     at_host.push((uut.m_axis_tdata.val().index() as u8, uut.m_axis_tlast.val()));
                 }
-                uut.clock.next = Clock { clk: true };
-                assert!(simulate(&mut uut, 200));
-                uut.clock.next = Clock { clk: false };
+                rise(&mut uut, |u| &mut u.clock);
                 t_host += host_ps;
                 host_edges += 1;
             } else {
@@ -277,9 +276,7 @@ mod tests {
                 if uut.s_axis_rsp_tvalid.val() && uut.s_axis_rsp_tready.val() {
                     echoed += 1;
                 }
-                uut.head_clock.next = Clock { clk: true };
-                assert!(simulate(&mut uut, 200));
-                uut.head_clock.next = Clock { clk: false };
+                rise(&mut uut, |u| &mut u.head_clock);
                 t_head += head_ps;
             }
         }
@@ -345,23 +342,19 @@ mod tests {
                 uut.s_axis_rsp_tvalid.next = false;
                 uut.head_busy.next = false;
                 uut.head_idle.next = true;
-                assert!(simulate(&mut uut, 200));
+                settle(&mut uut);
                 if t_host <= t_head {
                     if uut.s_axis_tvalid.val() && uut.s_axis_tready.val() {
                         sent += 1;
                     }
-                    uut.clock.next = Clock { clk: true };
-                    assert!(simulate(&mut uut, 200));
-                    uut.clock.next = Clock { clk: false };
+                    rise(&mut uut, |u| &mut u.clock);
                     t_host += host_ps;
                     host_edges += 1;
                 } else {
                     if uut.m_axis_req_tvalid.val() && uut.m_axis_req_tready.val() {
                         at_head.push(uut.m_axis_req_tdata.val().index() as u8);
                     }
-                    uut.head_clock.next = Clock { clk: true };
-                    assert!(simulate(&mut uut, 200));
-                    uut.head_clock.next = Clock { clk: false };
+                    rise(&mut uut, |u| &mut u.head_clock);
                     t_head += head_ps;
                 }
             }

@@ -120,12 +120,7 @@ impl<L: LinkDesign> Logic for CrossedLink<L> {
         x.s_axis_rsp_tlast.connect();
         x.head_busy.connect();
         x.head_idle.connect();
-        let io = self.link.io();
-        io.clock.connect();
-        io.reset.connect();
-        io.s_axis_tdata.connect();
-        io.s_axis_tvalid.connect();
-        io.m_axis_tready.connect();
+        self.link.io().connect();
     }
     fn hdl(&self) -> Verilog {
         Verilog::Custom(

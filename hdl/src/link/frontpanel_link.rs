@@ -170,12 +170,7 @@ impl<L: LinkDesign> Logic for FrontPanelLink<L> {
         self.words_ready.connect();
         self.status.connect();
         self.led.connect();
-        let io = self.link.io();
-        io.clock.connect();
-        io.reset.connect();
-        io.s_axis_tdata.connect();
-        io.s_axis_tvalid.connect();
-        io.m_axis_tready.connect();
+        self.link.io().connect();
     }
     fn hdl(&self) -> Verilog {
         Verilog::Custom(format!(

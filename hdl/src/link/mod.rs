@@ -61,6 +61,16 @@ pub struct LinkOutputs {
 }
 
 impl LinkIo<'_> {
+    /// Marks the design's inputs (`clock`, `reset`, the request byte and its valid, the
+    /// response stream's ready) as driven: the link design's part of a shell's `connect`.
+    pub fn connect(self) {
+        self.clock.connect();
+        self.reset.connect();
+        self.s_axis_tdata.connect();
+        self.s_axis_tvalid.connect();
+        self.m_axis_tready.connect();
+    }
+
     /// Drives the design's inputs (`clock`, `reset`, a request byte and its valid, the response
     /// stream's ready) and reads its outputs: the link design's part of a shell's `update` twin.
     pub fn step(

@@ -141,12 +141,7 @@ impl<L: LinkDesign> Logic for UartLink<L> {
         if let Some(h) = self.link.head_clock() {
             h.connect();
         }
-        let io = self.link.io();
-        io.clock.connect();
-        io.reset.connect();
-        io.s_axis_tdata.connect();
-        io.s_axis_tvalid.connect();
-        io.m_axis_tready.connect();
+        self.link.io().connect();
     }
     fn hdl(&self) -> Verilog {
         let head_clock = if L::OWN_CLOCK {
