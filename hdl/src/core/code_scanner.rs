@@ -14,8 +14,12 @@ pub const SCAN_FIFO_DEPTH: usize = 8;
 /// non-zero codes a cycle (`params.nnz_per_cycle`).
 ///
 /// Accepted beats whose codes are all zero are dropped, except a beat with `in_last` set, which
-/// is kept as a row-end marker (mask 0). Other beats enter a 8-entry FIFO (shift register; head
-/// = slot 0) with their non-zero mask, their base position `beat * 16`, and `in_last`. Each cycle
+/// is kept as a row-end marker (mask 0). Other beats enter an 8-entry FIFO with their non-zero
+/// mask, their base position `beat * 16`, and `in_last`: a head register (slot 0) and a
+/// circular queue of 7 behind it, so that a pop loads only the head (from the queue's oldest
+/// entry, or straight from the input) and moves two pointers, and the queue's slots never see
+/// the pop (the head's pop is the scanner's critical loop; with a shift register every slot
+/// was on it, 87.0 MHz out of context in the D = 64 octave head). Each cycle
 /// the head issues up to K tokens: the K lowest remaining non-zero positions (two priority
 /// picks with K = 2: the lowest set bit, then the lowest of the rest; one-hot), then those bits
 /// are cleared in place; the entry pops with its last tokens. A marker issues one token with
@@ -65,54 +69,56 @@ pub struct CodeScanner<const A: usize> {
     sixteen: Constant<Bits<5>>,
     beat: DFF<Bits<A>>,
     count: DFF<Bits<4>>,
+    rd: DFF<Bits<3>>,
+    wr: DFF<Bits<3>>,
     s0_codes: DFF<Bits<48>>,
     s0_mask: DFF<Bits<16>>,
     s0_fin: DFF<Bit>,
     s0_cnt: DFF<Bits<5>>,
     s0_base: DFF<Bits<A>>,
     s0_last: DFF<Bit>,
-    s1_codes: DFF<Bits<48>>,
-    s1_mask: DFF<Bits<16>>,
-    s1_fin: DFF<Bit>,
-    s1_cnt: DFF<Bits<5>>,
-    s1_base: DFF<Bits<A>>,
-    s1_last: DFF<Bit>,
-    s2_codes: DFF<Bits<48>>,
-    s2_mask: DFF<Bits<16>>,
-    s2_fin: DFF<Bit>,
-    s2_cnt: DFF<Bits<5>>,
-    s2_base: DFF<Bits<A>>,
-    s2_last: DFF<Bit>,
-    s3_codes: DFF<Bits<48>>,
-    s3_mask: DFF<Bits<16>>,
-    s3_fin: DFF<Bit>,
-    s3_cnt: DFF<Bits<5>>,
-    s3_base: DFF<Bits<A>>,
-    s3_last: DFF<Bit>,
-    s4_codes: DFF<Bits<48>>,
-    s4_mask: DFF<Bits<16>>,
-    s4_fin: DFF<Bit>,
-    s4_cnt: DFF<Bits<5>>,
-    s4_base: DFF<Bits<A>>,
-    s4_last: DFF<Bit>,
-    s5_codes: DFF<Bits<48>>,
-    s5_mask: DFF<Bits<16>>,
-    s5_fin: DFF<Bit>,
-    s5_cnt: DFF<Bits<5>>,
-    s5_base: DFF<Bits<A>>,
-    s5_last: DFF<Bit>,
-    s6_codes: DFF<Bits<48>>,
-    s6_mask: DFF<Bits<16>>,
-    s6_fin: DFF<Bit>,
-    s6_cnt: DFF<Bits<5>>,
-    s6_base: DFF<Bits<A>>,
-    s6_last: DFF<Bit>,
-    s7_codes: DFF<Bits<48>>,
-    s7_mask: DFF<Bits<16>>,
-    s7_fin: DFF<Bit>,
-    s7_cnt: DFF<Bits<5>>,
-    s7_base: DFF<Bits<A>>,
-    s7_last: DFF<Bit>,
+    q0_codes: DFF<Bits<48>>,
+    q0_mask: DFF<Bits<16>>,
+    q0_fin: DFF<Bit>,
+    q0_cnt: DFF<Bits<5>>,
+    q0_base: DFF<Bits<A>>,
+    q0_last: DFF<Bit>,
+    q1_codes: DFF<Bits<48>>,
+    q1_mask: DFF<Bits<16>>,
+    q1_fin: DFF<Bit>,
+    q1_cnt: DFF<Bits<5>>,
+    q1_base: DFF<Bits<A>>,
+    q1_last: DFF<Bit>,
+    q2_codes: DFF<Bits<48>>,
+    q2_mask: DFF<Bits<16>>,
+    q2_fin: DFF<Bit>,
+    q2_cnt: DFF<Bits<5>>,
+    q2_base: DFF<Bits<A>>,
+    q2_last: DFF<Bit>,
+    q3_codes: DFF<Bits<48>>,
+    q3_mask: DFF<Bits<16>>,
+    q3_fin: DFF<Bit>,
+    q3_cnt: DFF<Bits<5>>,
+    q3_base: DFF<Bits<A>>,
+    q3_last: DFF<Bit>,
+    q4_codes: DFF<Bits<48>>,
+    q4_mask: DFF<Bits<16>>,
+    q4_fin: DFF<Bit>,
+    q4_cnt: DFF<Bits<5>>,
+    q4_base: DFF<Bits<A>>,
+    q4_last: DFF<Bit>,
+    q5_codes: DFF<Bits<48>>,
+    q5_mask: DFF<Bits<16>>,
+    q5_fin: DFF<Bit>,
+    q5_cnt: DFF<Bits<5>>,
+    q5_base: DFF<Bits<A>>,
+    q5_last: DFF<Bit>,
+    q6_codes: DFF<Bits<48>>,
+    q6_mask: DFF<Bits<16>>,
+    q6_fin: DFF<Bit>,
+    q6_cnt: DFF<Bits<5>>,
+    q6_base: DFF<Bits<A>>,
+    q6_last: DFF<Bit>,
     t1_valid: DFF<Bit>,
     t1_oh: DFF<Bits<16>>,
     t1_oh_b: DFF<Bits<16>>,
@@ -129,6 +135,12 @@ pub struct CodeScanner<const A: usize> {
     in_push: Signal<Local, Bit>,
     in_fin: Signal<Local, Bit>,
     in_cnt: Signal<Local, Bits<5>>,
+    rd_codes: Signal<Local, Bits<48>>,
+    rd_mask: Signal<Local, Bits<16>>,
+    rd_fin: Signal<Local, Bit>,
+    rd_cnt: Signal<Local, Bits<5>>,
+    rd_base: Signal<Local, Bits<A>>,
+    rd_last: Signal<Local, Bit>,
     lowest: Signal<Local, Bits<16>>,
     rest: Signal<Local, Bits<16>>,
     lowest_b: Signal<Local, Bits<16>>,
@@ -137,9 +149,10 @@ pub struct CodeScanner<const A: usize> {
     row_end: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
     pop: Signal<Local, Bit>,
-    wr_idx: Signal<Local, Bits<4>>,
+    empty: Signal<Local, Bit>,
+    more: Signal<Local, Bit>,
+    queue: Signal<Local, Bit>,
 }
-
 impl<const A: usize> CodeScanner<A> {
     /// A scanner for `params` (W must be 16, k must be 3, `A = log2 N_MAX`, K =
     /// `params.nnz_per_cycle` 1 or 2); `dense` keeps every position (the baseline without zero
@@ -200,54 +213,56 @@ impl<const A: usize> CodeScanner<A> {
             sixteen: Constant::new(16u64.into()),
             beat: Default::default(),
             count: Default::default(),
+            rd: Default::default(),
+            wr: Default::default(),
             s0_codes: Default::default(),
             s0_mask: Default::default(),
             s0_fin: Default::default(),
             s0_cnt: Default::default(),
             s0_base: Default::default(),
             s0_last: Default::default(),
-            s1_codes: Default::default(),
-            s1_mask: Default::default(),
-            s1_fin: Default::default(),
-            s1_cnt: Default::default(),
-            s1_base: Default::default(),
-            s1_last: Default::default(),
-            s2_codes: Default::default(),
-            s2_mask: Default::default(),
-            s2_fin: Default::default(),
-            s2_cnt: Default::default(),
-            s2_base: Default::default(),
-            s2_last: Default::default(),
-            s3_codes: Default::default(),
-            s3_mask: Default::default(),
-            s3_fin: Default::default(),
-            s3_cnt: Default::default(),
-            s3_base: Default::default(),
-            s3_last: Default::default(),
-            s4_codes: Default::default(),
-            s4_mask: Default::default(),
-            s4_fin: Default::default(),
-            s4_cnt: Default::default(),
-            s4_base: Default::default(),
-            s4_last: Default::default(),
-            s5_codes: Default::default(),
-            s5_mask: Default::default(),
-            s5_fin: Default::default(),
-            s5_cnt: Default::default(),
-            s5_base: Default::default(),
-            s5_last: Default::default(),
-            s6_codes: Default::default(),
-            s6_mask: Default::default(),
-            s6_fin: Default::default(),
-            s6_cnt: Default::default(),
-            s6_base: Default::default(),
-            s6_last: Default::default(),
-            s7_codes: Default::default(),
-            s7_mask: Default::default(),
-            s7_fin: Default::default(),
-            s7_cnt: Default::default(),
-            s7_base: Default::default(),
-            s7_last: Default::default(),
+            q0_codes: Default::default(),
+            q0_mask: Default::default(),
+            q0_fin: Default::default(),
+            q0_cnt: Default::default(),
+            q0_base: Default::default(),
+            q0_last: Default::default(),
+            q1_codes: Default::default(),
+            q1_mask: Default::default(),
+            q1_fin: Default::default(),
+            q1_cnt: Default::default(),
+            q1_base: Default::default(),
+            q1_last: Default::default(),
+            q2_codes: Default::default(),
+            q2_mask: Default::default(),
+            q2_fin: Default::default(),
+            q2_cnt: Default::default(),
+            q2_base: Default::default(),
+            q2_last: Default::default(),
+            q3_codes: Default::default(),
+            q3_mask: Default::default(),
+            q3_fin: Default::default(),
+            q3_cnt: Default::default(),
+            q3_base: Default::default(),
+            q3_last: Default::default(),
+            q4_codes: Default::default(),
+            q4_mask: Default::default(),
+            q4_fin: Default::default(),
+            q4_cnt: Default::default(),
+            q4_base: Default::default(),
+            q4_last: Default::default(),
+            q5_codes: Default::default(),
+            q5_mask: Default::default(),
+            q5_fin: Default::default(),
+            q5_cnt: Default::default(),
+            q5_base: Default::default(),
+            q5_last: Default::default(),
+            q6_codes: Default::default(),
+            q6_mask: Default::default(),
+            q6_fin: Default::default(),
+            q6_cnt: Default::default(),
+            q6_base: Default::default(),
+            q6_last: Default::default(),
             t1_valid: Default::default(),
             t1_oh: Default::default(),
             t1_oh_b: Default::default(),
@@ -264,6 +279,12 @@ impl<const A: usize> CodeScanner<A> {
             in_push: Default::default(),
             in_fin: Default::default(),
             in_cnt: Default::default(),
+            rd_codes: Default::default(),
+            rd_mask: Default::default(),
+            rd_fin: Default::default(),
+            rd_cnt: Default::default(),
+            rd_base: Default::default(),
+            rd_last: Default::default(),
             lowest: Default::default(),
             rest: Default::default(),
             lowest_b: Default::default(),
@@ -272,7 +293,9 @@ impl<const A: usize> CodeScanner<A> {
             row_end: Default::default(),
             issue: Default::default(),
             pop: Default::default(),
-            wr_idx: Default::default(),
+            empty: Default::default(),
+            more: Default::default(),
+            queue: Default::default(),
         }
     }
 }
@@ -281,12 +304,12 @@ impl<const A: usize> Logic for CodeScanner<A> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, beat, count, s0_codes, s0_mask, s0_fin, s0_cnt, s0_base, s0_last,
-            s1_codes, s1_mask, s1_fin, s1_cnt, s1_base, s1_last, s2_codes, s2_mask, s2_fin, s2_cnt,
-            s2_base, s2_last, s3_codes, s3_mask, s3_fin, s3_cnt, s3_base, s3_last, s4_codes,
-            s4_mask, s4_fin, s4_cnt, s4_base, s4_last, s5_codes, s5_mask, s5_fin, s5_cnt, s5_base,
-            s5_last, s6_codes, s6_mask, s6_fin, s6_cnt, s6_base, s6_last, s7_codes, s7_mask,
-            s7_fin, s7_cnt, s7_base, s7_last, t1_valid, t1_oh, t1_oh_b, t1_codes, t1_base, t1_last,
+            self, clock, beat, count, rd, wr, s0_codes, s0_mask, s0_fin, s0_cnt, s0_base, s0_last,
+            q0_codes, q0_mask, q0_fin, q0_cnt, q0_base, q0_last, q1_codes, q1_mask, q1_fin, q1_cnt,
+            q1_base, q1_last, q2_codes, q2_mask, q2_fin, q2_cnt, q2_base, q2_last, q3_codes,
+            q3_mask, q3_fin, q3_cnt, q3_base, q3_last, q4_codes, q4_mask, q4_fin, q4_cnt, q4_base,
+            q4_last, q5_codes, q5_mask, q5_fin, q5_cnt, q5_base, q5_last, q6_codes, q6_mask,
+            q6_fin, q6_cnt, q6_base, q6_last, t1_valid, t1_oh, t1_oh_b, t1_codes, t1_base, t1_last,
             t2_valid, t2_j, t2_code, t2_j_b, t2_code_b, t2_last
         );
         // Input: non-zero mask of the beat; drop all-zero beats unless they end a row.
@@ -321,64 +344,77 @@ impl<const A: usize> Logic for CodeScanner<A> {
         self.issue.next = self.count.q.val().any() & (!self.row_end.val() | self.credit.val());
         self.pop.next = self.issue.val() & self.s0_fin.q.val();
         self.row_end_issued.next = self.issue.val() & self.row_end.val();
-        if self.pop.val() {
-            self.s0_codes.d.next = self.s1_codes.q.val();
-            self.s0_mask.d.next = self.s1_mask.q.val();
-            self.s0_fin.d.next = self.s1_fin.q.val();
-            self.s0_cnt.d.next = self.s1_cnt.q.val();
-            self.s0_base.d.next = self.s1_base.q.val();
-            self.s0_last.d.next = self.s1_last.q.val();
-            self.s1_codes.d.next = self.s2_codes.q.val();
-            self.s1_mask.d.next = self.s2_mask.q.val();
-            self.s1_fin.d.next = self.s2_fin.q.val();
-            self.s1_cnt.d.next = self.s2_cnt.q.val();
-            self.s1_base.d.next = self.s2_base.q.val();
-            self.s1_last.d.next = self.s2_last.q.val();
-            self.s2_codes.d.next = self.s3_codes.q.val();
-            self.s2_mask.d.next = self.s3_mask.q.val();
-            self.s2_fin.d.next = self.s3_fin.q.val();
-            self.s2_cnt.d.next = self.s3_cnt.q.val();
-            self.s2_base.d.next = self.s3_base.q.val();
-            self.s2_last.d.next = self.s3_last.q.val();
-            self.s3_codes.d.next = self.s4_codes.q.val();
-            self.s3_mask.d.next = self.s4_mask.q.val();
-            self.s3_fin.d.next = self.s4_fin.q.val();
-            self.s3_cnt.d.next = self.s4_cnt.q.val();
-            self.s3_base.d.next = self.s4_base.q.val();
-            self.s3_last.d.next = self.s4_last.q.val();
-            self.s4_codes.d.next = self.s5_codes.q.val();
-            self.s4_mask.d.next = self.s5_mask.q.val();
-            self.s4_fin.d.next = self.s5_fin.q.val();
-            self.s4_cnt.d.next = self.s5_cnt.q.val();
-            self.s4_base.d.next = self.s5_base.q.val();
-            self.s4_last.d.next = self.s5_last.q.val();
-            self.s5_codes.d.next = self.s6_codes.q.val();
-            self.s5_mask.d.next = self.s6_mask.q.val();
-            self.s5_fin.d.next = self.s6_fin.q.val();
-            self.s5_cnt.d.next = self.s6_cnt.q.val();
-            self.s5_base.d.next = self.s6_base.q.val();
-            self.s5_last.d.next = self.s6_last.q.val();
-            self.s6_codes.d.next = self.s7_codes.q.val();
-            self.s6_mask.d.next = self.s7_mask.q.val();
-            self.s6_fin.d.next = self.s7_fin.q.val();
-            self.s6_cnt.d.next = self.s7_cnt.q.val();
-            self.s6_base.d.next = self.s7_base.q.val();
-            self.s6_last.d.next = self.s7_last.q.val();
-            self.wr_idx.next = self.count.q.val() - 1;
+        // The entries behind the head: a circular queue of 7 (read at `rd`, written at `wr`).
+        self.empty.next = !self.count.q.val().any();
+        self.more.next = self.count.q.val() > 1;
+        if self.rd.q.val() == 0 {
+            self.rd_codes.next = self.q0_codes.q.val();
+            self.rd_mask.next = self.q0_mask.q.val();
+            self.rd_fin.next = self.q0_fin.q.val();
+            self.rd_cnt.next = self.q0_cnt.q.val();
+            self.rd_base.next = self.q0_base.q.val();
+            self.rd_last.next = self.q0_last.q.val();
+        } else if self.rd.q.val() == 1 {
+            self.rd_codes.next = self.q1_codes.q.val();
+            self.rd_mask.next = self.q1_mask.q.val();
+            self.rd_fin.next = self.q1_fin.q.val();
+            self.rd_cnt.next = self.q1_cnt.q.val();
+            self.rd_base.next = self.q1_base.q.val();
+            self.rd_last.next = self.q1_last.q.val();
+        } else if self.rd.q.val() == 2 {
+            self.rd_codes.next = self.q2_codes.q.val();
+            self.rd_mask.next = self.q2_mask.q.val();
+            self.rd_fin.next = self.q2_fin.q.val();
+            self.rd_cnt.next = self.q2_cnt.q.val();
+            self.rd_base.next = self.q2_base.q.val();
+            self.rd_last.next = self.q2_last.q.val();
+        } else if self.rd.q.val() == 3 {
+            self.rd_codes.next = self.q3_codes.q.val();
+            self.rd_mask.next = self.q3_mask.q.val();
+            self.rd_fin.next = self.q3_fin.q.val();
+            self.rd_cnt.next = self.q3_cnt.q.val();
+            self.rd_base.next = self.q3_base.q.val();
+            self.rd_last.next = self.q3_last.q.val();
+        } else if self.rd.q.val() == 4 {
+            self.rd_codes.next = self.q4_codes.q.val();
+            self.rd_mask.next = self.q4_mask.q.val();
+            self.rd_fin.next = self.q4_fin.q.val();
+            self.rd_cnt.next = self.q4_cnt.q.val();
+            self.rd_base.next = self.q4_base.q.val();
+            self.rd_last.next = self.q4_last.q.val();
+        } else if self.rd.q.val() == 5 {
+            self.rd_codes.next = self.q5_codes.q.val();
+            self.rd_mask.next = self.q5_mask.q.val();
+            self.rd_fin.next = self.q5_fin.q.val();
+            self.rd_cnt.next = self.q5_cnt.q.val();
+            self.rd_base.next = self.q5_base.q.val();
+            self.rd_last.next = self.q5_last.q.val();
         } else {
-            self.wr_idx.next = self.count.q.val();
-            if self.issue.val() {
-                if self.two.val() {
-                    self.s0_mask.d.next = self.rest_b.val();
-                } else {
-                    self.s0_mask.d.next = self.rest.val();
-                }
-                self.s0_fin.d.next = self.rest_fin.val();
-                self.s0_cnt.d.next = self.s0_cnt.q.val() - self.k_cnt.val();
-            }
+            self.rd_codes.next = self.q6_codes.q.val();
+            self.rd_mask.next = self.q6_mask.q.val();
+            self.rd_fin.next = self.q6_fin.q.val();
+            self.rd_cnt.next = self.q6_cnt.q.val();
+            self.rd_base.next = self.q6_base.q.val();
+            self.rd_last.next = self.q6_last.q.val();
         }
-        if self.in_push.val() {
-            if self.wr_idx.val() == 0 {
+        // The head loads when it pops or is empty: the queue's oldest entry if there is one,
+        // else the incoming beat (if none comes, the head stays empty). Only the head and the
+        // pointers see `pop`: a queue slot is written whenever a beat arrives behind a valid
+        // head, and `wr` moves past it unless the beat went straight into the head.
+        if self.pop.val() | self.empty.val() {
+            if self.more.val() {
+                self.s0_codes.d.next = self.rd_codes.val();
+                self.s0_mask.d.next = self.rd_mask.val();
+                self.s0_fin.d.next = self.rd_fin.val();
+                self.s0_cnt.d.next = self.rd_cnt.val();
+                self.s0_base.d.next = self.rd_base.val();
+                self.s0_last.d.next = self.rd_last.val();
+                if self.rd.q.val() == 6 {
+                    self.rd.d.next = 0.into();
+                } else {
+                    self.rd.d.next = self.rd.q.val() + 1;
+                }
+            } else {
                 self.s0_codes.d.next = self.in_codes.val();
                 self.s0_mask.d.next = self.in_mask.val();
                 self.s0_fin.d.next = self.in_fin.val();
@@ -386,61 +422,77 @@ impl<const A: usize> Logic for CodeScanner<A> {
                 self.s0_base.d.next = self.beat.q.val();
                 self.s0_last.d.next = self.in_last.val();
             }
-            if self.wr_idx.val() == 1 {
-                self.s1_codes.d.next = self.in_codes.val();
-                self.s1_mask.d.next = self.in_mask.val();
-                self.s1_fin.d.next = self.in_fin.val();
-                self.s1_cnt.d.next = self.in_cnt.val();
-                self.s1_base.d.next = self.beat.q.val();
-                self.s1_last.d.next = self.in_last.val();
+        } else if self.issue.val() {
+            if self.two.val() {
+                self.s0_mask.d.next = self.rest_b.val();
+            } else {
+                self.s0_mask.d.next = self.rest.val();
             }
-            if self.wr_idx.val() == 2 {
-                self.s2_codes.d.next = self.in_codes.val();
-                self.s2_mask.d.next = self.in_mask.val();
-                self.s2_fin.d.next = self.in_fin.val();
-                self.s2_cnt.d.next = self.in_cnt.val();
-                self.s2_base.d.next = self.beat.q.val();
-                self.s2_last.d.next = self.in_last.val();
-            }
-            if self.wr_idx.val() == 3 {
-                self.s3_codes.d.next = self.in_codes.val();
-                self.s3_mask.d.next = self.in_mask.val();
-                self.s3_fin.d.next = self.in_fin.val();
-                self.s3_cnt.d.next = self.in_cnt.val();
-                self.s3_base.d.next = self.beat.q.val();
-                self.s3_last.d.next = self.in_last.val();
-            }
-            if self.wr_idx.val() == 4 {
-                self.s4_codes.d.next = self.in_codes.val();
-                self.s4_mask.d.next = self.in_mask.val();
-                self.s4_fin.d.next = self.in_fin.val();
-                self.s4_cnt.d.next = self.in_cnt.val();
-                self.s4_base.d.next = self.beat.q.val();
-                self.s4_last.d.next = self.in_last.val();
-            }
-            if self.wr_idx.val() == 5 {
-                self.s5_codes.d.next = self.in_codes.val();
-                self.s5_mask.d.next = self.in_mask.val();
-                self.s5_fin.d.next = self.in_fin.val();
-                self.s5_cnt.d.next = self.in_cnt.val();
-                self.s5_base.d.next = self.beat.q.val();
-                self.s5_last.d.next = self.in_last.val();
-            }
-            if self.wr_idx.val() == 6 {
-                self.s6_codes.d.next = self.in_codes.val();
-                self.s6_mask.d.next = self.in_mask.val();
-                self.s6_fin.d.next = self.in_fin.val();
-                self.s6_cnt.d.next = self.in_cnt.val();
-                self.s6_base.d.next = self.beat.q.val();
-                self.s6_last.d.next = self.in_last.val();
-            }
-            if self.wr_idx.val() == 7 {
-                self.s7_codes.d.next = self.in_codes.val();
-                self.s7_mask.d.next = self.in_mask.val();
-                self.s7_fin.d.next = self.in_fin.val();
-                self.s7_cnt.d.next = self.in_cnt.val();
-                self.s7_base.d.next = self.beat.q.val();
-                self.s7_last.d.next = self.in_last.val();
+            self.s0_fin.d.next = self.rest_fin.val();
+            self.s0_cnt.d.next = self.s0_cnt.q.val() - self.k_cnt.val();
+        }
+        self.queue.next = self.in_push.val() & !self.empty.val();
+        if self.queue.val() & (self.wr.q.val() == 0) {
+            self.q0_codes.d.next = self.in_codes.val();
+            self.q0_mask.d.next = self.in_mask.val();
+            self.q0_fin.d.next = self.in_fin.val();
+            self.q0_cnt.d.next = self.in_cnt.val();
+            self.q0_base.d.next = self.beat.q.val();
+            self.q0_last.d.next = self.in_last.val();
+        }
+        if self.queue.val() & (self.wr.q.val() == 1) {
+            self.q1_codes.d.next = self.in_codes.val();
+            self.q1_mask.d.next = self.in_mask.val();
+            self.q1_fin.d.next = self.in_fin.val();
+            self.q1_cnt.d.next = self.in_cnt.val();
+            self.q1_base.d.next = self.beat.q.val();
+            self.q1_last.d.next = self.in_last.val();
+        }
+        if self.queue.val() & (self.wr.q.val() == 2) {
+            self.q2_codes.d.next = self.in_codes.val();
+            self.q2_mask.d.next = self.in_mask.val();
+            self.q2_fin.d.next = self.in_fin.val();
+            self.q2_cnt.d.next = self.in_cnt.val();
+            self.q2_base.d.next = self.beat.q.val();
+            self.q2_last.d.next = self.in_last.val();
+        }
+        if self.queue.val() & (self.wr.q.val() == 3) {
+            self.q3_codes.d.next = self.in_codes.val();
+            self.q3_mask.d.next = self.in_mask.val();
+            self.q3_fin.d.next = self.in_fin.val();
+            self.q3_cnt.d.next = self.in_cnt.val();
+            self.q3_base.d.next = self.beat.q.val();
+            self.q3_last.d.next = self.in_last.val();
+        }
+        if self.queue.val() & (self.wr.q.val() == 4) {
+            self.q4_codes.d.next = self.in_codes.val();
+            self.q4_mask.d.next = self.in_mask.val();
+            self.q4_fin.d.next = self.in_fin.val();
+            self.q4_cnt.d.next = self.in_cnt.val();
+            self.q4_base.d.next = self.beat.q.val();
+            self.q4_last.d.next = self.in_last.val();
+        }
+        if self.queue.val() & (self.wr.q.val() == 5) {
+            self.q5_codes.d.next = self.in_codes.val();
+            self.q5_mask.d.next = self.in_mask.val();
+            self.q5_fin.d.next = self.in_fin.val();
+            self.q5_cnt.d.next = self.in_cnt.val();
+            self.q5_base.d.next = self.beat.q.val();
+            self.q5_last.d.next = self.in_last.val();
+        }
+        if self.queue.val() & (self.wr.q.val() == 6) {
+            self.q6_codes.d.next = self.in_codes.val();
+            self.q6_mask.d.next = self.in_mask.val();
+            self.q6_fin.d.next = self.in_fin.val();
+            self.q6_cnt.d.next = self.in_cnt.val();
+            self.q6_base.d.next = self.beat.q.val();
+            self.q6_last.d.next = self.in_last.val();
+        }
+        if self.queue.val() & (self.more.val() | !self.pop.val()) {
+            if self.wr.q.val() == 6 {
+                self.wr.d.next = 0.into();
+            } else {
+                self.wr.d.next = self.wr.q.val() + 1;
             }
         }
         if self.in_push.val() & !self.pop.val() {
@@ -479,6 +531,8 @@ impl<const A: usize> Logic for CodeScanner<A> {
         if self.reset.val() {
             self.count.d.next = 0.into();
             self.beat.d.next = 0.into();
+            self.rd.d.next = 0.into();
+            self.wr.d.next = 0.into();
             self.t1_valid.d.next = false;
             self.t2_valid.d.next = false;
             self.t2_j.d.next = 0.into();
@@ -710,6 +764,57 @@ mod tests {
             max_j < 40,
             "the dense scanner read position {max_j} >= n = 40"
         );
+    }
+
+    #[test]
+    fn holds_eight_beats_behind_a_row_end_without_credit() {
+        // A one-beat row (its row end waits for credit) and then single-code beats offered
+        // every cycle: the FIFO takes eight beats (the head and seven queued) and then has no
+        // space; with credit it drains them in order, one a cycle once the row end has gone.
+        for k in [1, 2] {
+            let mut uut = CodeScanner::<6>::new(&params(k), false);
+            uut.connect_all();
+            uut.clock.next = Clock { clk: false };
+            uut.reset.next = true;
+            settle(&mut uut);
+            rise(&mut uut, |u| &mut u.clock);
+            uut.reset.next = false;
+            uut.credit.next = false;
+            let mut taken = 0;
+            for beat in 0..20u64 {
+                // Beat 0 ends a row (code 1 at position 0); the others carry code 2 at
+                // position `beat % 16` of a longer row.
+                let mut f = vec![0u64; 16];
+                f[(beat % 16) as usize] = if beat == 0 { 1 } else { 2 };
+                uut.in_codes.next = pack::<48>(&f, 3);
+                uut.in_last.next = beat == 0;
+                uut.in_accept.next = false;
+                settle(&mut uut);
+                let accept = uut.space.val();
+                uut.in_accept.next = accept;
+                settle(&mut uut);
+                rise(&mut uut, |u| &mut u.clock);
+                taken += accept as usize;
+            }
+            assert_eq!(taken, 8, "K={k}: the FIFO took {taken} beats, not 8");
+            uut.in_accept.next = false;
+            uut.credit.next = true;
+            let mut got = vec![];
+            for _ in 0..30 {
+                settle(&mut uut);
+                if uut.tok_valid.val() && uut.tok_code.val().to_u64() != 0 {
+                    got.push((uut.tok_j.val().to_u64(), uut.tok_code.val().to_u64()));
+                }
+                rise(&mut uut, |u| &mut u.clock);
+            }
+            // Beat 0 at base 0; beats 1..7 at bases 0, 16, 32, ... (a new row; A = 6 bits of
+            // position wrap at 64), position `beat` within each.
+            let want: Vec<(u64, u64)> = [(0, 1)]
+                .into_iter()
+                .chain((1..8u64).map(|b| ((16 * (b - 1) + b) % 64, 2)))
+                .collect();
+            assert_eq!(got, want, "K={k}");
+        }
     }
 
     #[test]
