@@ -167,6 +167,12 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     crc_ok: DFF<Bit>,
     /// Bytes left in the payload and its CRC.
     left: DFF<Bits<33>>,
+    /// `left > 4`, `left == 4` and `left == 1`, kept as registers beside `left`: a byte's
+    /// routing then starts from a flip-flop, not from a 33-bit compare (the board's critical
+    /// path at 65 MHz ran from `left` through the router into the head's K register).
+    left_gt4: DFF<Bit>,
+    left_eq4: DFF<Bit>,
+    left_eq1: DFF<Bit>,
     /// The frame's status from its header (`model::link::Status`).
     status: DFF<Bits<3>>,
     /// A payload was read: the frame's CRC counts.
@@ -250,6 +256,9 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             csnap: Default::default(),
             crc_ok: Default::default(),
             left: Default::default(),
+            left_gt4: Default::default(),
+            left_eq4: Default::default(),
+            left_eq1: Default::default(),
             status: Default::default(),
             from_payload: Default::default(),
             vnext: Default::default(),
@@ -276,6 +285,9 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             csnap,
             crc_ok,
             left,
+            left_gt4,
+            left_eq4,
+            left_eq1,
             status,
             from_payload,
             vnext
@@ -397,6 +409,9 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
                     if self.hcount.q.val() == 43 {
                         // The header's last byte: the frame's status and what follows.
                         self.left.d.next = bit_cast::<33, 32>(self.header.plen.val()) + 4;
+                        self.left_gt4.d.next = self.header.plen.val().any();
+                        self.left_eq4.d.next = !self.header.plen.val().any();
+                        self.left_eq1.d.next = false;
                         self.from_payload.d.next = false;
                         self.vnext.d.next = RxState::Hunt;
                         if !self.hdr_good.val() {
@@ -420,10 +435,13 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             RxState::Payload => {
                 if self.fire.val() {
                     self.left.d.next = self.left.q.val() - 1;
-                    if self.left.q.val() > 4 {
+                    self.left_gt4.d.next = self.left.q.val() > 5;
+                    self.left_eq4.d.next = self.left.q.val() == 5;
+                    self.left_eq1.d.next = self.left.q.val() == 2;
+                    if self.left_gt4.q.val() {
                         self.crc.en.next = true;
                         self.router.take.next = true;
-                    } else if self.left.q.val() == 4 {
+                    } else if self.left_eq4.q.val() {
                         // The frame's CRC, its first byte.
                         self.crc_ok.d.next =
                             self.s_axis_tdata.val() == self.crc.crc.val().get_bits::<8>(0);
@@ -433,7 +451,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
                             & (self.s_axis_tdata.val() == self.csnap.q.val().get_bits::<8>(0));
                         self.csnap.d.next = self.csnap.q.val() >> 8;
                     }
-                    if self.left.q.val() == 1 {
+                    if self.left_eq1.q.val() {
                         self.st.d.next = RxState::Verdict;
                     }
                 }
@@ -441,7 +459,8 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             RxState::Skip => {
                 if self.fire.val() {
                     self.left.d.next = self.left.q.val() - 1;
-                    if self.left.q.val() == 1 {
+                    self.left_eq1.d.next = self.left.q.val() == 2;
+                    if self.left_eq1.q.val() {
                         self.st.d.next = RxState::Hunt;
                     }
                 }
