@@ -18,8 +18,8 @@ pub const SCAN_FIFO_DEPTH: usize = 8;
 /// mask, their base position `beat * 16`, and `in_last`: a head register (slot 0) and a
 /// circular queue of 7 behind it, so that a pop loads only the head (from the queue's oldest
 /// entry, or straight from the input) and moves two pointers, and the queue's slots never see
-/// the pop (the head's pop is the scanner's critical loop; with a shift register every slot
-/// was on it, 87.0 MHz out of context in the D = 64 octave head). Each cycle
+/// the pop (the pop is the scanner's critical loop; with a shift register it selected every
+/// field of every slot, the D = 64 head's critical path on the ECP5). Each cycle
 /// the head issues up to K tokens: the K lowest remaining non-zero positions (two priority
 /// picks with K = 2: the lowest set bit, then the lowest of the rest; one-hot), then those bits
 /// are cleared in place; the entry pops with its last tokens. A marker issues one token with
