@@ -267,6 +267,62 @@ fn check_jobs_fit(b: &hdl::boards::Board, d: usize, whole_heads: bool) -> Result
 /// Board figures from compute cycles measured on a design of head dimension `d` taking whole
 /// heads (`whole_heads`) or codes, and per-head bytes. Fails unless `b` (a board as it carries
 /// one of its link designs, [`hdl::boards::Board::for_design`]) is built for that.
+/// One clock of a bitstream manifest (`scripts/bitstream.sh`): its role, its target and its
+/// routed Fmax, MHz.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ManifestClock {
+    /// `"design"` (the manifest's one clock), or `"UART"` / `"head"` where the link design has
+    /// its own clock.
+    pub role: &'static str,
+    /// The clock's constraint, MHz.
+    pub target_mhz: f64,
+    /// nextpnr's Fmax for it, MHz.
+    pub fmax_mhz: f64,
+}
+
+/// A manifest's clocks, the design clock first: one clock (the slowest Fmax if nextpnr named
+/// several), or the UART's and the head's own where the link design has one (`head_clock_hz`;
+/// the manifest's `targets_mhz` says which is which). Empty if the manifest has no Fmax or
+/// target.
+pub fn manifest_clocks(m: &serde_json::Value) -> Vec<ManifestClock> {
+    let fmax = m["fmax_mhz"].as_object();
+    let targets = m["targets_mhz"].as_object();
+    let head_mhz = m["head_clock_hz"].as_f64().map(|h| h / 1e6);
+    match (fmax, targets, head_mhz) {
+        (Some(f), Some(t), Some(h)) if f.len() > 1 => {
+            let mut v: Vec<ManifestClock> = f
+                .iter()
+                .filter_map(|(clk, x)| {
+                    let target_mhz = t.get(clk)?.as_f64()?;
+                    let role = if (target_mhz - h).abs() < 0.5 {
+                        "head"
+                    } else {
+                        "UART"
+                    };
+                    Some(ManifestClock {
+                        role,
+                        target_mhz,
+                        fmax_mhz: x.as_f64()?,
+                    })
+                })
+                .collect();
+            v.sort_by_key(|c| c.role == "head");
+            v
+        }
+        _ => {
+            let slowest = fmax.and_then(|o| o.values().filter_map(|v| v.as_f64()).reduce(f64::min));
+            match (m["target_mhz"].as_f64(), slowest) {
+                (Some(target_mhz), Some(fmax_mhz)) => vec![ManifestClock {
+                    role: "design",
+                    target_mhz,
+                    fmax_mhz,
+                }],
+                _ => vec![],
+            }
+        }
+    }
+}
+
 pub fn project(
     b: &hdl::boards::Board,
     d: usize,
@@ -289,19 +345,13 @@ pub fn project(
         .ok()
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
         .and_then(|v| {
-            // The compute clock's: the one whose target is it (a manifest without targets has
-            // one clock).
-            let fmax = v["fmax_mhz"].as_object()?;
-            let is_compute = |clk: &String| match v["targets_mhz"].as_object() {
-                Some(t) => t[clk]
-                    .as_f64()
-                    .is_some_and(|c| (c - clock / 1e6).abs() < 0.5),
-                None => true,
-            };
-            fmax.iter()
-                .filter(|(clk, _)| is_compute(clk))
-                .filter_map(|(_, x)| x.as_f64())
-                .reduce(f64::min)
+            // The compute clock's: the head's own where it has one, else the one clock.
+            let clocks = manifest_clocks(&v);
+            clocks
+                .iter()
+                .find(|c| c.role == "head")
+                .or(clocks.first())
+                .map(|c| c.fmax_mhz)
         });
     let (link, rate, full) = match (&b.uart(), &b.frontpanel()) {
         (Some(u), _) => {

@@ -168,14 +168,25 @@ impl Board {
         )
     }
 
+    /// An ECP5 board's PLL: the design clock on CLKOP from the oscillator and, where the link
+    /// design has its own clock ([`DesignSpec::head_clock_hz`]), that clock on CLKOS from the
+    /// same VCO. Panics as [`Ecp5Pll::new`] and [`Ecp5Pll::with_secondary`] do.
+    pub fn ecp5_pll(&self) -> Ecp5Pll {
+        let pll = Ecp5Pll::new(self.clock_in_hz, self.design.clock_hz);
+        match self.design.head_clock_hz {
+            Some(h) => pll.with_secondary(h),
+            None => pll,
+        }
+    }
+
     /// The clock the link design computes on, Hz (rounded): its own clock where it has one
     /// (the ECP5 PLL's CLKOS, or the 7-series MMCM, [`Self::head_mmcm`]), otherwise the design
     /// clock ([`Self::design_clock_hz`]). Cycle counts convert to time at this clock.
     pub fn head_clock_hz(&self) -> u64 {
         match (self.design.head_clock_hz, self.family) {
             (None, _) => self.design_clock_hz(),
-            (Some(h), Family::Ecp5) => Ecp5Pll::new(self.clock_in_hz, self.design.clock_hz)
-                .with_secondary(h)
+            (Some(_), Family::Ecp5) => self
+                .ecp5_pll()
                 .achieved_secondary_hz()
                 .expect("a secondary output was set up")
                 .round() as u64,

@@ -74,8 +74,8 @@ impl<D: BoardDesign> Ulx3sTop<D> {
     /// the board's head clock.
     fn with_head_clock(mut self, board: &Board) -> Self {
         self._head_port = self.app.io().head_clock.is_some();
-        if let (true, Some(h)) = (self._head_port, board.design.head_clock_hz) {
-            self.pll = Ecp5Pll::new(board.clock_in_hz, board.design.clock_hz).with_secondary(h);
+        if self._head_port {
+            self.pll = board.ecp5_pll();
         }
         self
     }

@@ -143,7 +143,7 @@ impl Ecp5Pll {
     /// number (`ecppll`'s rule: the VCO frequency over `out_hz`, truncated). Panics unless that
     /// is within 0.5% of `out_hz` and CLKOS_DIV is in 1..=128.
     pub fn with_secondary(mut self, out_hz: u64) -> Self {
-        let vco = self.achieved_hz() * self._params.clkop_div as f64;
+        let vco = self.vco_hz();
         let div = (vco / out_hz as f64) as u32;
         assert!(
             (1..=128).contains(&div),
@@ -163,9 +163,14 @@ impl Ecp5Pll {
         self
     }
 
+    /// The VCO's frequency, Hz: CLKOP times its divider (the feedback path is CLKOP).
+    fn vco_hz(&self) -> f64 {
+        self.achieved_hz() * self._params.clkop_div as f64
+    }
+
     /// The second output's frequency, Hz, if it is set up.
     pub fn achieved_secondary_hz(&self) -> Option<f64> {
-        let vco = self.achieved_hz() * self._params.clkop_div as f64;
+        let vco = self.vco_hz();
         self._clkos_div.map(|d| vco / d as f64)
     }
 
@@ -247,7 +252,7 @@ EHXPLLL #(
 {tie}"#,
                 fin = mhz(self._in_hz as f64),
                 fout = mhz(self.achieved_hz()),
-                vco = mhz(self.achieved_hz() * p.clkop_div as f64),
+                vco = mhz(self.vco_hz()),
                 clki = p.clki_div,
                 clkop = p.clkop_div,
                 cphase = p.clkop_cphase,

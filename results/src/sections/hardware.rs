@@ -8,6 +8,7 @@ use super::read_json;
 use crate::fig::{self, Scale};
 use crate::Page;
 use anyhow::{Context, Result};
+use host::bench::{manifest_clocks, ManifestClock};
 use serde_json::Value;
 
 /// One resource record: name, (resource, used, available)..., target and Fmax.
@@ -53,39 +54,8 @@ fn manifest_fmax(m: &Value) -> Option<f64> {
         .and_then(|o| o.values().filter_map(|v| v.as_f64()).reduce(f64::min))
 }
 
-/// A manifest's clocks as (name, target MHz, Fmax MHz), the design clock first: one clock, or
-/// the UART's and the head's own where the link design has one (`head_clock_hz`; the manifest's
-/// `targets_mhz` says which is which).
-fn manifest_clocks(m: &Value) -> Vec<(&'static str, f64, f64)> {
-    let fmax = m["fmax_mhz"].as_object();
-    let targets = m["targets_mhz"].as_object();
-    let head_mhz = m["head_clock_hz"].as_f64().map(|h| h / 1e6);
-    match (fmax, targets, head_mhz) {
-        (Some(f), Some(t), Some(h)) if f.len() > 1 => {
-            let mut v: Vec<(&'static str, f64, f64)> = f
-                .iter()
-                .filter_map(|(clk, x)| {
-                    let target = t.get(clk)?.as_f64()?;
-                    let name = if (target - h).abs() < 0.5 {
-                        "head"
-                    } else {
-                        "UART"
-                    };
-                    Some((name, target, x.as_f64()?))
-                })
-                .collect();
-            v.sort_by_key(|c| c.0 == "head");
-            v
-        }
-        _ => match (m["target_mhz"].as_f64(), manifest_fmax(m)) {
-            (Some(t), Some(f)) => vec![("design", t, f)],
-            _ => vec![],
-        },
-    }
-}
-
 /// `clocks`' targets ("45 / 65 MHz") and Fmaxes ("51.2 MHz (UART) / 70.0 MHz (head)").
-fn clock_texts(clocks: &[(&str, f64, f64)]) -> (String, String) {
+fn clock_texts(clocks: &[ManifestClock]) -> (String, String) {
     let mhz = |x: f64| {
         format!("{x:.2}")
             .trim_end_matches('0')
@@ -94,17 +64,20 @@ fn clock_texts(clocks: &[(&str, f64, f64)]) -> (String, String) {
     };
     let targets = clocks
         .iter()
-        .map(|c| mhz(c.1))
+        .map(|c| mhz(c.target_mhz))
         .collect::<Vec<_>>()
         .join(" / ");
     let fmax = if clocks.len() > 1 {
         clocks
             .iter()
-            .map(|c| format!("{:.1} MHz ({})", c.2, c.0))
+            .map(|c| format!("{:.1} MHz ({})", c.fmax_mhz, c.role))
             .collect::<Vec<_>>()
             .join(" / ")
     } else {
-        clocks.iter().map(|c| format!("{:.1} MHz", c.2)).collect()
+        clocks
+            .iter()
+            .map(|c| format!("{:.1} MHz", c.fmax_mhz))
+            .collect()
     };
     (format!("{targets} MHz"), fmax)
 }
@@ -212,6 +185,13 @@ fn bitstream(b: &hdl::boards::Board, design: &str, m: &Value) -> Result<(Vec<Str
             bd.design.d
         )
     };
+    let clocks = manifest_clocks(m);
+    let (target_text, fmax_text) = if clocks.is_empty() {
+        ("-".into(), "-".into())
+    } else {
+        let (t, f) = clock_texts(&clocks);
+        (t, format!("**{f}**"))
+    };
     let row = vec![
         format!("{board}/{design}"),
         what,
@@ -219,22 +199,8 @@ fn bitstream(b: &hdl::boards::Board, design: &str, m: &Value) -> Result<(Vec<Str
         thou(g("ff").0),
         bram,
         dsp,
-        {
-            let clocks = manifest_clocks(m);
-            if clocks.is_empty() {
-                "-".into()
-            } else {
-                clock_texts(&clocks).0
-            }
-        },
-        {
-            let clocks = manifest_clocks(m);
-            if clocks.is_empty() {
-                "-".into()
-            } else {
-                format!("**{}**", clock_texts(&clocks).1)
-            }
-        },
+        target_text,
+        fmax_text,
         if m["timing_met"].as_bool() == Some(true) {
             "yes".into()
         } else {
