@@ -23,6 +23,7 @@ kind=${4:-core}
 p=${5:-1}
 k=${6:-1}
 seed=${SEED:-1}
+[[ "$seed" =~ ^[0-9]+$ ]] || { echo "SEED must be a whole number (nextpnr's placement seed), got '$seed'" >&2; exit 2; }
 case "$kind" in core) flag="--part ulx3s" ;; head) flag="--head --keys-per-cycle $p --part ulx3s" ;; link) flag="--link --part ulx3s" ;; *) echo "KIND must be core, head or link" >&2; exit 2 ;; esac
 [ "$p" = 1 ] || [ "$kind" = head ] || { echo "P applies to KIND = head only" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
