@@ -75,7 +75,7 @@ pub struct AttnHead<
     w_done: DFF<Bit>,
     w_count: DFF<Bits<3>>,
     q_end: DFF<Bit>,
-    core_free: Signal<Local, Bit>,
+    core_free: DFF<Bit>,
     q_gate: Signal<Local, Bit>,
 }
 
@@ -185,15 +185,21 @@ impl<
 {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, k_done, v_done, w_done, w_count, q_end);
+        dff_setup!(self, clock, k_done, v_done, w_done, w_count, q_end, core_free);
         self.fe.clock.next = self.clock.val();
         self.core.clock.next = self.clock.val();
         self.fe.reset.next = self.reset.val();
         self.core.reset.next = self.reset.val();
         // The one condition on the next head's V and weights: the front end holds no row of
         // the previous head (AttnV itself then waits for its rows to drain: one V bank). With
-        // a double-buffered V in AttnV this condition is the one to relax.
-        self.core_free.next = !self.fe.busy.val();
+        // a double-buffered V in AttnV this condition is the one to relax. It is registered
+        // (the front end's `busy` gated the V and weight readies, the D = 32 head's critical
+        // path on the ECP5-85F): V and weights are taken only while their `done` flag is low,
+        // from the cycle after a head's last Q row until their last beat, and the front end
+        // cannot become busy in that window (its Q rows wait for those flags), so the register
+        // differs from `busy` only when `busy` falls: the next head's V and weights start a
+        // cycle later.
+        self.core_free.d.next = !self.fe.busy.val();
         // Q waits for the head's weights, K and V (and not in the cycle after the head's last
         // row, while its flags are cleared).
         self.q_gate.next =
@@ -211,18 +217,18 @@ impl<
         self.core.s_axis_v_tdata.next = self.s_axis_v_tdata.val();
         self.core.s_axis_v_tlast.next = self.s_axis_v_tlast.val();
         self.core.s_axis_v_tvalid.next =
-            self.s_axis_v_tvalid.val() & !self.v_done.q.val() & self.core_free.val();
+            self.s_axis_v_tvalid.val() & !self.v_done.q.val() & self.core_free.q.val();
         self.s_axis_v_tready.next =
-            self.core.s_axis_v_tready.val() & !self.v_done.q.val() & self.core_free.val();
+            self.core.s_axis_v_tready.val() & !self.v_done.q.val() & self.core_free.q.val();
         if self.s_axis_v_tvalid.val() & self.s_axis_v_tready.val() & self.s_axis_v_tlast.val() {
             self.v_done.d.next = true;
         }
         self.core.s_axis_w_tdata.next = self.s_axis_w_tdata.val();
         self.core.s_axis_w_tuser.next = self.s_axis_w_tuser.val();
         self.core.s_axis_w_tvalid.next =
-            self.s_axis_w_tvalid.val() & !self.w_done.q.val() & self.core_free.val();
+            self.s_axis_w_tvalid.val() & !self.w_done.q.val() & self.core_free.q.val();
         self.s_axis_w_tready.next =
-            self.core.s_axis_w_tready.val() & !self.w_done.q.val() & self.core_free.val();
+            self.core.s_axis_w_tready.val() & !self.w_done.q.val() & self.core_free.q.val();
         if self.s_axis_w_tvalid.val() & self.s_axis_w_tready.val() {
             self.w_count.d.next = self.w_count.q.val() + 1;
             if self.w_count.q.val() == 7 {

@@ -2,6 +2,7 @@
 //! buffers, and the attention head.
 
 use crate::attn_head::AttnHead;
+use crate::io::skid_buffer::SkidBuffer;
 use crate::link::job_runner::JobRunner;
 use crate::link::rx_framer::RxFramer;
 use crate::link::tx_framer::TxFramer;
@@ -22,6 +23,17 @@ use rust_hdl::prelude::*;
 /// previous response is being sent; a further job's bytes are held off by `s_axis_tready`.
 /// Both buffers and the cycle counter are the [`JobRunner`] (one entry a Q row, `tlast` on
 /// the job's last), as in [`crate::link::link_core::LinkCore`].
+///
+/// Register slices ([`SkidBuffer`]) sit on the request and response bytes and on the weights,
+/// K and V from the receiver into the head, so that no combinational path runs between the
+/// ports (the byte crossing or the UART bridge in front), the framers and the head: a ready
+/// from one through a valid of the other and back was, one after the other, this design's
+/// critical path on the ECP5 at a 100 MHz target. Each costs a cycle of latency, none of
+/// throughput. Since the receiver counts a beat as gone once a slice holds it, the verdict is
+/// handed to the transmitter only once its job's beats have left the three head slices (they
+/// are counted when it is first offered; a job starts with its weights, K and V all in the
+/// head, as without them), and the head's `flush` waits for the slices to empty, so it forgets
+/// exactly the bad frame's K and V (the receiver's next beats wait meanwhile).
 ///
 /// Const parameters: those of [`AttnHead`] (`KW`, `OW`, `A`, `ACC`, `RS`, `SB`, `SUMB`), and
 /// `QW = KW + 16`, `OBW = OW + RS` (the two buffers' widths).
@@ -65,8 +77,42 @@ pub struct LinkHead<
     pub busy: Signal<Out, Bit>,
     /// Every frame received so far is answered.
     pub idle: Signal<Out, Bit>,
+    /// The request bytes' register slice.
+    rx_in: SkidBuffer<8>,
     /// The request decoder.
     rx: RxFramer<KW, QW>,
+    /// The response bytes' register slice.
+    tx_out: SkidBuffer<8>,
+    /// The weights' register slice: `{code, w}`.
+    w_sk: SkidBuffer<19>,
+    /// The K rows' register slice: `{mk, Kq}`.
+    k_sk: SkidBuffer<QW>,
+    /// The V rows' register slice.
+    v_sk: SkidBuffer<KW>,
+    /// A flush waits for the head slices to empty.
+    flush_pend: DFF<Bit>,
+    /// The verdict offered has been seen: its job's beats in each head slice are counted.
+    vd_seen: DFF<Bit>,
+    /// Beats of the offered verdict's job still in the weights' slice.
+    old_w: DFF<Bits<2>>,
+    /// ... in the K slice.
+    old_k: DFF<Bits<2>>,
+    /// ... in the V slice.
+    old_v: DFF<Bits<2>>,
+    /// The offered verdict's job has no beat left in the head slices.
+    vd_clear: Signal<Local, Bit>,
+    /// Each head slice holds two beats (`skid`: its skid register is full).
+    w_skid: Signal<Local, Bit>,
+    k_skid: Signal<Local, Bit>,
+    v_skid: Signal<Local, Bit>,
+    /// The head takes a beat from each slice.
+    w_hs: Signal<Local, Bit>,
+    k_hs: Signal<Local, Bit>,
+    v_hs: Signal<Local, Bit>,
+    /// The head slices are empty.
+    sk_empty: Signal<Local, Bit>,
+    /// The receiver's beats may enter the head slices (no flush waits).
+    sk_open: Signal<Local, Bit>,
     /// The response encoder.
     tx: TxFramer<OW, ACC, RS, OBW>,
     /// The attention head.
@@ -113,7 +159,26 @@ impl<
             m_axis_tlast: Default::default(),
             busy: Default::default(),
             idle: Default::default(),
+            rx_in: SkidBuffer::new(),
             rx: RxFramer::new(cfg),
+            tx_out: SkidBuffer::new(),
+            w_sk: SkidBuffer::new(),
+            k_sk: SkidBuffer::new(),
+            v_sk: SkidBuffer::new(),
+            flush_pend: Default::default(),
+            vd_seen: Default::default(),
+            old_w: Default::default(),
+            old_k: Default::default(),
+            old_v: Default::default(),
+            vd_clear: Default::default(),
+            w_skid: Default::default(),
+            k_skid: Default::default(),
+            v_skid: Default::default(),
+            w_hs: Default::default(),
+            k_hs: Default::default(),
+            v_hs: Default::default(),
+            sk_empty: Default::default(),
+            sk_open: Default::default(),
             tx: TxFramer::new(&info),
             head: AttnHead::new(&cfg.core, cfg.variant, fe, cb),
             runner: JobRunner::new(),
@@ -143,40 +208,132 @@ impl<
 {
     #[hdl_gen]
     fn update(&mut self) {
+        dff_setup!(self, clock, flush_pend, vd_seen, old_w, old_k, old_v);
+        self.w_sk.clock.next = self.clock.val();
+        self.k_sk.clock.next = self.clock.val();
+        self.v_sk.clock.next = self.clock.val();
+        self.w_sk.reset.next = self.reset.val();
+        self.k_sk.reset.next = self.reset.val();
+        self.v_sk.reset.next = self.reset.val();
+        self.rx_in.clock.next = self.clock.val();
         self.rx.clock.next = self.clock.val();
+        self.tx_out.clock.next = self.clock.val();
         self.tx.clock.next = self.clock.val();
         self.head.clock.next = self.clock.val();
         self.runner.clock.next = self.clock.val();
+        self.rx_in.reset.next = self.reset.val();
         self.rx.reset.next = self.reset.val();
+        self.tx_out.reset.next = self.reset.val();
         self.tx.reset.next = self.reset.val();
         self.head.reset.next = self.reset.val();
         self.runner.reset.next = self.reset.val();
 
         // Request bytes into the receiver; its streams into the head and the Q buffer.
-        self.rx.s_axis_tdata.next = self.s_axis_tdata.val();
-        self.rx.s_axis_tvalid.next = self.s_axis_tvalid.val();
-        self.s_axis_tready.next = self.rx.s_axis_tready.val();
-        self.head.s_axis_w_tdata.next = self.rx.m_axis_w_tdata.val();
-        self.head.s_axis_w_tuser.next = self.rx.m_axis_w_tuser.val();
-        self.head.s_axis_w_tvalid.next = self.rx.m_axis_w_tvalid.val();
-        self.rx.m_axis_w_tready.next = self.head.s_axis_w_tready.val();
-        self.head.s_axis_k_tdata.next = self.rx.m_axis_k_tdata.val();
-        self.head.s_axis_k_tuser.next = self.rx.m_axis_k_tuser.val();
-        self.head.s_axis_k_tvalid.next = self.rx.m_axis_k_tvalid.val();
-        self.head.s_axis_k_tlast.next = self.rx.m_axis_k_tlast.val();
-        self.rx.m_axis_k_tready.next = self.head.s_axis_k_tready.val();
-        self.head.s_axis_v_tdata.next = self.rx.m_axis_v_tdata.val();
-        self.head.s_axis_v_tvalid.next = self.rx.m_axis_v_tvalid.val();
-        self.head.s_axis_v_tlast.next = self.rx.m_axis_v_tlast.val();
-        self.rx.m_axis_v_tready.next = self.head.s_axis_v_tready.val();
-        self.head.flush.next = self.rx.flush.val();
+        self.rx_in.s_axis_tdata.next = self.s_axis_tdata.val();
+        self.rx_in.s_axis_tvalid.next = self.s_axis_tvalid.val();
+        self.rx_in.s_axis_tlast.next = false;
+        self.s_axis_tready.next = self.rx_in.s_axis_tready.val();
+        self.rx.s_axis_tdata.next = self.rx_in.m_axis_tdata.val();
+        self.rx.s_axis_tvalid.next = self.rx_in.m_axis_tvalid.val();
+        self.rx_in.m_axis_tready.next = self.rx.s_axis_tready.val();
+        // The weights, K and V through their slices into the head. A verdict waits until its
+        // job's beats have left the slices: the receiver makes a verdict once its own
+        // registers are empty and routes nothing more for at least a header's bytes after, so
+        // in the cycle a verdict is first offered the slices hold its job's beats only; they
+        // are counted then, and counted down as the head takes them (a slice is in order, so
+        // its first beats to leave are these). A flush waits until the slices are empty, the
+        // receiver's next beats held meanwhile, so it forgets exactly the bad frame's.
+        self.sk_empty.next = !self.w_sk.m_axis_tvalid.val()
+            & !self.k_sk.m_axis_tvalid.val()
+            & !self.v_sk.m_axis_tvalid.val();
+        self.sk_open.next = !self.flush_pend.q.val();
+        // (1-bit locals: Verilog would widen a negation inside the sums.)
+        self.w_skid.next = !self.w_sk.s_axis_tready.val();
+        self.k_skid.next = !self.k_sk.s_axis_tready.val();
+        self.v_skid.next = !self.v_sk.s_axis_tready.val();
+        self.w_hs.next = self.w_sk.m_axis_tvalid.val() & self.w_sk.m_axis_tready.val();
+        self.k_hs.next = self.k_sk.m_axis_tvalid.val() & self.k_sk.m_axis_tready.val();
+        self.v_hs.next = self.v_sk.m_axis_tvalid.val() & self.v_sk.m_axis_tready.val();
+        if self.rx.vd_valid.val() & !self.vd_seen.q.val() {
+            self.vd_seen.d.next = true;
+            self.old_w.d.next = bit_cast::<2, 1>(self.w_sk.m_axis_tvalid.val().into())
+                + bit_cast::<2, 1>(self.w_skid.val().into())
+                - bit_cast::<2, 1>(self.w_hs.val().into());
+            self.old_k.d.next = bit_cast::<2, 1>(self.k_sk.m_axis_tvalid.val().into())
+                + bit_cast::<2, 1>(self.k_skid.val().into())
+                - bit_cast::<2, 1>(self.k_hs.val().into());
+            self.old_v.d.next = bit_cast::<2, 1>(self.v_sk.m_axis_tvalid.val().into())
+                + bit_cast::<2, 1>(self.v_skid.val().into())
+                - bit_cast::<2, 1>(self.v_hs.val().into());
+        } else {
+            if self.old_w.q.val().any() & self.w_hs.val() {
+                self.old_w.d.next = self.old_w.q.val() - 1;
+            }
+            if self.old_k.q.val().any() & self.k_hs.val() {
+                self.old_k.d.next = self.old_k.q.val() - 1;
+            }
+            if self.old_v.q.val().any() & self.v_hs.val() {
+                self.old_v.d.next = self.old_v.q.val() - 1;
+            }
+        }
+        self.vd_clear.next = self.vd_seen.q.val()
+            & !self.old_w.q.val().any()
+            & !self.old_k.q.val().any()
+            & !self.old_v.q.val().any();
+        if self.rx.vd_valid.val() & self.rx.vd_ready.val() {
+            self.vd_seen.d.next = false;
+        }
+        if self.rx.flush.val() {
+            self.flush_pend.d.next = true;
+        } else if self.sk_empty.val() {
+            self.flush_pend.d.next = false;
+        }
+        if self.reset.val() {
+            self.flush_pend.d.next = false;
+            self.vd_seen.d.next = false;
+        }
+        self.head.flush.next = self.flush_pend.q.val() & self.sk_empty.val();
+        self.w_sk.s_axis_tdata.next = bit_cast::<19, 16>(self.rx.m_axis_w_tdata.val())
+            | (bit_cast::<19, 3>(self.rx.m_axis_w_tuser.val()) << 16);
+        self.w_sk.s_axis_tvalid.next = self.rx.m_axis_w_tvalid.val() & self.sk_open.val();
+        self.w_sk.s_axis_tlast.next = false;
+        self.rx.m_axis_w_tready.next = self.w_sk.s_axis_tready.val() & self.sk_open.val();
+        self.head.s_axis_w_tdata.next = self.w_sk.m_axis_tdata.val().get_bits::<16>(0);
+        self.head.s_axis_w_tuser.next = self.w_sk.m_axis_tdata.val().get_bits::<3>(16);
+        self.head.s_axis_w_tvalid.next = self.w_sk.m_axis_tvalid.val();
+        self.w_sk.m_axis_tready.next = self.head.s_axis_w_tready.val();
+        self.k_sk.s_axis_tdata.next = bit_cast::<QW, KW>(self.rx.m_axis_k_tdata.val())
+            | (bit_cast::<QW, 16>(self.rx.m_axis_k_tuser.val()) << self.c_kw.val());
+        self.k_sk.s_axis_tvalid.next = self.rx.m_axis_k_tvalid.val() & self.sk_open.val();
+        self.k_sk.s_axis_tlast.next = self.rx.m_axis_k_tlast.val();
+        self.rx.m_axis_k_tready.next = self.k_sk.s_axis_tready.val() & self.sk_open.val();
+        self.head.s_axis_k_tdata.next = self.k_sk.m_axis_tdata.val().get_bits::<KW>(0);
+        self.head.s_axis_k_tuser.next = self
+            .k_sk
+            .m_axis_tdata
+            .val()
+            .get_bits::<16>(self.c_kw.val().index());
+        self.head.s_axis_k_tvalid.next = self.k_sk.m_axis_tvalid.val();
+        self.head.s_axis_k_tlast.next = self.k_sk.m_axis_tlast.val();
+        self.k_sk.m_axis_tready.next = self.head.s_axis_k_tready.val();
+        self.v_sk.s_axis_tdata.next = self.rx.m_axis_v_tdata.val();
+        self.v_sk.s_axis_tvalid.next = self.rx.m_axis_v_tvalid.val() & self.sk_open.val();
+        self.v_sk.s_axis_tlast.next = self.rx.m_axis_v_tlast.val();
+        self.rx.m_axis_v_tready.next = self.v_sk.s_axis_tready.val() & self.sk_open.val();
+        self.head.s_axis_v_tdata.next = self.v_sk.m_axis_tdata.val();
+        self.head.s_axis_v_tvalid.next = self.v_sk.m_axis_tvalid.val();
+        self.head.s_axis_v_tlast.next = self.v_sk.m_axis_tlast.val();
+        self.v_sk.m_axis_tready.next = self.head.s_axis_v_tready.val();
         self.runner.jb_we.next = self.rx.q_we.val();
         self.runner.jb_waddr.next = self.rx.q_waddr.val();
         self.runner.jb_wdata.next = self.rx.q_wdata.val();
 
-        // Verdicts to the transmitter, in order.
-        self.tx.vd_valid.next = self.rx.vd_valid.val();
-        self.rx.vd_ready.next = self.tx.vd_ready.val();
+        // Verdicts to the transmitter, in order, once their job's beats are in the head and
+        // no flush waits.
+        self.tx.vd_valid.next =
+            self.rx.vd_valid.val() & self.vd_clear.val() & !self.flush_pend.q.val();
+        self.rx.vd_ready.next =
+            self.tx.vd_ready.val() & self.vd_clear.val() & !self.flush_pend.q.val();
         self.tx.vd_status.next = self.rx.vd_status.val();
         self.tx.vd_seq.next = self.rx.vd_seq.val();
         self.tx.vd_kind.next = self.rx.vd_kind.val();
@@ -215,12 +372,23 @@ impl<
         self.tx.done.next = self.runner.done.val();
         self.tx.cycles.next = self.runner.cycles.val();
         self.busy.next = self.runner.busy.val();
-        self.idle.next = !self.rx.pending.val() & self.tx.idle.val() & !self.runner.busy.val();
+        // Idle: no byte in either register slice, nothing being decided, sent or computed.
+        self.idle.next = !self.rx_in.m_axis_tvalid.val()
+            & self.sk_empty.val()
+            & self.sk_open.val()
+            & !self.rx.pending.val()
+            & self.tx.idle.val()
+            & !self.tx_out.m_axis_tvalid.val()
+            & !self.runner.busy.val();
 
         // Responses out.
-        self.m_axis_tdata.next = self.tx.m_axis_tdata.val();
-        self.m_axis_tvalid.next = self.tx.m_axis_tvalid.val();
-        self.m_axis_tlast.next = self.tx.m_axis_tlast.val();
-        self.tx.m_axis_tready.next = self.m_axis_tready.val();
+        self.tx_out.s_axis_tdata.next = self.tx.m_axis_tdata.val();
+        self.tx_out.s_axis_tvalid.next = self.tx.m_axis_tvalid.val();
+        self.tx_out.s_axis_tlast.next = self.tx.m_axis_tlast.val();
+        self.tx.m_axis_tready.next = self.tx_out.s_axis_tready.val();
+        self.m_axis_tdata.next = self.tx_out.m_axis_tdata.val();
+        self.m_axis_tvalid.next = self.tx_out.m_axis_tvalid.val();
+        self.m_axis_tlast.next = self.tx_out.m_axis_tlast.val();
+        self.tx_out.m_axis_tready.next = self.m_axis_tready.val();
     }
 }
