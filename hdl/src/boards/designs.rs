@@ -103,7 +103,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
                 front_end: true,
                 keys_per_cycle: 1,
                 nnz_per_cycle: 1,
-                head_clock_hz: Some(73_125_000),
+                head_clock_hz: Some(65_000_000),
             },
             DesignSpec {
                 name: "core",
