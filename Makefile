@@ -89,7 +89,8 @@ reference-embeddings: model
 
 ## synth: ECP5-85F synthesis + place and route (pinned open tools): the D = 64 core in its three
 ## variants (general, octave, dense baseline) and at K = 2, the whole head (front end + core) at
-## D = 32 general and D = 64 octave (seeds 1, 2, 3: placement moves it by several MHz) and
+## D = 32 general (alone, and in the link design: framer, buffers, head) and D = 64 octave
+## (seeds 1, 2, 3: placement moves it by several MHz) and
 ## general, and the largest head the part routes (D = 64, P = 4, K = 2,
 ## octave, products beyond the 156 DSP blocks in LUTs: ~40 min; the general one places at 70% of
 ## the LUT4s but router2 had not converged after 50 min, so it is not run here); then the
@@ -100,6 +101,7 @@ synth:
 	scripts/synth_core.sh octave 64 100
 	scripts/synth_core.sh dense 64 100
 	scripts/synth_core.sh general 32 100 head
+	scripts/synth_core.sh general 32 100 link
 	scripts/synth_core.sh octave 64 100 head
 	SEED=2 scripts/synth_core.sh octave 64 100 head
 	SEED=3 scripts/synth_core.sh octave 64 100 head
