@@ -243,7 +243,28 @@ pub trait BoardDesign: Block {
 /// The Verilog (module `top`, ports named as the board's constraints) of `design` on `board`,
 /// for synthesis (no PLL stand-in). `Err` names the known designs if `design` is not one, and
 /// says so if the board cannot carry it (the echo design needs a UART).
+///
+/// The top is built on a thread of its own with a [`TOP_STACK_BYTES`] stack: a rust-hdl block
+/// holds every signal inline, and the XEM7010's top (its D = 64 head with the register slices
+/// of 529-bit K rows) overflows a test thread's 2 MiB while it is built.
 pub fn top_verilog(board: &Board, design: &str) -> Result<String, HdlError> {
+    std::thread::scope(|s| {
+        let job = std::thread::Builder::new()
+            .name("top_verilog".into())
+            .stack_size(TOP_STACK_BYTES)
+            .spawn_scoped(s, || top_verilog_here(board, design))
+            .map_err(|e| HdlError::Board(format!("cannot start the Verilog builder: {e}")))?;
+        job.join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The stack [`top_verilog`] builds a board top on: 256 MiB of address space, touched only as
+/// deep as the build goes.
+pub const TOP_STACK_BYTES: usize = 256 << 20;
+
+/// [`top_verilog`] on the calling thread.
+fn top_verilog_here(board: &Board, design: &str) -> Result<String, HdlError> {
     match design {
         "echo" if board.uart().is_none() => Err(HdlError::Board(format!(
             "{}: the echo design needs a UART, and this board has FrontPanel pipes (design: link)",
