@@ -65,8 +65,8 @@ impl DesignSpec {
 ///   is 15 clocks a bit), the head on its own 58.5 MHz (the PLL's CLKOS, VCO 585 MHz / 10; the
 ///   next steps, 65 and 73.1 MHz (/ 9, / 8), did not route: on 2026-12-06, with the register
 ///   slices around the head and the job runner's skid register, the head clock routed at 64.2,
-///   59.7 and 63.3 MHz with seeds 1, 2 and 3 at 65 MHz, its critical path inside the AttnV
-///   core's code scanner, no longer the link's), its
+///   59.7, 63.3, 62.3 and 59.1 MHz with seeds 1 to 5 at 65 MHz, its critical path (seed 1)
+///   inside the AttnV core's code scanner, no longer the link's), its
 ///   bytes crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   (router2 stalled at about 3,650 overused wires after 16 iterations; results §6). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
