@@ -264,9 +264,6 @@ fn check_jobs_fit(b: &hdl::boards::Board, d: usize, whole_heads: bool) -> Result
     Ok(())
 }
 
-/// Board figures from compute cycles measured on a design of head dimension `d` taking whole
-/// heads (`whole_heads`) or codes, and per-head bytes. Fails unless `b` (a board as it carries
-/// one of its link designs, [`hdl::boards::Board::for_design`]) is built for that.
 /// One clock of a bitstream manifest (`scripts/bitstream.sh`): its role, its target and its
 /// routed Fmax, MHz.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -278,6 +275,13 @@ pub struct ManifestClock {
     pub target_mhz: f64,
     /// nextpnr's Fmax for it, MHz.
     pub fmax_mhz: f64,
+}
+
+/// The lowest Fmax over a bitstream manifest's clocks, MHz.
+pub fn manifest_fmax(m: &serde_json::Value) -> Option<f64> {
+    m["fmax_mhz"]
+        .as_object()
+        .and_then(|o| o.values().filter_map(|v| v.as_f64()).reduce(f64::min))
 }
 
 /// A manifest's clocks, the design clock first: one clock (the slowest Fmax if nextpnr named
@@ -309,20 +313,20 @@ pub fn manifest_clocks(m: &serde_json::Value) -> Vec<ManifestClock> {
             v.sort_by_key(|c| c.role == "head");
             v
         }
-        _ => {
-            let slowest = fmax.and_then(|o| o.values().filter_map(|v| v.as_f64()).reduce(f64::min));
-            match (m["target_mhz"].as_f64(), slowest) {
-                (Some(target_mhz), Some(fmax_mhz)) => vec![ManifestClock {
-                    role: "design",
-                    target_mhz,
-                    fmax_mhz,
-                }],
-                _ => vec![],
-            }
-        }
+        _ => match (m["target_mhz"].as_f64(), manifest_fmax(m)) {
+            (Some(target_mhz), Some(fmax_mhz)) => vec![ManifestClock {
+                role: "design",
+                target_mhz,
+                fmax_mhz,
+            }],
+            _ => vec![],
+        },
     }
 }
 
+/// Board figures from compute cycles measured on a design of head dimension `d` taking whole
+/// heads (`whole_heads`) or codes, and per-head bytes. Fails unless `b` (a board as it carries
+/// one of its link designs, [`hdl::boards::Board::for_design`]) is built for that.
 pub fn project(
     b: &hdl::boards::Board,
     d: usize,

@@ -8,7 +8,7 @@ use super::read_json;
 use crate::fig::{self, Scale};
 use crate::Page;
 use anyhow::{Context, Result};
-use host::bench::{manifest_clocks, ManifestClock};
+use host::bench::{manifest_clocks, manifest_fmax, ManifestClock};
 use serde_json::Value;
 
 /// One resource record: name, (resource, used, available)..., target and Fmax.
@@ -45,13 +45,6 @@ pub fn run(page: &mut Page) -> Result<()> {
     );
     usages.push(xem7010(page)?);
     figures(page, &usages)
-}
-
-/// The lowest Fmax over a manifest's clocks, MHz.
-fn manifest_fmax(m: &Value) -> Option<f64> {
-    m["fmax_mhz"]
-        .as_object()
-        .and_then(|o| o.values().filter_map(|v| v.as_f64()).reduce(f64::min))
 }
 
 /// `clocks`' targets ("45 / 65 MHz") and Fmaxes ("51.2 MHz (UART) / 70.0 MHz (head)").
