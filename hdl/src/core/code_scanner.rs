@@ -152,6 +152,7 @@ pub struct CodeScanner<const A: usize> {
     empty: Signal<Local, Bit>,
     more: Signal<Local, Bit>,
     queue: Signal<Local, Bit>,
+    slot_we: Signal<Local, Bit>,
 }
 impl<const A: usize> CodeScanner<A> {
     /// A scanner for `params` (W must be 16, k must be 3, `A = log2 N_MAX`, K =
@@ -296,6 +297,7 @@ impl<const A: usize> CodeScanner<A> {
             empty: Default::default(),
             more: Default::default(),
             queue: Default::default(),
+            slot_we: Default::default(),
         }
     }
 }
@@ -431,8 +433,14 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.s0_fin.d.next = self.rest_fin.val();
             self.s0_cnt.d.next = self.s0_cnt.q.val() - self.k_cnt.val();
         }
+        // A slot is written whenever a beat is accepted behind a valid head, pushed or not:
+        // the slot at `wr` is free (a beat is accepted only with `space`, so at most 6 of the 7
+        // slots hold entries), and `wr` moves past it only when the beat is pushed. So the
+        // slots' write enables do not wait for the beat's non-zero mask (an OR over its 48
+        // bits: on the ULX3S board design that path was the head clock's limit).
         self.queue.next = self.in_push.val() & !self.empty.val();
-        if self.queue.val() & (self.wr.q.val() == 0) {
+        self.slot_we.next = self.in_accept.val() & !self.empty.val();
+        if self.slot_we.val() & (self.wr.q.val() == 0) {
             self.q0_codes.d.next = self.in_codes.val();
             self.q0_mask.d.next = self.in_mask.val();
             self.q0_fin.d.next = self.in_fin.val();
@@ -440,7 +448,7 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.q0_base.d.next = self.beat.q.val();
             self.q0_last.d.next = self.in_last.val();
         }
-        if self.queue.val() & (self.wr.q.val() == 1) {
+        if self.slot_we.val() & (self.wr.q.val() == 1) {
             self.q1_codes.d.next = self.in_codes.val();
             self.q1_mask.d.next = self.in_mask.val();
             self.q1_fin.d.next = self.in_fin.val();
@@ -448,7 +456,7 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.q1_base.d.next = self.beat.q.val();
             self.q1_last.d.next = self.in_last.val();
         }
-        if self.queue.val() & (self.wr.q.val() == 2) {
+        if self.slot_we.val() & (self.wr.q.val() == 2) {
             self.q2_codes.d.next = self.in_codes.val();
             self.q2_mask.d.next = self.in_mask.val();
             self.q2_fin.d.next = self.in_fin.val();
@@ -456,7 +464,7 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.q2_base.d.next = self.beat.q.val();
             self.q2_last.d.next = self.in_last.val();
         }
-        if self.queue.val() & (self.wr.q.val() == 3) {
+        if self.slot_we.val() & (self.wr.q.val() == 3) {
             self.q3_codes.d.next = self.in_codes.val();
             self.q3_mask.d.next = self.in_mask.val();
             self.q3_fin.d.next = self.in_fin.val();
@@ -464,7 +472,7 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.q3_base.d.next = self.beat.q.val();
             self.q3_last.d.next = self.in_last.val();
         }
-        if self.queue.val() & (self.wr.q.val() == 4) {
+        if self.slot_we.val() & (self.wr.q.val() == 4) {
             self.q4_codes.d.next = self.in_codes.val();
             self.q4_mask.d.next = self.in_mask.val();
             self.q4_fin.d.next = self.in_fin.val();
@@ -472,7 +480,7 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.q4_base.d.next = self.beat.q.val();
             self.q4_last.d.next = self.in_last.val();
         }
-        if self.queue.val() & (self.wr.q.val() == 5) {
+        if self.slot_we.val() & (self.wr.q.val() == 5) {
             self.q5_codes.d.next = self.in_codes.val();
             self.q5_mask.d.next = self.in_mask.val();
             self.q5_fin.d.next = self.in_fin.val();
@@ -480,7 +488,7 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.q5_base.d.next = self.beat.q.val();
             self.q5_last.d.next = self.in_last.val();
         }
-        if self.queue.val() & (self.wr.q.val() == 6) {
+        if self.slot_we.val() & (self.wr.q.val() == 6) {
             self.q6_codes.d.next = self.in_codes.val();
             self.q6_mask.d.next = self.in_mask.val();
             self.q6_fin.d.next = self.in_fin.val();
