@@ -341,17 +341,31 @@ impl<const KW: usize, const QW: usize> Logic for RxRouter<KW, QW> {
         if self.stop.val() {
             self.is_job.d.next = false;
         }
+        // A stream's row register loads the row with its last byte while the flag says the byte
+        // offered ends a row and the register is free, taken or not (an untaken row is not
+        // valid, and is loaded again): so the wide registers' enables come from registers,
+        // not from the take (whose logic runs through `hold` and the framer).
+        if self.k_end.q.val() & !self.kvalid.q.val() {
+            self.kdata.d.next = self.rowsr_next.val().get_bits::<KW>(0);
+            self.kuser.d.next = self
+                .rowsr_next
+                .val()
+                .get_bits::<16>(self.c_kw.val().index());
+            self.klast.d.next = self.r.q.val() == self.nm1.q.val();
+        }
+        if self.v_end.q.val() & !self.vvalid.q.val() {
+            self.vdata.d.next = self.rowsr_next.val().get_bits::<KW>(16);
+            self.vlast.d.next = self.r.q.val() == self.nm1.q.val();
+        }
+        if self.q_end.q.val() | self.c_end.q.val() {
+            self.qwaddr.d.next = self.r.q.val();
+            self.qwdata.d.next = self.rowsr_next.val();
+        }
         if self.take.val() {
             self.rowsr.d.next = self.rowsr_next.val();
             self.bi.d.next = self.bi.q.val() + 1;
             if self.k_end.q.val() {
-                self.kdata.d.next = self.rowsr_next.val().get_bits::<KW>(0);
-                self.kuser.d.next = self
-                    .rowsr_next
-                    .val()
-                    .get_bits::<16>(self.c_kw.val().index());
                 self.kvalid.d.next = true;
-                self.klast.d.next = self.r.q.val() == self.nm1.q.val();
                 self.bi.d.next = 0.into();
                 self.r.d.next = self.r.q.val() + 1;
                 if self.r.q.val() == self.nm1.q.val() {
@@ -360,9 +374,7 @@ impl<const KW: usize, const QW: usize> Logic for RxRouter<KW, QW> {
                 }
             }
             if self.v_end.q.val() {
-                self.vdata.d.next = self.rowsr_next.val().get_bits::<KW>(16);
                 self.vvalid.d.next = true;
-                self.vlast.d.next = self.r.q.val() == self.nm1.q.val();
                 self.bi.d.next = 0.into();
                 self.r.d.next = self.r.q.val() + 1;
                 if self.r.q.val() == self.nm1.q.val() {
@@ -375,8 +387,6 @@ impl<const KW: usize, const QW: usize> Logic for RxRouter<KW, QW> {
             }
             if self.q_end.q.val() {
                 self.qwe.d.next = true;
-                self.qwaddr.d.next = self.r.q.val();
-                self.qwdata.d.next = self.rowsr_next.val();
                 self.bi.d.next = 0.into();
                 self.r.d.next = self.r.q.val() + 1;
                 if self.r.q.val() == self.rowsm1.q.val() {
@@ -386,8 +396,6 @@ impl<const KW: usize, const QW: usize> Logic for RxRouter<KW, QW> {
             if self.c_end.q.val() {
                 // A code beat (6 bytes, now at the top of the row register).
                 self.qwe.d.next = true;
-                self.qwaddr.d.next = self.r.q.val();
-                self.qwdata.d.next = self.rowsr_next.val();
                 self.bi.d.next = 0.into();
                 self.r.d.next = self.r.q.val() + 1;
             }
