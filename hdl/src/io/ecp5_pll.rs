@@ -140,9 +140,35 @@ impl Ecp5Pll {
     }
 
     /// The same PLL with a second output on CLKOS of `out_hz`: the VCO divided by a whole
-    /// number (`ecppll`'s rule: the VCO frequency over `out_hz`, truncated). Panics unless that
-    /// is within 0.5% of `out_hz` and CLKOS_DIV is in 1..=128.
+    /// number (`ecppll`'s rule: the VCO frequency over `out_hz`, truncated). The first output
+    /// keeps its frequency, but its divider may change to move the VCO: of the VCOs in range
+    /// (CLKOP's frequency times 1..=128), the one whose CLKOS comes closest to `out_hz`, the
+    /// nearest to 600 MHz on a tie (`ecppll`'s tie-break). Panics unless that is within 0.5%
+    /// of `out_hz` and CLKOS_DIV is in 1..=128.
     pub fn with_secondary(mut self, out_hz: u64) -> Self {
+        let fout = self.achieved_hz();
+        let err = |clkop_div: u32| {
+            let vco = fout * clkop_div as f64;
+            let div = ((vco / out_hz as f64) as u32).max(1);
+            (vco / div as f64 - out_hz as f64).abs()
+        };
+        let in_range = |d: &u32| {
+            let vco_mhz = fout * *d as f64 / 1e6;
+            (VCO_MHZ.0 as f64..=VCO_MHZ.1 as f64).contains(&vco_mhz)
+        };
+        if let Some(best) = (1..=128u32).filter(in_range).min_by(|&a, &b| {
+            err(a).total_cmp(&err(b)).then(
+                (fout * a as f64 - 600e6)
+                    .abs()
+                    .total_cmp(&(fout * b as f64 - 600e6).abs()),
+            )
+        }) {
+            let fvco = (fout * best as f64 / 1e6) as f32;
+            let ns_phase = (1.0 / fout * 0.5) as f32;
+            self._params.clkop_div = best;
+            self._params.vco_mhz = fvco;
+            self._params.clkop_cphase = (ns_phase as f64 * (fvco as f64 * 1e6)) as u32;
+        }
         let vco = self.vco_hz();
         let div = (vco / out_hz as f64) as u32;
         assert!(
@@ -380,6 +406,7 @@ mod tests {
     /// The ULX3S link design's clocks: 45 MHz on CLKOP for the UART (VCO 585 MHz), 65 MHz on
     /// CLKOS for the head (585 / 9), in phase (CLKOS_CPHASE = CLKOP_CPHASE, as `ecppll
     /// --clkout1` writes it); without a second output CLKOS is unconnected and `clock_out2` low.
+    /// 70 MHz moves the VCO to 630 MHz (45 x 14 = 70 x 9).
     #[test]
     fn a_second_output_divides_the_same_vco() {
         let one = Ecp5Pll::new(25_000_000, 45_000_000);
@@ -400,6 +427,13 @@ mod tests {
             assert!(v.contains(&s), "missing {s}:\n{v}");
         }
         verilator_lint("ecp5_pll_two", &format!("{v}{EHXPLLL_STAND_IN}")).unwrap();
+        let moved = Ecp5Pll::new(25_000_000, 45_000_000).with_secondary(70_000_000);
+        assert_eq!(moved.achieved_hz(), 45e6);
+        assert_eq!(moved.achieved_secondary_hz(), Some(70e6));
+        assert_eq!(
+            (moved.params().clkop_div, moved.params().vco_mhz),
+            (14, 630.0)
+        );
         let mut single = Ecp5Pll::new(25_000_000, 45_000_000);
         single.connect_all();
         let v = generate_verilog(&single);
@@ -409,9 +443,11 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "Ecp5Pll: the 585 MHz VCO divides to 65 MHz, not 64 MHz within 0.5%")]
+    #[should_panic(
+        expected = "Ecp5Pll: the 405 MHz VCO divides to 101.25 MHz, not 100 MHz within 0.5%"
+    )]
     fn a_second_output_off_the_vco_is_rejected() {
-        let _ = Ecp5Pll::new(25_000_000, 45_000_000).with_secondary(64_000_000);
+        let _ = Ecp5Pll::new(25_000_000, 45_000_000).with_secondary(100_000_000);
     }
 
     #[test]
