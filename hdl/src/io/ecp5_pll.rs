@@ -57,15 +57,11 @@ pub fn ecp5_pll_params(in_hz: u64, out_hz: u64) -> Option<Ecp5PllParams> {
                 let best_vco = best.map_or(0.0, |b| b.vco_mhz);
                 if e < error || (e == error && (fvco - 600.0).abs() < (best_vco - 600.0).abs()) {
                     error = e;
-                    // Half an output period in VCO cycles, computed as ecppll does (a float
-                    // holding a double, truncated): 25 -> 100 MHz gives 2, not 3.
-                    let ns_phase = (1.0 / (fout as f64 * 1e6) * 0.5) as f32;
-                    let clkop_cphase = (ns_phase as f64 * (fvco as f64 * 1e6)) as u32;
                     best = Some(Ecp5PllParams {
                         clki_div,
                         clkfb_div,
                         clkop_div,
-                        clkop_cphase,
+                        clkop_cphase: clkop_cphase(fout as f64 * 1e6, fvco),
                         vco_mhz: fvco,
                         out_mhz: fout,
                     });
@@ -74,6 +70,20 @@ pub fn ecp5_pll_params(in_hz: u64, out_hz: u64) -> Option<Ecp5PllParams> {
         }
     }
     best
+}
+
+/// CLKOP's coarse phase: half an output period (`fout_hz`) in cycles of the VCO (`fvco_mhz`),
+/// computed as ecppll does (a float holding a double, truncated): 25 -> 100 MHz gives 2, not 3.
+fn clkop_cphase(fout_hz: f64, fvco_mhz: f32) -> u32 {
+    let ns_phase = (1.0 / fout_hz * 0.5) as f32;
+    (ns_phase as f64 * (fvco_mhz as f64 * 1e6)) as u32
+}
+
+/// CLKOS from a VCO of `vco_hz` for a request of `out_hz`, by ecppll's rule: the divider is
+/// the VCO over `out_hz`, truncated. Returns (CLKOS_DIV, the frequency it gives, Hz).
+fn clkos_of(vco_hz: f64, out_hz: u64) -> (u32, f64) {
+    let div = (vco_hz / out_hz as f64) as u32;
+    (div, vco_hz / div.max(1) as f64)
 }
 
 /// An ECP5 EHXPLLL generating `clock_out` from `clock_in`, dividers from [`ecp5_pll_params`]
@@ -147,11 +157,8 @@ impl Ecp5Pll {
     /// of `out_hz` and CLKOS_DIV is in 1..=128.
     pub fn with_secondary(mut self, out_hz: u64) -> Self {
         let fout = self.achieved_hz();
-        let err = |clkop_div: u32| {
-            let vco = fout * clkop_div as f64;
-            let div = ((vco / out_hz as f64) as u32).max(1);
-            (vco / div as f64 - out_hz as f64).abs()
-        };
+        let err =
+            |clkop_div: u32| (clkos_of(fout * clkop_div as f64, out_hz).1 - out_hz as f64).abs();
         let in_range = |d: &u32| {
             let vco_mhz = fout * *d as f64 / 1e6;
             (VCO_MHZ.0 as f64..=VCO_MHZ.1 as f64).contains(&vco_mhz)
@@ -164,20 +171,18 @@ impl Ecp5Pll {
             )
         }) {
             let fvco = (fout * best as f64 / 1e6) as f32;
-            let ns_phase = (1.0 / fout * 0.5) as f32;
             self._params.clkop_div = best;
             self._params.vco_mhz = fvco;
-            self._params.clkop_cphase = (ns_phase as f64 * (fvco as f64 * 1e6)) as u32;
+            self._params.clkop_cphase = clkop_cphase(fout, fvco);
         }
         let vco = self.vco_hz();
-        let div = (vco / out_hz as f64) as u32;
+        let (div, got) = clkos_of(vco, out_hz);
         assert!(
             (1..=128).contains(&div),
             "Ecp5Pll: no CLKOS divider makes {} MHz from the {} MHz VCO",
             out_hz as f64 / 1e6,
             vco / 1e6
         );
-        let got = vco / div as f64;
         assert!(
             ((got - out_hz as f64) / out_hz as f64).abs() <= PLL_TOLERANCE,
             "Ecp5Pll: the {} MHz VCO divides to {} MHz, not {} MHz within 0.5%",
