@@ -62,12 +62,12 @@ impl DesignSpec {
 ///   512, general lanes, log codebook, P = K = 1 (at P = K = 2, 138 of the part's 156
 ///   multipliers, router2 was still at 27,498 overused wires after 4 iterations and 13 minutes
 ///   on 2026-12-06, and was stopped); the UART at 45 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud
-///   is 15 clocks a bit), the head on its own 58.5 MHz (the PLL's CLKOS, VCO 585 MHz / 10; the
-///   next steps, 65 and 73.1 MHz (/ 9, / 8), did not route: on 2026-12-06, with the register
-///   slices around the head and the job runner's skid register, the head clock routed at 64.2,
-///   59.7, 63.3, 62.3 and 59.1 MHz with seeds 1 to 5 at 65 MHz, its critical path (seed 1)
-///   inside the AttnV core's code scanner, no longer the link's), its
-///   bytes crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
+///   is 15 clocks a bit), the head on its own 65 MHz (the PLL's CLKOS, VCO 585 MHz / 9; it was
+///   58.5 MHz until the code scanner's intake register and the receiver's registered row ends
+///   (2026-12-06): before them the head clock routed at 59.1 to 64.2 MHz with seeds 1 to 5 at
+///   65 MHz; after them, 65.2 MHz at a 70 MHz target (VCO 630 / 9), its critical path the
+///   receiver's hold-off through the framer's handshake into the router's start), its bytes
+///   crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   (router2 stalled at about 3,650 overused wires after 16 iterations; results §6). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
 ///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit). At 45 MHz it routed at 46.7 MHz once,
@@ -102,7 +102,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
                 front_end: true,
                 keys_per_cycle: 1,
                 nnz_per_cycle: 1,
-                head_clock_hz: Some(58_500_000),
+                head_clock_hz: Some(65_000_000),
             },
             DesignSpec {
                 name: "core",

@@ -627,7 +627,10 @@ mod tests {
         let sparse = check(Variant::General, 1, &js, Env::NO_STALL)[0];
         let dense = check(Variant::Dense, 1, &js, Env::NO_STALL)[0];
         // Dense: 64 tokens per row; zero skipping: about max(nnz, 4) + 1 (7-cycle row minimum).
-        assert_eq!(dense, 1 + 6 * 64 + model::timing::ISSUE_TO_OUTPUT);
+        assert_eq!(
+            dense,
+            1 + 6 * 64 + model::timing::INTAKE_LATENCY + model::timing::ISSUE_TO_OUTPUT
+        );
         assert!(sparse * 5 < dense, "sparse {sparse} vs dense {dense}");
         // Dense rows: two codes a cycle take about half the cycles.
         let js = jobs(Variant::General, 43, &[(64, 6, 80)]);

@@ -14,8 +14,10 @@ pub const SCAN_FIFO_DEPTH: usize = 8;
 /// non-zero codes a cycle (`params.nnz_per_cycle`).
 ///
 /// Accepted beats whose codes are all zero are dropped, except a beat with `in_last` set, which
-/// is kept as a row-end marker (mask 0). Other beats enter an 8-entry FIFO with their non-zero
-/// mask, their base position `beat * 16`, and `in_last`: a head register (slot 0) and a
+/// is kept as a row-end marker (mask 0). Other beats pass an intake register (the beat with its
+/// non-zero mask, its count of non-zeros, its base position `beat * 16` and `in_last`, so that
+/// the FIFO's write enables and flags come from registers) and enter, at the next edge, an
+/// 8-entry FIFO: a head register (slot 0) and a
 /// circular queue of 7 behind it, so that a pop loads only the head (from the queue's oldest
 /// entry, or straight from the input) and moves two pointers, and the queue's slots never see
 /// the pop (the pop is the scanner's critical loop; with a shift register it selected every
@@ -33,14 +35,17 @@ pub const SCAN_FIFO_DEPTH: usize = 8;
 /// Inputs: `clock`, `reset` (synchronous, active high), `in_accept` (a beat is taken this cycle;
 /// the parent asserts it only when `space` is high), `in_codes` (48 bits, code m at `[3m+2:3m]`),
 /// `in_last` (the beat ends a query row), `credit` (a row end may issue this cycle).
-/// Outputs: `space` (registered: the FIFO has a free slot), `busy` (entries or tokens in flight),
+/// Outputs: `space` (from registers: the FIFO has a free slot besides the one the intake's beat
+/// takes; so the FIFO and the intake hold 8 beats at most), `busy` (entries or tokens in flight),
 /// `row_end_issued` (a row end issues this cycle), and the cycle's tokens at stage T2,
 /// registered: `tok_valid`, `tok_last` (row end), the first token `tok_j` (position, `A` bits),
 /// `tok_code` (3 bits, 0 for a marker or a dense zero) and the second `tok_j_b`, `tok_code_b`
 /// (code 0 when there is none, and always with K = 1). A token's position is the read
 /// address of the V RAM: it changes only with an issued non-zero code (a zero code keeps the
 /// last one, 0 after reset), so no position past a row's end is ever read (its codes are zero).
-/// Latency: tokens issued from the FIFO at edge t are on `tok_*` after t+1.
+/// Latency: a beat accepted at edge t is in the FIFO after edge t+1 (its first issue in the
+/// cycle after, at the earliest); tokens issued from the FIFO at edge t are on `tok_*` after
+/// t+1.
 #[derive(LogicBlock)]
 pub struct CodeScanner<const A: usize> {
     pub clock: Signal<In, Clock>,
@@ -68,6 +73,12 @@ pub struct CodeScanner<const A: usize> {
     all_ones: Constant<Bits<16>>,
     sixteen: Constant<Bits<5>>,
     beat: DFF<Bits<A>>,
+    i_push: DFF<Bit>,
+    i_codes: DFF<Bits<48>>,
+    i_mask: DFF<Bits<16>>,
+    i_cnt: DFF<Bits<5>>,
+    i_base: DFF<Bits<A>>,
+    i_last: DFF<Bit>,
     count: DFF<Bits<4>>,
     rd: DFF<Bits<3>>,
     wr: DFF<Bits<3>>,
@@ -133,7 +144,7 @@ pub struct CodeScanner<const A: usize> {
     t2_last: DFF<Bit>,
     in_mask: Signal<Local, Bits<16>>,
     in_push: Signal<Local, Bit>,
-    in_fin: Signal<Local, Bit>,
+    i_fin: Signal<Local, Bit>,
     in_cnt: Signal<Local, Bits<5>>,
     rd_codes: Signal<Local, Bits<48>>,
     rd_mask: Signal<Local, Bits<16>>,
@@ -212,6 +223,12 @@ impl<const A: usize> CodeScanner<A> {
             all_ones: Constant::new(0xFFFFu64.into()),
             sixteen: Constant::new(16u64.into()),
             beat: Default::default(),
+            i_push: Default::default(),
+            i_codes: Default::default(),
+            i_mask: Default::default(),
+            i_cnt: Default::default(),
+            i_base: Default::default(),
+            i_last: Default::default(),
             count: Default::default(),
             rd: Default::default(),
             wr: Default::default(),
@@ -277,7 +294,7 @@ impl<const A: usize> CodeScanner<A> {
             t2_last: Default::default(),
             in_mask: Default::default(),
             in_push: Default::default(),
-            in_fin: Default::default(),
+            i_fin: Default::default(),
             in_cnt: Default::default(),
             rd_codes: Default::default(),
             rd_mask: Default::default(),
@@ -304,13 +321,14 @@ impl<const A: usize> Logic for CodeScanner<A> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, beat, count, rd, wr, s0_codes, s0_mask, s0_fin, s0_cnt, s0_base, s0_last,
-            q0_codes, q0_mask, q0_fin, q0_cnt, q0_base, q0_last, q1_codes, q1_mask, q1_fin, q1_cnt,
-            q1_base, q1_last, q2_codes, q2_mask, q2_fin, q2_cnt, q2_base, q2_last, q3_codes,
-            q3_mask, q3_fin, q3_cnt, q3_base, q3_last, q4_codes, q4_mask, q4_fin, q4_cnt, q4_base,
-            q4_last, q5_codes, q5_mask, q5_fin, q5_cnt, q5_base, q5_last, q6_codes, q6_mask,
-            q6_fin, q6_cnt, q6_base, q6_last, t1_valid, t1_oh, t1_oh_b, t1_codes, t1_base, t1_last,
-            t2_valid, t2_j, t2_code, t2_j_b, t2_code_b, t2_last
+            self, clock, beat, i_push, i_codes, i_mask, i_cnt, i_base, i_last, count, rd, wr,
+            s0_codes, s0_mask, s0_fin, s0_cnt, s0_base, s0_last, q0_codes, q0_mask, q0_fin, q0_cnt,
+            q0_base, q0_last, q1_codes, q1_mask, q1_fin, q1_cnt, q1_base, q1_last, q2_codes,
+            q2_mask, q2_fin, q2_cnt, q2_base, q2_last, q3_codes, q3_mask, q3_fin, q3_cnt, q3_base,
+            q3_last, q4_codes, q4_mask, q4_fin, q4_cnt, q4_base, q4_last, q5_codes, q5_mask,
+            q5_fin, q5_cnt, q5_base, q5_last, q6_codes, q6_mask, q6_fin, q6_cnt, q6_base, q6_last,
+            t1_valid, t1_oh, t1_oh_b, t1_codes, t1_base, t1_last, t2_valid, t2_j, t2_code, t2_j_b,
+            t2_code_b, t2_last
         );
         // Input: non-zero mask of the beat; drop all-zero beats unless they end a row.
         self.nz.codes.next = self.in_codes.val();
@@ -322,7 +340,16 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.in_cnt.next = self.nz.count.val();
         }
         self.in_push.next = self.in_accept.val() & (self.in_mask.val().any() | self.in_last.val());
-        self.in_fin.next = self.in_cnt.val() <= self.k_cnt.val();
+        // Intake: the beat and its mask, count and base position are registered before the
+        // FIFO, so that the FIFO's enables and the head's `fin` come from registers, not from
+        // an OR and a popcount of the beat (the head clock's limit on the ULX3S board).
+        self.i_push.d.next = self.in_push.val();
+        self.i_codes.d.next = self.in_codes.val();
+        self.i_mask.d.next = self.in_mask.val();
+        self.i_cnt.d.next = self.in_cnt.val();
+        self.i_base.d.next = self.beat.q.val();
+        self.i_last.d.next = self.in_last.val();
+        self.i_fin.next = self.i_cnt.q.val() <= self.k_cnt.val();
         if self.in_accept.val() {
             if self.in_last.val() {
                 self.beat.d.next = 0.into();
@@ -415,12 +442,12 @@ impl<const A: usize> Logic for CodeScanner<A> {
                     self.rd.d.next = self.rd.q.val() + 1;
                 }
             } else {
-                self.s0_codes.d.next = self.in_codes.val();
-                self.s0_mask.d.next = self.in_mask.val();
-                self.s0_fin.d.next = self.in_fin.val();
-                self.s0_cnt.d.next = self.in_cnt.val();
-                self.s0_base.d.next = self.beat.q.val();
-                self.s0_last.d.next = self.in_last.val();
+                self.s0_codes.d.next = self.i_codes.q.val();
+                self.s0_mask.d.next = self.i_mask.q.val();
+                self.s0_fin.d.next = self.i_fin.val();
+                self.s0_cnt.d.next = self.i_cnt.q.val();
+                self.s0_base.d.next = self.i_base.q.val();
+                self.s0_last.d.next = self.i_last.q.val();
             }
         } else if self.issue.val() {
             if self.two.val() {
@@ -431,62 +458,62 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.s0_fin.d.next = self.rest_fin.val();
             self.s0_cnt.d.next = self.s0_cnt.q.val() - self.k_cnt.val();
         }
-        self.queue.next = self.in_push.val() & !self.empty.val();
+        self.queue.next = self.i_push.q.val() & !self.empty.val();
         if self.queue.val() & (self.wr.q.val() == 0) {
-            self.q0_codes.d.next = self.in_codes.val();
-            self.q0_mask.d.next = self.in_mask.val();
-            self.q0_fin.d.next = self.in_fin.val();
-            self.q0_cnt.d.next = self.in_cnt.val();
-            self.q0_base.d.next = self.beat.q.val();
-            self.q0_last.d.next = self.in_last.val();
+            self.q0_codes.d.next = self.i_codes.q.val();
+            self.q0_mask.d.next = self.i_mask.q.val();
+            self.q0_fin.d.next = self.i_fin.val();
+            self.q0_cnt.d.next = self.i_cnt.q.val();
+            self.q0_base.d.next = self.i_base.q.val();
+            self.q0_last.d.next = self.i_last.q.val();
         }
         if self.queue.val() & (self.wr.q.val() == 1) {
-            self.q1_codes.d.next = self.in_codes.val();
-            self.q1_mask.d.next = self.in_mask.val();
-            self.q1_fin.d.next = self.in_fin.val();
-            self.q1_cnt.d.next = self.in_cnt.val();
-            self.q1_base.d.next = self.beat.q.val();
-            self.q1_last.d.next = self.in_last.val();
+            self.q1_codes.d.next = self.i_codes.q.val();
+            self.q1_mask.d.next = self.i_mask.q.val();
+            self.q1_fin.d.next = self.i_fin.val();
+            self.q1_cnt.d.next = self.i_cnt.q.val();
+            self.q1_base.d.next = self.i_base.q.val();
+            self.q1_last.d.next = self.i_last.q.val();
         }
         if self.queue.val() & (self.wr.q.val() == 2) {
-            self.q2_codes.d.next = self.in_codes.val();
-            self.q2_mask.d.next = self.in_mask.val();
-            self.q2_fin.d.next = self.in_fin.val();
-            self.q2_cnt.d.next = self.in_cnt.val();
-            self.q2_base.d.next = self.beat.q.val();
-            self.q2_last.d.next = self.in_last.val();
+            self.q2_codes.d.next = self.i_codes.q.val();
+            self.q2_mask.d.next = self.i_mask.q.val();
+            self.q2_fin.d.next = self.i_fin.val();
+            self.q2_cnt.d.next = self.i_cnt.q.val();
+            self.q2_base.d.next = self.i_base.q.val();
+            self.q2_last.d.next = self.i_last.q.val();
         }
         if self.queue.val() & (self.wr.q.val() == 3) {
-            self.q3_codes.d.next = self.in_codes.val();
-            self.q3_mask.d.next = self.in_mask.val();
-            self.q3_fin.d.next = self.in_fin.val();
-            self.q3_cnt.d.next = self.in_cnt.val();
-            self.q3_base.d.next = self.beat.q.val();
-            self.q3_last.d.next = self.in_last.val();
+            self.q3_codes.d.next = self.i_codes.q.val();
+            self.q3_mask.d.next = self.i_mask.q.val();
+            self.q3_fin.d.next = self.i_fin.val();
+            self.q3_cnt.d.next = self.i_cnt.q.val();
+            self.q3_base.d.next = self.i_base.q.val();
+            self.q3_last.d.next = self.i_last.q.val();
         }
         if self.queue.val() & (self.wr.q.val() == 4) {
-            self.q4_codes.d.next = self.in_codes.val();
-            self.q4_mask.d.next = self.in_mask.val();
-            self.q4_fin.d.next = self.in_fin.val();
-            self.q4_cnt.d.next = self.in_cnt.val();
-            self.q4_base.d.next = self.beat.q.val();
-            self.q4_last.d.next = self.in_last.val();
+            self.q4_codes.d.next = self.i_codes.q.val();
+            self.q4_mask.d.next = self.i_mask.q.val();
+            self.q4_fin.d.next = self.i_fin.val();
+            self.q4_cnt.d.next = self.i_cnt.q.val();
+            self.q4_base.d.next = self.i_base.q.val();
+            self.q4_last.d.next = self.i_last.q.val();
         }
         if self.queue.val() & (self.wr.q.val() == 5) {
-            self.q5_codes.d.next = self.in_codes.val();
-            self.q5_mask.d.next = self.in_mask.val();
-            self.q5_fin.d.next = self.in_fin.val();
-            self.q5_cnt.d.next = self.in_cnt.val();
-            self.q5_base.d.next = self.beat.q.val();
-            self.q5_last.d.next = self.in_last.val();
+            self.q5_codes.d.next = self.i_codes.q.val();
+            self.q5_mask.d.next = self.i_mask.q.val();
+            self.q5_fin.d.next = self.i_fin.val();
+            self.q5_cnt.d.next = self.i_cnt.q.val();
+            self.q5_base.d.next = self.i_base.q.val();
+            self.q5_last.d.next = self.i_last.q.val();
         }
         if self.queue.val() & (self.wr.q.val() == 6) {
-            self.q6_codes.d.next = self.in_codes.val();
-            self.q6_mask.d.next = self.in_mask.val();
-            self.q6_fin.d.next = self.in_fin.val();
-            self.q6_cnt.d.next = self.in_cnt.val();
-            self.q6_base.d.next = self.beat.q.val();
-            self.q6_last.d.next = self.in_last.val();
+            self.q6_codes.d.next = self.i_codes.q.val();
+            self.q6_mask.d.next = self.i_mask.q.val();
+            self.q6_fin.d.next = self.i_fin.val();
+            self.q6_cnt.d.next = self.i_cnt.q.val();
+            self.q6_base.d.next = self.i_base.q.val();
+            self.q6_last.d.next = self.i_last.q.val();
         }
         if self.queue.val() & (self.more.val() | !self.pop.val()) {
             if self.wr.q.val() == 6 {
@@ -495,10 +522,10 @@ impl<const A: usize> Logic for CodeScanner<A> {
                 self.wr.d.next = self.wr.q.val() + 1;
             }
         }
-        if self.in_push.val() & !self.pop.val() {
+        if self.i_push.q.val() & !self.pop.val() {
             self.count.d.next = self.count.q.val() + 1;
         }
-        if !self.in_push.val() & self.pop.val() {
+        if !self.i_push.q.val() & self.pop.val() {
             self.count.d.next = self.count.q.val() - 1;
         }
         // T1: the issued tokens, one-hot.
@@ -530,6 +557,7 @@ impl<const A: usize> Logic for CodeScanner<A> {
         self.t2_last.d.next = self.t1_last.q.val() & self.t1_valid.q.val();
         if self.reset.val() {
             self.count.d.next = 0.into();
+            self.i_push.d.next = false;
             self.beat.d.next = 0.into();
             self.rd.d.next = 0.into();
             self.wr.d.next = 0.into();
@@ -539,8 +567,13 @@ impl<const A: usize> Logic for CodeScanner<A> {
             self.t2_j_b.d.next = 0.into();
         }
         // Outputs.
-        self.space.next = self.count.q.val() != 8;
-        self.busy.next = self.count.q.val().any() | self.t1_valid.q.val() | self.t2_valid.q.val();
+        // A beat accepted now enters the FIFO at the next edge: room for it and the intake's.
+        self.space.next =
+            (self.count.q.val() != 8) & !((self.count.q.val() == 7) & self.i_push.q.val());
+        self.busy.next = self.count.q.val().any()
+            | self.i_push.q.val()
+            | self.t1_valid.q.val()
+            | self.t2_valid.q.val();
         self.tok_valid.next = self.t2_valid.q.val();
         self.tok_j.next = self.t2_j.q.val();
         self.tok_code.next = self.t2_code.q.val();

@@ -93,10 +93,10 @@ pub struct RxRouter<const KW: usize, const QW: usize> {
     pub q_waddr: Signal<Out, Bits<16>>,
     /// The entry: a Q row and mq, or a code beat at the top.
     pub q_wdata: Signal<Out, Bits<QW>>,
-    /// D - 1.
-    c_dm1: Constant<Bits<8>>,
-    /// D + 1.
-    c_dp1: Constant<Bits<8>>,
+    /// D - 2.
+    c_dm2: Constant<Bits<8>>,
+    /// D.
+    c_d: Constant<Bits<8>>,
     /// `KW`: where mk and mq sit in a row.
     c_kw: Constant<Bits<16>>,
     /// The bit where a byte enters the row register (`QW - 8`).
@@ -145,14 +145,22 @@ pub struct RxRouter<const KW: usize, const QW: usize> {
     qwdata: DFF<Bits<QW>>,
     /// The row register with the byte offered in.
     rowsr_next: Signal<Local, Bits<QW>>,
-    /// The byte offered ends a K row (D + 2 bytes).
-    k_end: Signal<Local, Bit>,
+    /// The byte offered ends a K row (D + 2 bytes): a register, set by the take of the byte
+    /// before, so that `hold` and the take's logic do not wait for a compare of `bi`.
+    k_end: DFF<Bit>,
     /// ... a V row (D bytes).
-    v_end: Signal<Local, Bit>,
+    v_end: DFF<Bit>,
     /// ... a Q row (D + 2 bytes).
-    q_end: Signal<Local, Bit>,
+    q_end: DFF<Bit>,
     /// ... a code beat (6 bytes).
-    c_end: Signal<Local, Bit>,
+    c_end: DFF<Bit>,
+    /// The next byte taken makes the row one byte short of its end (K, V, Q rows, code beats).
+    k_pre: Signal<Local, Bit>,
+    v_pre: Signal<Local, Bit>,
+    q_pre: Signal<Local, Bit>,
+    c_pre: Signal<Local, Bit>,
+    /// The byte offered ends a row of some section.
+    any_end: Signal<Local, Bit>,
 }
 
 impl<const KW: usize, const QW: usize> RxRouter<KW, QW> {
@@ -197,8 +205,8 @@ impl<const KW: usize, const QW: usize> RxRouter<KW, QW> {
             q_we: Default::default(),
             q_waddr: Default::default(),
             q_wdata: Default::default(),
-            c_dm1: Constant::new((d as u64 - 1).into()),
-            c_dp1: Constant::new((d as u64 + 1).into()),
+            c_dm2: Constant::new((d as u64 - 2).into()),
+            c_d: Constant::new((d as u64).into()),
             c_kw: Constant::new((KW as u64).into()),
             c_top: Constant::new(((QW - 8) as u64).into()),
             is_job: Default::default(),
@@ -227,6 +235,11 @@ impl<const KW: usize, const QW: usize> RxRouter<KW, QW> {
             v_end: Default::default(),
             q_end: Default::default(),
             c_end: Default::default(),
+            k_pre: Default::default(),
+            v_pre: Default::default(),
+            q_pre: Default::default(),
+            c_pre: Default::default(),
+            any_end: Default::default(),
         }
     }
 }
@@ -236,23 +249,43 @@ impl<const KW: usize, const QW: usize> Logic for RxRouter<KW, QW> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, is_job, is_codes, sect, r, bi, nm1, rowsm1, rowsr, wsend, wi, wsh, kdata,
-            kuser, kvalid, klast, vdata, vvalid, vlast, qwe, qwaddr, qwdata
+            kuser, kvalid, klast, vdata, vvalid, vlast, qwe, qwaddr, qwdata, k_end, v_end, q_end,
+            c_end
         );
         self.job.next = self.is_job.q.val();
         // Sections: 0 K rows (D + 2 bytes), 1 V rows (D), 2 Q rows (D + 2), 4 code beats (6).
-        self.k_end.next =
-            self.is_job.q.val() & (self.sect.q.val() == 0) & (self.bi.q.val() == self.c_dp1.val());
-        self.v_end.next =
-            self.is_job.q.val() & (self.sect.q.val() == 1) & (self.bi.q.val() == self.c_dm1.val());
-        self.q_end.next =
-            self.is_job.q.val() & (self.sect.q.val() == 2) & (self.bi.q.val() == self.c_dp1.val());
-        self.c_end.next = self.is_job.q.val() & (self.sect.q.val() == 4) & (self.bi.q.val() == 5);
+        // A row's last byte is at bi = D + 1 (K, Q), D - 1 (V), 5 (code beats): its flag is set
+        // when the byte before is taken (bi = D, D - 2, 4; no row is shorter than 4 bytes, so
+        // the byte after a row's end never ends one) and cleared by the next take, `start`
+        // or `stop`.
+        self.k_pre.next =
+            self.is_job.q.val() & (self.sect.q.val() == 0) & (self.bi.q.val() == self.c_d.val());
+        self.v_pre.next =
+            self.is_job.q.val() & (self.sect.q.val() == 1) & (self.bi.q.val() == self.c_dm2.val());
+        self.q_pre.next =
+            self.is_job.q.val() & (self.sect.q.val() == 2) & (self.bi.q.val() == self.c_d.val());
+        self.c_pre.next = self.is_job.q.val() & (self.sect.q.val() == 4) & (self.bi.q.val() == 4);
+        self.any_end.next =
+            self.k_end.q.val() | self.v_end.q.val() | self.q_end.q.val() | self.c_end.q.val();
+        if self.take.val() {
+            self.k_end.d.next = self.k_pre.val() & !self.any_end.val();
+            self.v_end.d.next = self.v_pre.val() & !self.any_end.val();
+            self.q_end.d.next = self.q_pre.val() & !self.any_end.val();
+            self.c_end.d.next = self.c_pre.val() & !self.any_end.val();
+        }
+        if self.start.val() | self.stop.val() | self.reset.val() {
+            self.k_end.d.next = false;
+            self.v_end.d.next = false;
+            self.q_end.d.next = false;
+            self.c_end.d.next = false;
+        }
         self.drained.next = !self.kvalid.q.val() & !self.vvalid.q.val() & !self.wsend.q.val();
         // A row waits for its stream; a Q row or code beat for K and V to be in and the job
         // buffer to be free.
-        self.hold.next = (self.k_end.val() & self.kvalid.q.val())
-            | (self.v_end.val() & self.vvalid.q.val())
-            | ((self.q_end.val() | self.c_end.val()) & (!self.drained.val() | self.q_held.val()));
+        self.hold.next = (self.k_end.q.val() & self.kvalid.q.val())
+            | (self.v_end.q.val() & self.vvalid.q.val())
+            | ((self.q_end.q.val() | self.c_end.q.val())
+                & (!self.drained.val() | self.q_held.val()));
         self.rowsr_next.next =
             (self.rowsr.q.val() >> 8) | (bit_cast::<QW, 8>(self.data.val()) << self.c_top.val());
 
@@ -308,17 +341,31 @@ impl<const KW: usize, const QW: usize> Logic for RxRouter<KW, QW> {
         if self.stop.val() {
             self.is_job.d.next = false;
         }
+        // A stream's row register loads the row with its last byte while the flag says the byte
+        // offered ends a row and the register is free, taken or not (an untaken row is not
+        // valid, and is loaded again): so the wide registers' enables come from registers,
+        // not from the take (whose logic runs through `hold` and the framer).
+        if self.k_end.q.val() & !self.kvalid.q.val() {
+            self.kdata.d.next = self.rowsr_next.val().get_bits::<KW>(0);
+            self.kuser.d.next = self
+                .rowsr_next
+                .val()
+                .get_bits::<16>(self.c_kw.val().index());
+            self.klast.d.next = self.r.q.val() == self.nm1.q.val();
+        }
+        if self.v_end.q.val() & !self.vvalid.q.val() {
+            self.vdata.d.next = self.rowsr_next.val().get_bits::<KW>(16);
+            self.vlast.d.next = self.r.q.val() == self.nm1.q.val();
+        }
+        if self.q_end.q.val() | self.c_end.q.val() {
+            self.qwaddr.d.next = self.r.q.val();
+            self.qwdata.d.next = self.rowsr_next.val();
+        }
         if self.take.val() {
             self.rowsr.d.next = self.rowsr_next.val();
             self.bi.d.next = self.bi.q.val() + 1;
-            if self.k_end.val() {
-                self.kdata.d.next = self.rowsr_next.val().get_bits::<KW>(0);
-                self.kuser.d.next = self
-                    .rowsr_next
-                    .val()
-                    .get_bits::<16>(self.c_kw.val().index());
+            if self.k_end.q.val() {
                 self.kvalid.d.next = true;
-                self.klast.d.next = self.r.q.val() == self.nm1.q.val();
                 self.bi.d.next = 0.into();
                 self.r.d.next = self.r.q.val() + 1;
                 if self.r.q.val() == self.nm1.q.val() {
@@ -326,10 +373,8 @@ impl<const KW: usize, const QW: usize> Logic for RxRouter<KW, QW> {
                     self.sect.d.next = 1.into();
                 }
             }
-            if self.v_end.val() {
-                self.vdata.d.next = self.rowsr_next.val().get_bits::<KW>(16);
+            if self.v_end.q.val() {
                 self.vvalid.d.next = true;
-                self.vlast.d.next = self.r.q.val() == self.nm1.q.val();
                 self.bi.d.next = 0.into();
                 self.r.d.next = self.r.q.val() + 1;
                 if self.r.q.val() == self.nm1.q.val() {
@@ -340,21 +385,17 @@ impl<const KW: usize, const QW: usize> Logic for RxRouter<KW, QW> {
                     }
                 }
             }
-            if self.q_end.val() {
+            if self.q_end.q.val() {
                 self.qwe.d.next = true;
-                self.qwaddr.d.next = self.r.q.val();
-                self.qwdata.d.next = self.rowsr_next.val();
                 self.bi.d.next = 0.into();
                 self.r.d.next = self.r.q.val() + 1;
                 if self.r.q.val() == self.rowsm1.q.val() {
                     self.sect.d.next = 3.into();
                 }
             }
-            if self.c_end.val() {
+            if self.c_end.q.val() {
                 // A code beat (6 bytes, now at the top of the row register).
                 self.qwe.d.next = true;
-                self.qwaddr.d.next = self.r.q.val();
-                self.qwdata.d.next = self.rowsr_next.val();
                 self.bi.d.next = 0.into();
                 self.r.d.next = self.r.q.val() + 1;
             }

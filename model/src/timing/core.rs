@@ -11,9 +11,11 @@
 //!
 //! Microarchitecture modelled (see `hdl/src/core/code_scanner.rs`, `hdl/src/core/attnv.rs`), for
 //! K = `CoreParams::nnz_per_cycle` non-zero codes a cycle (1 or 2):
-//! - a code beat is accepted when the 8-entry FIFO's registered count is below 8; an all-zero
-//!   beat is dropped unless it ends the row (then it is a one-token row-end marker); the dense
-//!   variant (K = 1 only) keeps every beat with all 16 positions;
+//! - a code beat is accepted when the 8-entry FIFO and the intake register in front of it hold
+//!   fewer than 8 beats; an all-zero beat is dropped unless it ends the row (then it is a
+//!   one-token row-end marker); the dense variant (K = 1 only) keeps every beat with all 16
+//!   positions; a kept beat spends [`INTAKE_LATENCY`] cycle in the intake and enters the FIFO
+//!   at the next edge;
 //! - each cycle the FIFO head issues up to K tokens (its K lowest remaining non-zero
 //!   positions); the entry pops with its last tokens, so a kept beat of t tokens issues for
 //!   `max(1, ceil(t / K))` cycles; the row end (the last issue of a beat that ends a row) issues
@@ -29,12 +31,14 @@ use std::collections::VecDeque;
 
 /// Depth of the scanner's non-zero beat FIFO.
 pub const FIFO_DEPTH: usize = 8;
+/// Cycles a kept beat spends in the scanner's intake register before it enters the FIFO.
+pub const INTAKE_LATENCY: usize = 1;
 /// Cycles from a row-end token's issue to its output beat's handshake (when ready is high).
 pub const ISSUE_TO_OUTPUT: usize = 6;
 /// Smallest distance in cycles between two row-end issues (one-row output credit).
 pub const MIN_ROW_PERIOD: usize = ISSUE_TO_OUTPUT + 1;
-/// Cycles of a one-beat, one-token job: accept (cycle 0), issue (1), output (7).
-pub const MIN_JOB_CYCLES: usize = 1 + ISSUE_TO_OUTPUT + 1;
+/// Cycles of a one-beat, one-token job: accept (cycle 0), intake (1), issue (2), output (8).
+pub const MIN_JOB_CYCLES: usize = 1 + INTAKE_LATENCY + ISSUE_TO_OUTPUT + 1;
 
 /// One code beat as the scanner sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +85,8 @@ pub struct CoreTiming {
     k: usize,
     /// FIFO entries: (tokens left, ends the row).
     fifo: VecDeque<(usize, bool)>,
+    /// The kept beat in the intake register, if any: (tokens, ends the row).
+    intake: Option<(usize, bool)>,
     /// Pipeline stages T1..T5 (ISSUE_TO_OUTPUT - 1 of them): (valid, row end).
     stages: [(bool, bool); ISSUE_TO_OUTPUT - 1],
     out_valid: bool,
@@ -98,6 +104,7 @@ impl CoreTiming {
         Self {
             k,
             fifo: VecDeque::with_capacity(FIFO_DEPTH),
+            intake: None,
             stages: Default::default(),
             out_valid: false,
             busy: false,
@@ -109,7 +116,8 @@ impl CoreTiming {
     /// both at the cycle's closing clock edge.
     pub fn cycle(&mut self, offer: Option<Beat>, m_ready: bool) -> (bool, bool) {
         // Combinational decisions of the cycle.
-        let accept = offer.is_some() && self.fifo.len() != FIFO_DEPTH;
+        let accept =
+            offer.is_some() && self.fifo.len() + usize::from(self.intake.is_some()) != FIFO_DEPTH;
         let push = offer.filter(|b| accept && (b.tokens > 0 || b.last));
         let (issue, pop, row_end) = match self.fifo.front() {
             Some(&(left, last)) => {
@@ -126,9 +134,10 @@ impl CoreTiming {
         } else if issue {
             self.fifo[0].0 -= self.k;
         }
-        if let Some(b) = push {
-            self.fifo.push_back((b.tokens, b.last));
+        if let Some(b) = self.intake.take() {
+            self.fifo.push_back(b);
         }
+        self.intake = push.map(|b| (b.tokens, b.last));
         let (v4, l4) = self.stages[ISSUE_TO_OUTPUT - 2];
         self.stages.rotate_right(1);
         self.stages[0] = (issue, issue && row_end);
@@ -213,11 +222,13 @@ pub fn row_issue_cycles(params: &CoreParams, variant: Variant, row: &[u8]) -> us
 }
 
 /// An upper bound on a job's cycles from per-row counts alone:
-/// `1 + ISSUE_TO_OUTPUT + ceil(W / K) + sum_i max(issues_i, beats_i + 1, MIN_ROW_PERIOD)`, with
+/// `1 + INTAKE_LATENCY + ISSUE_TO_OUTPUT + ceil(W / K) + sum_i max(issues_i, beats_i + 1,
+/// MIN_ROW_PERIOD)`, with
 /// `issues_i` from [`row_issue_cycles`] (with K = 1, [`row_tokens`], at most `nnz_i + 1`) and
 /// `beats_i = ceil(n_i / W)`. So with K = 1 a row costs at most `max(nnz_i, ceil(n_i/W)) + 1`
 /// cycles once that is at least 5, and [`MIN_ROW_PERIOD`] otherwise, plus a one-time
-/// `1 + ISSUE_TO_OUTPUT + ceil(W / K)` (pipeline fill and drain; the last beat's up to W tokens
+/// `1 + INTAKE_LATENCY + ISSUE_TO_OUTPUT + ceil(W / K)` (pipeline fill and drain; the last beat's
+/// up to W tokens
 /// cannot issue before it arrives). Checked against [`job_cycles`] by randomized tests (uniform
 /// and clustered codes, K = 1 and 2), not proved.
 pub fn job_cycles_bound(params: &CoreParams, variant: Variant, codes: ArrayView2<u8>) -> usize {
@@ -231,7 +242,10 @@ pub fn job_cycles_bound(params: &CoreParams, variant: Variant, codes: ArrayView2
                 .max(MIN_ROW_PERIOD)
         })
         .sum();
-    1 + ISSUE_TO_OUTPUT + params.codes_per_cycle.div_ceil(params.nnz_per_cycle) + per_row
+    1 + INTAKE_LATENCY
+        + ISSUE_TO_OUTPUT
+        + params.codes_per_cycle.div_ceil(params.nnz_per_cycle)
+        + per_row
 }
 
 #[cfg(test)]
@@ -267,7 +281,7 @@ mod tests {
             // An all-zero row still issues its marker.
             assert_eq!(
                 job_cycles(&pp, Variant::General, z.view()),
-                1 + 3 + ISSUE_TO_OUTPUT
+                1 + 3 + INTAKE_LATENCY + ISSUE_TO_OUTPUT
             );
         }
     }
@@ -279,11 +293,11 @@ mod tests {
         let f = Array2::<u8>::from_elem((1, 16), 3);
         assert_eq!(
             job_cycles(&p(), Variant::General, f.view()),
-            16 + ISSUE_TO_OUTPUT + 1
+            16 + INTAKE_LATENCY + ISSUE_TO_OUTPUT + 1
         );
         assert_eq!(
             job_cycles(&p2(), Variant::General, f.view()),
-            8 + ISSUE_TO_OUTPUT + 1
+            8 + INTAKE_LATENCY + ISSUE_TO_OUTPUT + 1
         );
         let mut g = Array2::<u8>::zeros((1, 32));
         g.row_mut(0).iter_mut().take(17).for_each(|c| *c = 1);
@@ -297,7 +311,7 @@ mod tests {
         );
         assert_eq!(
             job_cycles(&p2(), Variant::General, g.view()),
-            9 + ISSUE_TO_OUTPUT + 1
+            9 + INTAKE_LATENCY + ISSUE_TO_OUTPUT + 1
         );
         // An odd beat wastes half an issue: 3 non-zeros in each of two beats take 2 + 2.
         let mut h = Array2::<u8>::zeros((1, 32));
@@ -310,7 +324,7 @@ mod tests {
         );
         assert_eq!(
             job_cycles(&p2(), Variant::General, h.view()),
-            4 + ISSUE_TO_OUTPUT + 1
+            4 + INTAKE_LATENCY + ISSUE_TO_OUTPUT + 1
         );
     }
 
@@ -330,16 +344,16 @@ mod tests {
         assert_eq!(job_cycles(&pk, Variant::General, c.view()), t);
         // Dense: 512 tokens per row.
         let td = job_cycles(&pp, Variant::Dense, c.view());
-        assert_eq!(td, 1 + 8 * 512 + ISSUE_TO_OUTPUT);
+        assert_eq!(td, 1 + 8 * 512 + INTAKE_LATENCY + ISSUE_TO_OUTPUT);
         // Full density: token-bound, K a cycle.
         let f = Array2::<u8>::from_elem((4, 512), 3);
         assert_eq!(
             job_cycles(&pp, Variant::General, f.view()),
-            1 + 4 * 512 + ISSUE_TO_OUTPUT
+            1 + 4 * 512 + INTAKE_LATENCY + ISSUE_TO_OUTPUT
         );
         assert_eq!(
             job_cycles(&pk, Variant::General, f.view()),
-            1 + 4 * 256 + ISSUE_TO_OUTPUT
+            1 + 4 * 256 + INTAKE_LATENCY + ISSUE_TO_OUTPUT
         );
     }
 
