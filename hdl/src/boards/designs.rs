@@ -66,11 +66,14 @@ impl DesignSpec {
 ///   58.5 MHz until the code scanner's intake register and the receiver's registered row ends
 ///   (2026-12-06): before them the head clock routed at 59.1 to 64.2 MHz with seeds 1 to 5 at
 ///   65 MHz; after them, 65.2 MHz at a 70 MHz target (VCO 630 / 9), its critical path the
-///   receiver's hold-off through the framer's handshake into the router's start), its bytes
+///   receiver's hold-off through the framer's handshake into the router's start; all with the
+///   HeAP placer: with the static placer, 71.2 MHz at 65), its bytes
 ///   crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
-///   (router2 stalled at about 3,650 overused wires after 16 iterations; results §6). `core`:
+///   with the HeAP placer (router2 stalled at about 3,650 overused wires after 16 iterations;
+///   results §6). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
-///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit). At 45 MHz it routed at 46.7 MHz once,
+///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit; 55.9 MHz with the static placer). With
+///   the HeAP placer, at 45 MHz it routed at 46.7 MHz once,
 ///   but the sources of the split link routed at 44.3 and 42.4 MHz (seeds 1 and 3; seed 2's
 ///   router2 diverged): the output buffer's read address fans out to the block RAMs of a
 ///   2,137-bit row. Between 30 and 45 MHz the 25 MHz PLL makes no clock that is a whole
