@@ -78,11 +78,20 @@ pub struct ScoreStage<const KW: usize, const A: usize, const SB: usize> {
     pm_r: DFF<Bits<8>>,
     bank_r: DFF<Bits<3>>,
     q_reg: DFF<Bits<KW>>,
+    /// `q_reg` loads this cycle (the row's first group issues): a register, decided a cycle
+    /// ahead, so that the enable of the `8 D`-bit row that feeds every score unit comes
+    /// straight from a flip-flop (out of context on the ECP5-85F, the P = 4, K = 2 octave head's
+    /// critical path was S1's group counter through the compare into that enable: 53.5 MHz).
+    q_load: DFF<Bit>,
     mq_r: DFF<Bits<16>>,
     sh_r: DFF<Bits<6>>,
     last: Signal<Local, Bit>,
     first: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
+    /// `g` of the next cycle.
+    g_next: Signal<Local, Bits<16>>,
+    /// `s_run` of the next cycle.
+    s_run_next: Signal<Local, Bit>,
     mask: Signal<Local, Bits<8>>,
     tag: Signal<Local, Bits<52>>,
 }
@@ -142,11 +151,14 @@ impl<const KW: usize, const A: usize, const SB: usize> ScoreStage<KW, A, SB> {
             pm_r: Default::default(),
             bank_r: Default::default(),
             q_reg: Default::default(),
+            q_load: Default::default(),
             mq_r: Default::default(),
             sh_r: Default::default(),
             last: Default::default(),
             first: Default::default(),
             take: Default::default(),
+            g_next: Default::default(),
+            s_run_next: Default::default(),
             mask: Default::default(),
             tag: Default::default(),
         }
@@ -181,7 +193,7 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
     fn update(&mut self) {
         dff_setup!(
             self, clock, k_oh, k_addr, k_cnt, k_n, k_g1m1, k_g3m1, s_run, g, gl, fg_r, pm_r,
-            bank_r, q_reg, mq_r, sh_r
+            bank_r, q_reg, q_load, mq_r, sh_r
         );
         self.tag_a.clock.next = self.clock.val();
         self.tag_b.clock.next = self.clock.val();
@@ -219,9 +231,11 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
         self.last.next = self.s_run.q.val() & (self.g.q.val() == self.gl.q.val());
         self.in_ready.next = !self.s_run.q.val() | self.last.val();
         self.take.next = self.in_valid.val() & self.in_ready.val();
+        self.g_next.next = self.g.q.val();
+        self.s_run_next.next = self.s_run.q.val();
         if self.take.val() {
-            self.s_run.d.next = true;
-            self.g.d.next = 0.into();
+            self.s_run_next.next = true;
+            self.g_next.next = 0.into();
             self.gl.d.next = self.k_g1m1.q.val();
             self.fg_r.d.next = self.fg.val();
             self.pm_r.d.next = self.pmask.val();
@@ -229,12 +243,19 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
             self.mq_r.d.next = self.mq.val();
             self.sh_r.d.next = self.shift.val();
         } else if self.last.val() {
-            self.s_run.d.next = false;
+            self.s_run_next.next = false;
         } else if self.s_run.q.val() {
-            self.g.d.next = self.g.q.val() + 1;
+            self.g_next.next = self.g.q.val() + 1;
         }
-        // The query row meets group 0's keys one edge after it issues.
-        if self.s_run.q.val() & self.first.val() {
+        if self.reset.val() {
+            self.s_run_next.next = false;
+        }
+        self.g.d.next = self.g_next.val();
+        self.s_run.d.next = self.s_run_next.val();
+        // The query row meets group 0's keys one edge after it issues: `q_load` is set exactly
+        // in the cycles where `s_run & first`.
+        self.q_load.d.next = self.s_run_next.val() & (self.g_next.val() == 0);
+        if self.q_load.q.val() {
             self.q_reg.d.next = self.q.val();
         }
         self.mask.next = 0.into();
@@ -285,7 +306,6 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
             self.k_oh.d.next = 1.into();
             self.k_addr.d.next = 0.into();
             self.k_cnt.d.next = 0.into();
-            self.s_run.d.next = false;
         }
     }
 }
