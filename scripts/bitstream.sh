@@ -23,13 +23,14 @@ seed=${SEED:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 work="${WORK:-build/bitstreams/${board}_${design}}"
-mkdir -p "$work"
 
 fail() { echo "bitstream.sh: $*" >&2; exit 1; }
+[[ "$seed" =~ ^[0-9]+$ ]] || fail "SEED must be a whole number (nextpnr's placement seed), got '$seed'"
 case "${REUSE_SYNTH:-0}" in
   0|1) ;;
   *) fail "REUSE_SYNTH must be 0 or 1, got '$REUSE_SYNTH'" ;;
 esac
+mkdir -p "$work"
 
 # The board's description (device, tools, clocks, baud rate) from hdl::boards.
 emit=(cargo run -q --release -p hdl --example emit_board -- --board "$board" --design "$design")

@@ -67,7 +67,8 @@ impl DesignSpec {
 ///   (2026-12-06): before them the head clock routed at 59.1 to 64.2 MHz with seeds 1 to 5 at
 ///   65 MHz; after them, 65.2 MHz at a 70 MHz target (VCO 630 / 9), its critical path the
 ///   receiver's hold-off through the framer's handshake into the router's start; all with the
-///   HeAP placer; with the static placer, 69.8 MHz at 65 (62.6 at 70 before `ScoreStage`'s registered `q_load`)), its bytes
+///   HeAP placer; with the static placer, 69.8 MHz at 65, and 62.6 at 70 before
+///   `ScoreStage`'s registered `q_load`), its bytes
 ///   crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   with the HeAP placer (router2 stalled at about 3,650 overused wires after 16 iterations;
 ///   results §6). `core`:

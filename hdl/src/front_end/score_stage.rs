@@ -80,8 +80,9 @@ pub struct ScoreStage<const KW: usize, const A: usize, const SB: usize> {
     q_reg: DFF<Bits<KW>>,
     /// `q_reg` loads this cycle (the row's first group issues): a register, decided a cycle
     /// ahead, so that the enable of the `8 D`-bit row that feeds every score unit comes
-    /// straight from a flip-flop (out of context on the ECP5-85F, the P = 4, K = 2 octave head's
-    /// critical path was S1's group counter through the compare into that enable: 53.5 MHz).
+    /// straight from a flip-flop (out of context on the ECP5-85F, the P = 4, K = 2 octave head
+    /// routed at 53.0-53.5 MHz with S1's group counter through the compare into that enable
+    /// among its critical paths; 66.4 MHz with this register).
     q_load: DFF<Bit>,
     mq_r: DFF<Bits<16>>,
     sh_r: DFF<Bits<6>>,
