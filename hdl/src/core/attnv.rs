@@ -57,13 +57,15 @@ use rust_hdl::prelude::*;
 ///
 /// Pipeline: scanner FIFO -> T1 (one-hot tokens: the lowest remaining non-zero position, with
 /// K = 2 also the next one) -> T2 (positions, codes; RAM addresses, weight lookups) -> T3 (Vq
-/// rows from the RAM, weights) -> T4 (operands registered in each lane, so the weight
-/// broadcast ends in per-lane registers) -> T5 (K products; both added to the accumulator in
+/// rows from the RAM, weights) -> T4 (operands and codes registered in each lane, so the weight
+/// and code broadcasts end in per-lane registers) -> T5 (K products; both added to the accumulator in
 /// the same stage) -> accumulator / output register: the same latency for K = 1 and 2. A row
 /// end issues only when the output register is free or will be (a one-row credit), so the
 /// datapath never stalls: back-pressure on `m_axis` holds the scanner only. A zero code never
 /// moves a read address (markers, the dense core's zeros, a missing second token), so no V
-/// row past n is read.
+/// row past n is read. Each lane registers its own copy of the codes (T4) and of the
+/// accumulator's controls (T5) ([`crate::core::replica::Replica`]), so no one register drives
+/// the logic of all D lanes.
 #[derive(LogicBlock)]
 pub struct AttnV<
     const VW: usize,
@@ -107,8 +109,6 @@ pub struct AttnV<
     t3_code_b: DFF<Bits<3>>,
     t4_valid: DFF<Bit>,
     t4_last: DFF<Bit>,
-    t4_code: DFF<Bits<3>>,
-    t4_code_b: DFF<Bits<3>>,
     t4_w: DFF<Bits<16>>,
     t4_w_b: DFF<Bits<16>>,
     t5_valid: DFF<Bit>,
@@ -209,8 +209,6 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             t3_code_b: Default::default(),
             t4_valid: Default::default(),
             t4_last: Default::default(),
-            t4_code: Default::default(),
-            t4_code_b: Default::default(),
             t4_w: Default::default(),
             t4_w_b: Default::default(),
             t5_valid: Default::default(),
@@ -294,8 +292,8 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
     fn update(&mut self) {
         dff_setup!(
             self, clock, v_addr, v_loading, mid_row, t3_valid, t3_last, t3_code, t3_code_b,
-            t4_valid, t4_last, t4_code, t4_code_b, t4_w, t4_w_b, t5_valid, t5_last, t5_w, t5_w_b,
-            cont, out_valid, out_busy, front, loading, rows_front, rows_back
+            t4_valid, t4_last, t4_w, t4_w_b, t5_valid, t5_last, t5_w, t5_w_b, cont, out_valid,
+            out_busy, front, loading, rows_front, rows_back
         );
         self.scanner.clock.next = self.clock.val();
         self.scanner.reset.next = self.reset.val();
@@ -409,8 +407,6 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         self.t3_code_b.d.next = self.scanner.tok_code_b.val();
         self.t4_valid.d.next = self.t3_valid.q.val();
         self.t4_last.d.next = self.t3_last.q.val();
-        self.t4_code.d.next = self.t3_code.q.val();
-        self.t4_code_b.d.next = self.t3_code_b.q.val();
         self.t4_w.d.next = self.weights.w.val();
         self.t4_w_b.d.next = self.weights.w_b.val();
         self.t5_valid.d.next = self.t4_valid.q.val();
@@ -423,15 +419,15 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         // Lanes.
         for l in 0..self.lanes.len() {
             self.lanes[l].clock.next = self.clock.val();
+            self.lanes[l].reset.next = self.reset.val();
             self.lanes[l].v.next = self.v_split.lanes[l].val();
             self.lanes[l].w.next = self.weights.w.val();
-            self.lanes[l].code.next = self.t4_code.q.val();
+            self.lanes[l].code.next = self.t3_code.q.val();
             self.lanes[l].v_b.next = self.v_split_b.lanes[l].val();
             self.lanes[l].w_b.next = self.weights.w_b.val();
-            self.lanes[l].code_b.next = self.t4_code_b.q.val();
-            self.lanes[l].acc_valid.next = self.t5_valid.q.val();
-            self.lanes[l].acc_last.next = self.t5_last.q.val();
-            self.lanes[l].acc_cont.next = self.cont.q.val();
+            self.lanes[l].code_b.next = self.t3_code_b.q.val();
+            self.lanes[l].acc_valid.next = self.t4_valid.q.val();
+            self.lanes[l].acc_last.next = self.t4_last.q.val();
             self.out_join.lanes[l].next = self.lanes[l].out.val();
         }
         self.rowsum.w.next = self.t5_w.q.val();

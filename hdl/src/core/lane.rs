@@ -1,30 +1,39 @@
 //! `Lane`: one column of V: its multipliers (or shifters) and its accumulator.
 
 use crate::core::mul16x8::Mul16x8;
+use crate::core::replica::Replica;
 use rust_hdl::prelude::*;
 
 /// One lane l of the AttnV datapath, adding K = 1 or 2 products a cycle.
 ///
-/// At stage T3 the parent gives `v = Vq[j][l]` (from the V block RAM) and the token's weight
-/// `w`, both registered here at T4 (so no path runs from the block RAM or the weight broadcast
-/// through the multiplier), and at T4 the token's code; the product `w * Vq[j][l]` (General:
+/// At stage T3 the parent gives `v = Vq[j][l]` (from the V block RAM), the token's weight `w`
+/// and its code, all registered here at T4 (so no path runs from the block RAM or the weight
+/// broadcast through the multiplier, and the code's decode is the lane's own); the product
+/// `w * Vq[j][l]` (General:
 /// `Mul16x8`, which registers its own operands; Octave: `sext(Vq) << (c-1)`, 0 for c = 0, no
-/// multiplier) is registered at T5, where it is accumulated: `acc = (acc_cont ? acc : 0) + p`.
+/// multiplier) is registered at T5, where it is accumulated: `acc = (cont ? acc : 0) + p`.
 /// With K = 2 ([`Lane::new`]'s `k`) the cycle's second token comes on `v_b`, `w_b`, `code_b`
 /// the same way, through a second multiplier (or shifter), and both products are added at T5:
-/// `acc = (acc_cont ? acc : 0) + p + p_b` (the same latency as K = 1). With K = 1 the `_b`
+/// `acc = (cont ? acc : 0) + p + p_b` (the same latency as K = 1). With K = 1 the `_b`
 /// inputs are ignored and no second multiplier is built.
-/// With `acc_last` the sum also goes to the output register `out`, so the next row starts
-/// without a bubble (`acc_cont` low: load instead of add).
+/// The token's `acc_valid` and `acc_last` come at T4 and are registered here for T5; `cont`
+/// (add to the row so far, rather than start a row) is the lane's own register: it follows the
+/// last accumulated token (`!last`) and is cleared by `reset`, as AttnV's row sum's. With
+/// the last token the sum also goes to the output register `out`, so the next row starts
+/// without a bubble.
+/// The code and these controls are [`Replica::kept`] registers: every lane has them, the same
+/// in each, and synthesis keeps each lane's (one register driving every lane crossed the die).
 /// [`Lane::with_lut_multipliers`] builds General multipliers in LUTs (the same cycles and
 /// sums).
 ///
-/// Inputs: `clock`; `v`, `v_b` (8 bits, two's complement), `w`, `w_b` (16 bits) at T3; `code`,
-/// `code_b` (3 bits) at T4; `acc_valid`, `acc_last`, `acc_cont` at T5.
+/// Inputs: `clock`; `reset` (synchronous: no token at T5 next cycle, the next row starts
+/// afresh); `v`, `v_b` (8 bits, two's complement), `w`, `w_b` (16 bits), `code`, `code_b`
+/// (3 bits) at T3; `acc_valid`, `acc_last` at T4.
 /// Outputs: `out` (`ACC` bits, two's complement): the last completed row's sum.
 #[derive(LogicBlock)]
 pub struct Lane<const ACC: usize> {
     pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
     pub v: Signal<In, Bits<8>>,
     pub w: Signal<In, Bits<16>>,
     pub code: Signal<In, Bits<3>>,
@@ -33,8 +42,12 @@ pub struct Lane<const ACC: usize> {
     pub code_b: Signal<In, Bits<3>>,
     pub acc_valid: Signal<In, Bit>,
     pub acc_last: Signal<In, Bit>,
-    pub acc_cont: Signal<In, Bit>,
     pub out: Signal<Out, Bits<ACC>>,
+    code_r: Replica<Bits<3>>,
+    code_b_r: Replica<Bits<3>>,
+    valid_r: Replica<Bit>,
+    last_r: Replica<Bit>,
+    cont: Replica<Bit>,
     vr: DFF<Bits<8>>,
     vr_b: DFF<Bits<8>>,
     mul: Mul16x8<ACC>,
@@ -64,6 +77,14 @@ impl<const ACC: usize> Lane<ACC> {
             "Lane: ACC must be in 25..=64, got {ACC}"
         );
         assert!(k == 1 || k == 2, "Lane: K must be 1 or 2, got {k}");
+        // The code registers only where the code is used: the shifters of an octave lane.
+        let code = |used: bool| {
+            if used {
+                Replica::kept()
+            } else {
+                Replica::default()
+            }
+        };
         let mul = |define: bool| {
             if octave {
                 Mul16x8::disabled()
@@ -73,6 +94,7 @@ impl<const ACC: usize> Lane<ACC> {
         };
         Self {
             clock: Default::default(),
+            reset: Default::default(),
             v: Default::default(),
             w: Default::default(),
             code: Default::default(),
@@ -81,8 +103,12 @@ impl<const ACC: usize> Lane<ACC> {
             code_b: Default::default(),
             acc_valid: Default::default(),
             acc_last: Default::default(),
-            acc_cont: Default::default(),
             out: Default::default(),
+            code_r: code(octave),
+            code_b_r: code(octave && k == 2),
+            valid_r: Replica::kept(),
+            last_r: Replica::kept(),
+            cont: Replica::kept(),
             vr: Default::default(),
             vr_b: Default::default(),
             mul: mul(define_mul_core),
@@ -165,6 +191,22 @@ impl<const ACC: usize> Logic for Lane<ACC> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, vr, vr_b, oct, oct_b, acc, outr);
+        self.code_r.clock.next = self.clock.val();
+        self.code_b_r.clock.next = self.clock.val();
+        self.valid_r.clock.next = self.clock.val();
+        self.last_r.clock.next = self.clock.val();
+        self.cont.clock.next = self.clock.val();
+        self.code_r.d.next = self.code.val();
+        self.code_b_r.d.next = self.code_b.val();
+        self.valid_r.d.next = self.acc_valid.val() & !self.reset.val();
+        self.last_r.d.next = self.acc_last.val();
+        self.cont.d.next = self.cont.q.val();
+        if self.valid_r.q.val() {
+            self.cont.d.next = !self.last_r.q.val();
+        }
+        if self.reset.val() {
+            self.cont.d.next = false;
+        }
         self.vr.d.next = self.v.val();
         self.vr_b.d.next = self.v_b.val();
         // General: registered multipliers.
@@ -180,12 +222,12 @@ impl<const ACC: usize> Logic for Lane<ACC> {
         self.sv_b.next =
             (bit_cast::<ACC, 8>(self.vr_b.q.val()) ^ self.sext.val()) - self.sext.val();
         self.oct.d.next = 0.into();
-        if self.octave.val() & self.code.val().any() {
-            self.oct.d.next = self.sv.val() << (self.code.val() - 1);
+        if self.octave.val() & self.code_r.q.val().any() {
+            self.oct.d.next = self.sv.val() << (self.code_r.q.val() - 1);
         }
         self.oct_b.d.next = 0.into();
-        if self.octave.val() & self.two.val() & self.code_b.val().any() {
-            self.oct_b.d.next = self.sv_b.val() << (self.code_b.val() - 1);
+        if self.octave.val() & self.two.val() & self.code_b_r.q.val().any() {
+            self.oct_b.d.next = self.sv_b.val() << (self.code_b_r.q.val() - 1);
         }
         if self.octave.val() {
             self.p.next = self.oct.q.val();
@@ -200,14 +242,14 @@ impl<const ACC: usize> Logic for Lane<ACC> {
         } else {
             self.pp.next = self.p.val();
         }
-        if self.acc_cont.val() {
+        if self.cont.q.val() {
             self.sum.next = self.acc.q.val() + self.pp.val();
         } else {
             self.sum.next = self.pp.val();
         }
-        if self.acc_valid.val() {
+        if self.valid_r.q.val() {
             self.acc.d.next = self.sum.val();
-            if self.acc_last.val() {
+            if self.last_r.q.val() {
                 self.outr.d.next = self.sum.val();
             }
         }
@@ -232,13 +274,20 @@ mod tests {
     type Issue = Option<(Tok, Option<Tok>, bool)>;
 
     /// Streams `issues` (None = idle cycle) through the T3/T4/T5 stages exactly as AttnV does,
-    /// with `v = col[j]` at T3; returns `out` after each row end.
-    fn run(octave: bool, k: usize, col: &[i8], issues: &[Issue]) -> Vec<i64> {
+    /// with `v = col[j]` and the code at T3, the token's valid and last at T4; with `reset_at`,
+    /// `reset` is high in that cycle (the token at T4 then is never accumulated, and the next
+    /// one starts a row). Returns `out` after each row end.
+    fn run_reset(
+        octave: bool,
+        k: usize,
+        col: &[i8],
+        issues: &[Issue],
+        reset_at: Option<usize>,
+    ) -> Vec<i64> {
         let mut uut = L::new(octave, k, true);
         uut.connect_all();
         uut.clock.next = Clock { clk: false };
         let mut outs = vec![];
-        let mut cont = false;
         let mut pending_out = false;
         for c in 0..issues.len() + 4 {
             let at = |k: isize| {
@@ -251,23 +300,23 @@ mod tests {
             let (t3, t4, t5) = (at(c as isize - 1), at(c as isize - 2), at(c as isize - 3));
             let a = |i: Issue| i.map(|i| i.0);
             let b = |i: Issue| i.and_then(|i| i.1);
+            uut.reset.next = reset_at == Some(c);
             uut.v.next = (a(t3).map_or(0, |t| col[t.0] as u8) as u64).into();
             uut.w.next = (a(t3).map_or(0, |t| t.2) as u64).into();
-            uut.code.next = (a(t4).map_or(0, |t| t.1) as u64).into();
+            uut.code.next = (a(t3).map_or(0, |t| t.1) as u64).into();
             uut.v_b.next = (b(t3).map_or(0, |t| col[t.0] as u8) as u64).into();
             uut.w_b.next = (b(t3).map_or(0, |t| t.2) as u64).into();
-            uut.code_b.next = (b(t4).map_or(0, |t| t.1) as u64).into();
-            uut.acc_valid.next = t5.is_some();
-            uut.acc_last.next = t5.is_some_and(|t| t.2);
-            uut.acc_cont.next = cont;
+            uut.code_b.next = (b(t3).map_or(0, |t| t.1) as u64).into();
+            uut.acc_valid.next = t4.is_some();
+            uut.acc_last.next = t4.is_some_and(|t| t.2);
             settle(&mut uut);
             if pending_out {
                 outs.push(signed_field(uut.out.val(), 0, 30));
                 pending_out = false;
             }
             rise(&mut uut, |u| &mut u.clock);
-            if let Some(t) = t5 {
-                cont = !t.2;
+            let reset_hit = reset_at == Some(c.wrapping_sub(1));
+            if let Some(t) = t5.filter(|_| !reset_hit) {
                 pending_out = t.2;
             }
         }
@@ -278,7 +327,18 @@ mod tests {
         outs
     }
 
-    fn expect(octave: bool, col: &[i8], issues: &[Issue]) -> Vec<i64> {
+    fn run(octave: bool, k: usize, col: &[i8], issues: &[Issue]) -> Vec<i64> {
+        run_reset(octave, k, col, issues, None)
+    }
+
+    /// The row sums of `issues`; with `reset_at` = r, issue r - 2 (at T4 in cycle r) is
+    /// dropped and the row so far with it.
+    fn expect_reset(
+        octave: bool,
+        col: &[i8],
+        issues: &[Issue],
+        reset_at: Option<usize>,
+    ) -> Vec<i64> {
         let mut outs = vec![];
         let mut acc = 0i64;
         let product = |(j, c, w): Tok| {
@@ -291,14 +351,24 @@ mod tests {
             };
             w * col[j] as i64
         };
-        for &(a, b, last) in issues.iter().flatten() {
-            acc += product(a) + b.map_or(0, product);
-            if last {
-                outs.push(acc);
+        for (i, issue) in issues.iter().enumerate() {
+            if reset_at == Some(i + 2) {
                 acc = 0;
+                continue;
+            }
+            if let Some((a, b, last)) = *issue {
+                acc += product(a) + b.map_or(0, product);
+                if last {
+                    outs.push(acc);
+                    acc = 0;
+                }
             }
         }
         outs
+    }
+
+    fn expect(octave: bool, col: &[i8], issues: &[Issue]) -> Vec<i64> {
+        expect_reset(octave, col, issues, None)
     }
 
     fn random_tok(rng: &mut StdRng) -> Tok {
@@ -392,6 +462,50 @@ mod tests {
     }
 
     #[test]
+    fn reset_drops_the_token_at_t4_and_restarts_the_row() {
+        // The lane's own `cont` is cleared by reset: the next token starts a row, whatever
+        // the row it interrupts had summed.
+        let mut rng = StdRng::seed_from_u64(6);
+        for (octave, k) in [(false, 1), (true, 2)] {
+            let (col, mut issues) = random_case(&mut rng, k);
+            let j = (0..64).find(|&j| col[j] != 0).unwrap();
+            for r in [2, 40, 41, 150, 299] {
+                // A row in flight at the reset: the tokens around it are mid-row.
+                for issue in &mut issues[r - 2..r + 1] {
+                    *issue = Some(((j, 5, 1000), (k == 2).then_some((j, 1, 1)), false));
+                }
+                let want = expect_reset(octave, &col, &issues, Some(r));
+                assert_ne!(
+                    want,
+                    expect(octave, &col, &issues),
+                    "reset at {r} changes a row"
+                );
+                assert_eq!(
+                    run_reset(octave, k, &col, &issues, Some(r)),
+                    want,
+                    "octave {octave}, K = {k}, reset at {r}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kept_registers_are_the_ones_used() {
+        // The code registers are kept only where the shifters use them; the accumulator's
+        // controls always.
+        for (octave, k, kept) in [(false, 1, 3), (false, 2, 3), (true, 1, 4), (true, 2, 5)] {
+            let mut uut = L::new(octave, k, true);
+            uut.connect_all();
+            let v = generate_verilog(&uut);
+            assert_eq!(
+                v.matches("(* keep *)").count(),
+                kept,
+                "octave {octave}, K = {k}"
+            );
+        }
+    }
+
+    #[test]
     fn accumulator_reaches_the_worst_case_without_overflow() {
         // N_MAX = 64 tokens of 65535 * -127 (ACC = 30 bits holds -2^29 .. 2^29 - 1), one or
         // two a cycle.
@@ -434,8 +548,8 @@ mod tests {
         }
     }
 
-    /// Random per-cycle inputs `[v, w, code, v_b, w_b, code_b, acc_valid, acc_last,
-    /// acc_cont]` (weights and bytes often at their extremes).
+    /// Random per-cycle inputs `[v, w, code, v_b, w_b, code_b, acc_valid, acc_last, reset]`
+    /// (weights and bytes often at their extremes).
     fn random_inputs(cycles: usize, seed: u64) -> Vec<Vec<u64>> {
         let mut rng = StdRng::seed_from_u64(seed);
         (0..cycles)
@@ -448,7 +562,7 @@ mod tests {
                 }
                 s.push(u64::from(rng.gen_bool(0.8)));
                 s.push(u64::from(rng.gen_bool(0.1)));
-                s.push(u64::from(rng.gen_bool(0.9)));
+                s.push(u64::from(rng.gen_bool(0.02)));
                 s
             })
             .collect()
@@ -463,7 +577,7 @@ mod tests {
         "code_b",
         "acc_valid",
         "acc_last",
-        "acc_cont",
+        "reset",
     ];
 
     /// The twin's `out` per cycle.
@@ -479,7 +593,7 @@ mod tests {
                 uut.code_b.next = s[5].into();
                 uut.acc_valid.next = s[6] == 1;
                 uut.acc_last.next = s[7] == 1;
-                uut.acc_cont.next = s[8] == 1;
+                uut.reset.next = s[8] == 1;
                 settle(&mut uut);
                 let out = vec![uut.out.val().to_u64()];
                 rise(&mut uut, |u| &mut u.clock);
