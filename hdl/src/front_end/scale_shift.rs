@@ -7,13 +7,15 @@ use rust_hdl::prelude::*;
 /// Width of x (`model::frontend::FrontEndParams::x_bits` at F = 10).
 pub const XB: usize = 25;
 
-/// `x = sat(round_half_up(s * mk * mq / 2^shift))` as in `model::frontend`, 8 edges after `s`,
+/// `x = sat(round_half_up(s * mk * mq / 2^shift))` as in `model::frontend`, 11 edges after `s`,
 /// emitted in offset binary (`x + 2^24`, the sign bit inverted) so that maxima are unsigned
 /// comparisons.
 ///
 /// Hand-written Verilog leaf with a Rust `update` twin: registered inputs; `s * mk` as two
-/// registered partial products, then their sum; `* mq` as three registered partial products,
-/// then their sum (every multiplier at most 18 x 18, so each maps to one MULT18X18D or DSP48);
+/// registered partial products, registered again in the fabric, then their sum (registered);
+/// `* mq` as three registered partial products, registered again, then their sum (every
+/// multiplier at most 18 x 18, so each maps to one MULT18X18D or DSP48; every route between
+/// two multiplier blocks, which the placer may put far apart, is register to register);
 /// add `2^(shift-1)` in 64 bits (registered); shift right arithmetically (registered); clamp to
 /// `+-(2^24 - 1)` (registered). `shift` is 0..=63; the host clamps larger shifts to 63 (the
 /// same result: the product is below 2^56 in magnitude) and rejects negative ones.
@@ -46,7 +48,7 @@ pub struct ScaleShift<const SB: usize> {
 
 impl<const SB: usize> ScaleShift<SB> {
     /// Edges from `s` to `x`.
-    pub const LATENCY: usize = 8;
+    pub const LATENCY: usize = 11;
     /// Largest |x| (`model::frontend::FrontEndParams::x_limit` at F = 10).
     pub const LIMIT: i64 = (1 << (XB - 1)) - 1;
 }
@@ -107,7 +109,7 @@ impl<const SB: usize> Logic for ScaleShift<SB> {
         let p1 = SB + 17;
         let p2 = SB + 34;
         let mk = ("{2'b0, mk}", 18, true);
-        let mq = ("{2'b0, mq2}", 18, true);
+        let mq = ("{2'b0, mq4}", 18, true);
         let products = [
             registered_product_or_fabric("pa_l", ("{1'b0, s[16:0]}", 18, true), mk, "pa_lo", 36),
             registered_product_or_fabric(
@@ -130,35 +132,55 @@ impl<const SB: usize> Logic for ScaleShift<SB> {
         .concat();
         Verilog::Custom(format!(
             "// E1: inputs registered. E2: s * mk as two partial products (low 17 bits of s, and
-// the rest). E3: p1. E4: p1 * mq as three partial products. E5: p2. E6: + 2^(shift-1).
-// E7: >>> shift. E8: saturate, offset binary. Every multiplier is at most 18 x 18, with its
-// operand (E1, E3) and product (E2, E4) registers (`crate::core::mult18`): inside the
-// MULT18X18D on ECP5, so s and mk are registered there, and p1, the sum of E2's products, is
-// registered at E3 in the three E4 multipliers' inputs.
-reg [15:0] mq1, mq2;
-reg [5:0] sh1, sh2, sh3, sh4, sh5, sh6;
+// the rest). E3: the partial products registered in the fabric. E4: p1, their sum. E5: p1
+// and mq registered. E6: p1 * mq as three partial products. E7: registered in the fabric.
+// E8: p2, their sum. E9: + 2^(shift-1). E10: >>> shift. E11: saturate, offset binary. Every
+// multiplier is at most 18 x 18, with its operand (E1, E5) and product (E2, E6) registers
+// (`crate::core::mult18`): inside the MULT18X18D on ECP5, so s and mk are registered there,
+// and p1 at E5 in the three E6 multipliers' inputs. A multiplier block's output goes to a
+// fabric register (E3, E7) before any adder, and an adder's sum to a register (E4, E8) before
+// a block: on the ECP5-85F, with all 156 blocks in use, the placer puts a ScaleShift's blocks
+// far apart (E2's product through E3's adder into E4's multiplier was 13.5 ns of routing,
+// 2026-12-06).
+reg [15:0] mq1, mq2, mq3, mq4;
+reg [5:0] sh1, sh2, sh3, sh4, sh5, sh6, sh7, sh8, sh9;
 wire signed [35:0] pa_lo;
 wire signed [{sb}:0] pa_hi;
-wire signed [{p1m}:0] p1 = (pa_hi <<< 17) + pa_lo;
+reg signed [35:0] pa_lo_r;
+reg signed [{sb}:0] pa_hi_r;
+reg signed [{p1m}:0] p1;
 wire signed [35:0] pb_l, pb_m;
 wire signed [{sb}:0] pb_h;
+reg signed [35:0] pb_l_r, pb_m_r;
+reg signed [{sb}:0] pb_h_r;
 reg signed [{p2m}:0] p2;
 reg signed [63:0] a3, r;
-reg v1, v2, v3, v4, v5, v6, v7;
+reg v1, v2, v3, v4, v5, v6, v7, v8, v9, v10;
 wire signed [63:0] p2x = p2;
-wire signed [63:0] half = (sh5 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh5 - 6'd1));
+wire signed [63:0] half = (sh8 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh8 - 6'd1));
 {products}always @(posedge clock) begin
     mq1 <= mq;
     sh1 <= shift;
     mq2 <= mq1;
     sh2 <= sh1;
+    pa_lo_r <= pa_lo;
+    pa_hi_r <= pa_hi;
+    mq3 <= mq2;
     sh3 <= sh2;
+    p1 <= (pa_hi_r <<< 17) + pa_lo_r;
+    mq4 <= mq3;
     sh4 <= sh3;
-    p2 <= (pb_h <<< 34) + (pb_m <<< 17) + pb_l;
     sh5 <= sh4;
-    a3 <= p2x + half;
     sh6 <= sh5;
-    r <= a3 >>> sh6;
+    pb_l_r <= pb_l;
+    pb_m_r <= pb_m;
+    pb_h_r <= pb_h;
+    sh7 <= sh6;
+    p2 <= (pb_h_r <<< 34) + (pb_m_r <<< 17) + pb_l_r;
+    sh8 <= sh7;
+    a3 <= p2x + half;
+    sh9 <= sh8;
+    r <= a3 >>> sh9;
     if (r > 64'sd{lim})
         x <= {xb}'d{hi};
     else if (r < -64'sd{lim})
@@ -175,6 +197,9 @@ always @(posedge clock) begin
         v5 <= 1'b0;
         v6 <= 1'b0;
         v7 <= 1'b0;
+        v8 <= 1'b0;
+        v9 <= 1'b0;
+        v10 <= 1'b0;
         valid_out <= 1'b0;
     end else begin
         v1 <= valid_in;
@@ -184,7 +209,10 @@ always @(posedge clock) begin
         v5 <= v4;
         v6 <= v5;
         v7 <= v6;
-        valid_out <= v7;
+        v8 <= v7;
+        v9 <= v8;
+        v10 <= v9;
+        valid_out <= v10;
     end
 end
 ",

@@ -27,7 +27,7 @@ use ndarray::ArrayView2;
 use std::collections::VecDeque;
 
 /// Edges through `ScaleShift` (score times multipliers, round, shift, saturate).
-pub const SCALE_LATENCY: usize = 8;
+pub const SCALE_LATENCY: usize = 11;
 /// Edges from a key bank's read address to its data (the block RAM's output register).
 pub const KEY_READ_LATENCY: usize = 1;
 /// Edges from an x bank's read address to its registered data (the block RAM, then a
@@ -65,7 +65,7 @@ pub fn score_latency(d: usize) -> usize {
 }
 
 /// Edges from a key group's issue (the key banks' read address) to its x values:
-/// [`KEY_READ_LATENCY`] + [`score_latency`] + [`SCALE_LATENCY`] (15 at D = 64).
+/// [`KEY_READ_LATENCY`] + [`score_latency`] + [`SCALE_LATENCY`] (18 at D = 64).
 pub fn s1_latency(d: usize) -> usize {
     KEY_READ_LATENCY + score_latency(d) + SCALE_LATENCY
 }
@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(score_latency(64), 6);
         assert_eq!(score_latency(32), 6);
         assert_eq!(score_latency(4), 4);
-        assert_eq!(s1_latency(64), 15);
+        assert_eq!(s1_latency(64), 18);
         assert_eq!([1usize, 2, 4, 8].map(tree_latency), [1, 2, 3, 4]);
         assert_eq!(load_cycles(3), 8);
         assert_eq!(load_cycles(128), 128);
