@@ -64,7 +64,8 @@ pub const X_BANKS: usize = 8;
 ///   beat (a beat every 16 / P groups) into a credit-checked 4-deep queue.
 ///
 /// A query row is accepted into a hold register when it is empty (and no key is loading or
-/// offered); S1 takes it when one of the [`X_BANKS`] x banks is free. A row's bank is its
+/// offered; the register loads the offered row on every cycle it is empty, and the handshake
+/// only marks it full); S1 takes it when one of the [`X_BANKS`] x banks is free. A row's bank is its
 /// number mod 8; the stages count the rows they have taken and finished (S1 finishes with the
 /// maximum, S2 with L, S3 with its last group's read, which frees the bank), and a stage takes
 /// the next row when the stage before has finished it. A row's constants live in three
@@ -279,8 +280,13 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             self.lim.next = self.vlen.val();
         }
         self.lim_lo.next = self.lim.val() & self.c_pm1.val();
+        // The hold registers load on every cycle the hold is empty, taken or not (their
+        // enable is the hold flag, a register, not the handshake: that fanned out from the
+        // input ports to the 8 D + 46 bits across the die); the take keeps what they loaded.
         if self.q_fire.val() {
             self.hold.d.next = true;
+        }
+        if !self.hold.q.val() {
             self.hold_q.d.next = self.s_axis_q_tdata.val();
             self.hold_mq.d.next = self.s_axis_q_tuser.val().get_bits::<16>(0);
             self.hold_sh.d.next = self.s_axis_q_tuser.val().get_bits::<6>(16);
