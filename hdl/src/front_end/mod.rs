@@ -9,6 +9,7 @@ pub mod code_stage;
 pub mod dot_product;
 pub mod exp2_neg;
 pub mod exp_sum;
+pub mod hold_row;
 pub mod log2_sum;
 pub mod row_max;
 pub mod row_table;
@@ -23,6 +24,7 @@ pub mod x_ram;
 
 use crate::front_end::code_stage::CodeStage;
 use crate::front_end::dot_product::DotProduct;
+use crate::front_end::hold_row::HoldRow;
 use crate::front_end::row_table::RowTable;
 use crate::front_end::scale_shift::XB;
 use crate::front_end::score_stage::ScoreStage;
@@ -102,8 +104,7 @@ pub struct FrontEnd<const KW: usize, const A: usize, const SB: usize, const SUMB
     c_pm1: Constant<Bits<16>>,
     c_one8: Constant<Bits<8>>,
     k_loading: DFF<Bit>,
-    hold: DFF<Bit>,
-    hold_q: DFF<Bits<KW>>,
+    hold: HoldRow<KW>,
     hold_mq: DFF<Bits<16>>,
     hold_sh: DFF<Bits<6>>,
     hold_fg: DFF<Bits<16>>,
@@ -198,7 +199,6 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize>
             c_one8: Constant::new(1.into()),
             k_loading: Default::default(),
             hold: Default::default(),
-            hold_q: Default::default(),
             hold_mq: Default::default(),
             hold_sh: Default::default(),
             hold_fg: Default::default(),
@@ -242,8 +242,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, k_loading, hold, hold_q, hold_mq, hold_sh, hold_fg, hold_pm, c1s, c1, c2s,
-            c2, c3s, c3
+            self, clock, k_loading, hold_mq, hold_sh, hold_fg, hold_pm, c1s, c1, c2s, c2, c3s, c3
         );
         self.s1.clock.next = self.clock.val();
         self.s2.clock.next = self.clock.val();
@@ -257,7 +256,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
 
         // Keys, while S1 issues nothing and no query row is held.
         self.s_axis_k_tready.next = !self.reset.val()
-            & (self.k_loading.q.val() | (!self.s1.run.val() & !self.hold.q.val()));
+            & (self.k_loading.q.val() | (!self.s1.run.val() & !self.hold.full.val()));
         self.k_fire.next = self.s_axis_k_tvalid.val() & self.s_axis_k_tready.val();
         self.s1.k_fire.next = self.k_fire.val();
         self.s1.k_last.next = self.s_axis_k_tlast.val();
@@ -270,7 +269,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         // A query row into the hold register, with its valid keys min(valid length, n) as
         // full groups and the lane mask of the partial group.
         self.s_axis_q_tready.next = !self.reset.val()
-            & !self.hold.q.val()
+            & !self.hold.full.val()
             & !self.k_loading.q.val()
             & !self.s_axis_k_tvalid.val();
         self.q_fire.next = self.s_axis_q_tvalid.val() & self.s_axis_q_tready.val();
@@ -283,11 +282,12 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         // The hold registers load on every cycle the hold is empty, taken or not (their
         // enable is the hold flag, a register, not the handshake: that fanned out from the
         // input ports to the 8 D + 46 bits across the die); the take keeps what they loaded.
-        if self.q_fire.val() {
-            self.hold.d.next = true;
-        }
-        if !self.hold.q.val() {
-            self.hold_q.d.next = self.s_axis_q_tdata.val();
+        // The query row's own flag copies are in `HoldRow`.
+        self.hold.clock.next = self.clock.val();
+        self.hold.reset.next = self.reset.val();
+        self.hold.d.next = self.s_axis_q_tdata.val();
+        self.hold.take.next = self.q_fire.val();
+        if !self.hold.full.val() {
             self.hold_mq.d.next = self.s_axis_q_tuser.val().get_bits::<16>(0);
             self.hold_sh.d.next = self.s_axis_q_tuser.val().get_bits::<6>(16);
             self.hold_fg.d.next = self.lim.val() >> self.c_logp.val();
@@ -297,16 +297,16 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         // S1 takes the held row when a bank is free (fewer than 8 rows taken and not
         // finished by S3).
         self.rows_in.next = self.c1s.q.val() - self.c3.q.val();
-        self.s1.in_valid.next = self.hold.q.val() & !self.rows_in.val().get_bit(3);
+        self.s1.in_valid.next = self.hold.full.val() & !self.rows_in.val().get_bit(3);
         self.s1_take.next = self.s1.in_valid.val() & self.s1.in_ready.val();
-        self.s1.q.next = self.hold_q.q.val();
+        self.hold.done.next = self.s1_take.val();
+        self.s1.q.next = self.hold.q.val();
         self.s1.mq.next = self.hold_mq.q.val();
         self.s1.shift.next = self.hold_sh.q.val();
         self.s1.fg.next = self.hold_fg.q.val();
         self.s1.pmask.next = self.hold_pm.q.val();
         self.s1.bank.next = self.c1s.q.val().get_bits::<3>(0);
         if self.s1_take.val() {
-            self.hold.d.next = false;
             self.c1s.d.next = self.c1s.q.val() + 1;
         }
         // Row table: [15:0] full groups, [23:16] partial lane mask, [39:24] S1/S2's last
@@ -382,10 +382,9 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         self.m_axis_c_tvalid.next = self.s3.m_axis_c_tvalid.val();
         self.m_axis_c_tlast.next = self.s3.m_axis_c_tlast.val();
         self.busy.next =
-            self.hold.q.val() | (self.c1s.q.val() != self.c3.q.val()) | self.s3.busy.val();
+            self.hold.full.val() | (self.c1s.q.val() != self.c3.q.val()) | self.s3.busy.val();
         if self.reset.val() {
             self.k_loading.d.next = false;
-            self.hold.d.next = false;
             self.c1s.d.next = 0.into();
             self.c1.d.next = 0.into();
             self.c2s.d.next = 0.into();
