@@ -91,9 +91,9 @@ reference-embeddings: model
 ## variants (general, octave, dense baseline) and at K = 2, the whole head (front end + core) at
 ## D = 32 general (alone, and in the link design: framer, buffers, head) and D = 64 octave
 ## (seeds 1, 2, 3: placement moves it by several MHz) and
-## general, and the largest head the part routes (D = 64, P = 4, K = 2,
-## octave, products beyond the 156 DSP blocks in LUTs: ~40 min; the general one places at 70% of
-## the LUT4s but router2 had not converged after 50 min, so it is not run here); then the
+## general, and the largest heads the part routes (D = 64, P = 4, K = 2, octave and general,
+## products beyond the 156 DSP blocks in LUTs; nextpnr's static placer and router2: about 15 and
+## 25 min); then the
 ## XC7A50T estimates of the heads (synth_xilinx; no place and route).
 synth:
 	scripts/synth_core.sh general 64 100
@@ -106,7 +106,8 @@ synth:
 	SEED=2 scripts/synth_core.sh octave 64 100 head
 	SEED=3 scripts/synth_core.sh octave 64 100 head
 	scripts/synth_core.sh general 64 100 head
-	scripts/synth_core.sh octave 64 100 head 4 2
+	PLACER=static ROUTER=router2 scripts/synth_core.sh octave 64 100 head 4 2
+	PLACER=static ROUTER=router2 scripts/synth_core.sh general 64 100 head 4 2
 	scripts/xc7_head.sh general 64 2 2
 	scripts/xc7_head.sh general 64 4 1
 	scripts/xc7_head.sh general 64 4 2
@@ -121,7 +122,7 @@ synth:
 ## Seeds are those of the committed manifests (placement decides routability: results §6).
 ## Not part of `test`.
 bitstreams:
-	SEED=2 scripts/bitstream.sh alchitry_cu link
+	scripts/bitstream.sh alchitry_cu link
 	scripts/bitstream.sh alchitry_cu echo
 	scripts/bitstream.sh ulx3s echo
 	scripts/bitstream.sh ulx3s core

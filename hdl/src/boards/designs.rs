@@ -68,12 +68,16 @@ impl DesignSpec {
 ///   65 MHz; after them, 65.2 MHz at a 70 MHz target (VCO 630 / 9), its critical path the
 ///   receiver's hold-off through the framer's handshake into the router's start; all with the
 ///   HeAP placer; with the static placer, 69.8 MHz at 65, and 62.6 at 70 before
-///   `ScoreStage`'s registered `q_load`), its bytes
+///   `ScoreStage`'s registered `q_load`; 68.4 with the lanes' `Replica` registers,
+///   ScaleShift's fabric registers and the query hold's register enable, its critical path
+///   then inside the receiver, a byte through the header's CRC and kind checks into the
+///   router's weight register enable; 66.3 with `HoldRow`, its critical path the code beat
+///   handshake between the front end's beat queue and the core's scanner), its bytes
 ///   crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   with the HeAP placer (router2 stalled at about 3,650 overused wires after 16 iterations;
 ///   results §6). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
-///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit; 55.9 MHz with the static placer). With
+///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit; 59.1 MHz with the static placer). With
 ///   the HeAP placer, at 45 MHz it routed at 46.7 MHz once,
 ///   but the sources of the split link routed at 44.3 and 42.4 MHz (seeds 1 and 3; seed 2's
 ///   router2 diverged): the output buffer's read address fans out to the block RAMs of a
@@ -91,8 +95,8 @@ impl DesignSpec {
 ///   and route; Vivado's timing report decides): 138 products, 18 of the score
 ///   products in LUTs beyond the part's 120 DSP48E1s (the general lanes would add 64 more).
 ///   K = 2 needs a second V bank, and the block RAMs then come to 105% of the part's (estimate
-///   of 2026-12-06), for nothing at P = 2: the octave head's MiniLM cycles are 8,497 at K = 1
-///   and 8,494 at K = 2. P = 4 does not fit with the link around it (the head alone estimates
+///   of 2026-12-06), for nothing at P = 2: the octave head's MiniLM cycles are 8,501 at K = 1
+///   and 8,498 at K = 2. P = 4 does not fit with the link around it (the head alone estimates
 ///   at 90% of the LUTs).
 pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
     match board {

@@ -190,6 +190,8 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
     let log8k2 = find("minilm", 8, 2, "general")?;
     let oct8k2 = find("minilm", 8, 2, "octave")?;
     let log4k2 = find("minilm", 4, 2, "general")?;
+    let oct4k2 = find("minilm", 4, 2, "octave")?;
+    let log2k2 = find("minilm", 2, 2, "general")?;
     let per_head = |r: &sim::headbench::HeadCycles| thou(r.cycles_per_head.round() as u64);
     for (name, r) in [
         ("minilm_head_p1_log", log1),
@@ -198,6 +200,8 @@ fn head_cycles(page: &mut Page, heads: &mut HeadCores) -> Result<()> {
         ("minilm_head_p8_k2_log", log8k2),
         ("minilm_head_p8_k2_octave", oct8k2),
         ("minilm_head_p4_k2_log", log4k2),
+        ("minilm_head_p4_k2_octave", oct4k2),
+        ("minilm_head_p2_k2_log", log2k2),
     ] {
         page.set(name, per_head(r));
     }
