@@ -2,6 +2,10 @@
 
 use rust_hdl::prelude::*;
 
+/// yosys's attribute that keeps a process's registers out of `opt_merge` (written before the
+/// `always`): [`Replica::kept`] and [`crate::front_end::hold_row::HoldRow`]'s flag copies.
+pub const KEEP: &str = "(* keep *)";
+
 /// A D flip-flop, as rust-hdl's `DFF` (`q <= d` on the rising edge of `clock`, powering up as
 /// `T::default()`), whose Verilog process carries yosys's `keep` attribute when built with
 /// [`Replica::kept`].
@@ -64,7 +68,11 @@ impl<T: Synth> Logic for Replica<T> {
         self.q.connect();
     }
     fn hdl(&self) -> Verilog {
-        let attr = if self._kept { "(* keep *) " } else { "" };
+        let attr = if self._kept {
+            format!("{KEEP} ")
+        } else {
+            String::new()
+        };
         Verilog::Custom(format!(
             "initial begin
    q = {init:x};

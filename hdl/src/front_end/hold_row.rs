@@ -1,5 +1,6 @@
 //! `HoldRow`: the front end's query hold register, in slices that each keep their own full flag.
 
+use crate::core::replica::KEEP;
 use rust_hdl::prelude::*;
 
 /// Bits of `q` behind one copy of the full flag.
@@ -90,7 +91,7 @@ always @(*) full = f[0];
             let lo = i * SLICE_BITS;
             let hi = (lo + SLICE_BITS).min(KW) - 1;
             s += &format!(
-                "(* keep *) always @(posedge clock) begin
+                "{KEEP} always @(posedge clock) begin
    if (reset) f[{i}] <= 1'b0;
    else if (take) f[{i}] <= 1'b1;
    else if (done) f[{i}] <= 1'b0;

@@ -248,6 +248,21 @@ fn out_of_context(page: &mut Page, syn: &Value) -> Result<Vec<Usage>> {
     {
         let u = |k: &str| r[k].as_u64().unwrap_or(0);
         let name = r["name"].as_str().unwrap_or("?").to_string();
+        // The largest heads' figures, for the text of §5.
+        for (variant, key) in [("octave", "ooc_p4_k2_octave"), ("general", "ooc_p4_k2_log")] {
+            if name == format!("head, {variant}, D = 64, P = 4, K = 2") {
+                let fmax = r["fmax_mhz"].as_f64().unwrap_or(0.0);
+                page.set(&format!("{key}_fmax"), format!("{fmax:.1} MHz"));
+                page.set(
+                    &format!("{key}_lut4"),
+                    format!(
+                        "{} LUT4 ({})",
+                        thou(u("lut4")),
+                        pct(u("lut4") as f64 / ECP5_LUT4 as f64)
+                    ),
+                );
+            }
+        }
         ooc_rows.push(vec![
             name.clone(),
             format!(
