@@ -74,14 +74,19 @@ impl Logic for BeatQueue {
         Verilog::Custom(
             "// The head, valid and count are registers holding the state after each edge (the
 // same cycle behaviour as reading the register file combinationally, without its delay).
+// The next head is read at both rp and rp + 1 before `pop` is known, so that `pop` (the
+// consumer's ready, a long handshake) only selects between them at the head register.
 reg [48:0] mem [0:3];
 reg [1:0] wp, rp;
 reg [2:0] cnt;
 reg [48:0] head;
 wire do_pop = pop && (cnt != 3'd0);
-wire [1:0] rp_n = do_pop ? rp + 2'd1 : rp;
+wire [1:0] rp_1 = rp + 2'd1;
+wire [1:0] rp_n = do_pop ? rp_1 : rp;
 wire [2:0] cnt_n = cnt + {2'd0, push} - {2'd0, do_pop};
-wire [48:0] head_n = (push && wp == rp_n) ? {push_last, push_data} : mem[rp_n];
+wire [48:0] head_stay = (push && wp == rp) ? {push_last, push_data} : mem[rp];
+wire [48:0] head_next = (push && wp == rp_1) ? {push_last, push_data} : mem[rp_1];
+wire [48:0] head_n = do_pop ? head_next : head_stay;
 initial begin
     wp = 2'd0;
     rp = 2'd0;
