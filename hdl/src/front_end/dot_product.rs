@@ -10,9 +10,9 @@ use rust_hdl::prelude::*;
 ///
 /// Hand-written Verilog leaf (rust-hdl 0.46 has no signed 8 x 8 multiply and no way to build a
 /// tree of generic depth), with a Rust `update` twin for rust-hdl's own simulator: inputs
-/// registered twice (the key row comes from block RAMs, whose clock-to-out is 5.8 ns on ECP5,
-/// far across the die from the multipliers),
-/// D registered products (one ECP5 MULT18X18D or DSP48 each, or, chosen per instance with
+/// registered three times (the key row comes from block RAMs, whose clock-to-out is 5.8 ns on
+/// ECP5, far across the die from the multipliers),
+/// D registered products, registered again in the fabric (one ECP5 MULT18X18D or DSP48 each, or, chosen per instance with
 /// [`DotProduct::with_lut_products`], a radix-4 Booth multiplier in LUTs,
 /// [`crate::core::lut_mul::LutMul8x8`], with the same two-edge latency), then an adder tree
 /// registered after every second level and after the last. D must be a power of two.
@@ -50,9 +50,10 @@ impl<const KW: usize, const SB: usize> DotProduct<KW, SB> {
     pub fn levels() -> usize {
         (KW / 8).trailing_zeros() as usize
     }
-    /// Edges from `k` to `s`: `3 + ceil(log2(D) / 2)`.
+    /// Edges from `k` to `s`: `5 + ceil(log2(D) / 2)` (three input registers, the product's
+    /// two, the adder tree's).
     pub fn latency() -> usize {
-        3 + Self::levels().div_ceil(2)
+        5 + Self::levels().div_ceil(2)
     }
     /// Smallest legal `SB` for D lanes: `log2(D) + 16` (the sum of D products of -128).
     pub fn min_score_bits(d: usize) -> usize {
@@ -153,12 +154,16 @@ impl<const KW: usize, const SB: usize> Logic for DotProduct<KW, SB> {
         let d = KW / 8;
         let levels = Self::levels();
         let lat = Self::latency();
-        // Two input registers: the key row crosses the die from the block RAMs to the
-        // multipliers, so the distance is split over two cycles. The second, and the product
-        // register, sit in a small `keep_hierarchy` module per lane, which keeps each
-        // multiplier's registers beside it in placement.
-        let mut decl = format!("reg [{m}:0] qr0, kr0;\n", m = KW - 1);
-        let mut seq = String::from("    qr0 <= q;\n    kr0 <= k;\n");
+        // Three input registers: the key row crosses the die from the block RAMs to the
+        // multipliers, so the distance is split over three cycles (with two, the static
+        // placer put the first 50 columns from the block RAM on the ECP5-85F at P = 4: 16 ns
+        // of routing). The third, and the product register, sit in a small
+        // `keep_hierarchy` module per lane, which keeps each multiplier's registers beside it
+        // in placement. Each product is registered again in the fabric (`t0_l`) before the
+        // adder tree: a MULT18X18D's output otherwise crossed the die into its first adder
+        // (8.4 ns of routing at P = 4).
+        let mut decl = format!("reg [{m}:0] qr0, kr0, qr1, kr1;\n", m = KW - 1);
+        let mut seq = String::from("    qr0 <= q;\n    kr0 <= k;\n    qr1 <= qr0;\n    kr1 <= kr0;\n");
         let mut comb = String::new();
         // Lanes D - n .. D multiply in LUTs; the module names are `Default`'s unless the
         // definitions are guarded (see `with_lut_products`).
@@ -170,9 +175,10 @@ impl<const KW: usize, const SB: usize> Logic for DotProduct<KW, SB> {
         };
         let lut = booth.module_name();
         for l in 0..d {
-            decl += &format!("wire signed [15:0] t0_{l};\n");
+            decl += &format!("wire signed [15:0] p_{l};\nreg signed [15:0] t0_{l};\n");
+            seq += &format!("    t0_{l} <= p_{l};\n");
             comb += &format!(
-                "{m} mul_{l}(.clock(clock), .a(qr0[{h}:{lo}]), .b(kr0[{h}:{lo}]), .p(t0_{l}));\n",
+                "{m} mul_{l}(.clock(clock), .a(qr1[{h}:{lo}]), .b(kr1[{h}:{lo}]), .p(p_{l}));\n",
                 m = if l >= d - self._lut { &lut } else { dsp },
                 h = 8 * l + 7,
                 lo = 8 * l

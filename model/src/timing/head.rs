@@ -53,19 +53,19 @@ pub const X_BANKS: usize = 8;
 /// Weight beats a head takes (one per code, k = 3): its Q rows wait for all of them.
 pub const WEIGHT_BEATS: usize = 8;
 
-/// Edges through the score unit `DotProduct` for head dimension `d` (a power of two): two for
-/// the input registers, one for the products, one per two adder-tree levels:
-/// `3 + ceil(log2(d) / 2)`.
+/// Edges through the score unit `DotProduct` for head dimension `d` (a power of two): three for
+/// the input registers, two for the products (the multiplier's and the fabric's), one per two
+/// adder-tree levels: `5 + ceil(log2(d) / 2)`.
 pub fn score_latency(d: usize) -> usize {
     assert!(
         d.is_power_of_two(),
         "timing: D must be a power of two, got {d}"
     );
-    3 + (d.trailing_zeros() as usize).div_ceil(2)
+    5 + (d.trailing_zeros() as usize).div_ceil(2)
 }
 
 /// Edges from a key group's issue (the key banks' read address) to its x values:
-/// [`KEY_READ_LATENCY`] + [`score_latency`] + [`SCALE_LATENCY`] (18 at D = 64).
+/// [`KEY_READ_LATENCY`] + [`score_latency`] + [`SCALE_LATENCY`] (20 at D = 64).
 pub fn s1_latency(d: usize) -> usize {
     KEY_READ_LATENCY + score_latency(d) + SCALE_LATENCY
 }
@@ -339,10 +339,10 @@ mod tests {
 
     #[test]
     fn latencies() {
-        assert_eq!(score_latency(64), 6);
-        assert_eq!(score_latency(32), 6);
-        assert_eq!(score_latency(4), 4);
-        assert_eq!(s1_latency(64), 18);
+        assert_eq!(score_latency(64), 8);
+        assert_eq!(score_latency(32), 8);
+        assert_eq!(score_latency(4), 6);
+        assert_eq!(s1_latency(64), 20);
         assert_eq!([1usize, 2, 4, 8].map(tree_latency), [1, 2, 3, 4]);
         assert_eq!(load_cycles(3), 8);
         assert_eq!(load_cycles(128), 128);
