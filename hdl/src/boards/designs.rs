@@ -75,7 +75,9 @@ impl DesignSpec {
 ///   handshake between the front end's beat queue and the core's scanner), its bytes
 ///   crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   with the HeAP placer (router2 stalled at about 3,650 overused wires after 16 iterations;
-///   results §6). `core`:
+///   results §6); nor did the octave D = 64 head at P = 4, K = 2 (2026-12-07: 53,816 LUT4, 187
+///   of 208 block RAMs; router2 down to 2,772 overused wires, then rising, with the static
+///   placer; 38,361 after 5 iterations with HeAP). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
 ///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit; 59.1 MHz with the static placer). With
 ///   the HeAP placer, at 45 MHz it routed at 46.7 MHz once,

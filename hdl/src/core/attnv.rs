@@ -296,17 +296,15 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
     fn update(&mut self) {
         dff_setup!(
             self, clock, v_addr, v_loading, mid_row, t3_valid, t3_last, t3_code, t3_code_b,
-            t4_valid, t4_last, t4_w, t4_w_b, t5_valid, t5_last, t5_w, t5_w_b, tail_busy, cont, out_valid,
-            out_busy, front, loading, rows_front, rows_back
+            t4_valid, t4_last, t4_w, t4_w_b, t5_valid, t5_last, t5_w, t5_w_b, tail_busy, cont,
+            out_valid, out_busy, front, loading, rows_front, rows_back
         );
         self.scanner.clock.next = self.clock.val();
         self.scanner.reset.next = self.reset.val();
         self.weights.clock.next = self.clock.val();
         self.rowsum.clock.next = self.clock.val();
         // Handshakes.
-        self.idle.next = !self.mid_row.q.val()
-            & !self.scanner.busy.val()
-            & !self.tail_busy.q.val();
+        self.idle.next = !self.mid_row.q.val() & !self.scanner.busy.val() & !self.tail_busy.q.val();
         // A load may start when no code row reads the bank it goes to: with one bank, when
         // nothing is in flight; with two, when no row in flight reads the back bank.
         self.back_busy.next = self.rows_back.q.val().any();
@@ -688,7 +686,10 @@ mod tests {
                     assert_eq!(u.tail_busy.q.val(), tail, "K={k} {banks}: tail_busy");
                     tail_cycles += usize::from(tail);
                 });
-                assert!(tail_cycles > 100, "K={k} {banks}: {tail_cycles} cycles with a tail");
+                assert!(
+                    tail_cycles > 100,
+                    "K={k} {banks}: {tail_cycles} cycles with a tail"
+                );
                 for (j, job) in js.iter().enumerate() {
                     assert_eq!(run.results[j].0, job.expected().0, "K={k} {banks}: job {j}");
                     assert_eq!(run.results[j].1, job.expected().1, "K={k} {banks}: job {j}");

@@ -163,7 +163,8 @@ impl<const KW: usize, const SB: usize> Logic for DotProduct<KW, SB> {
         // adder tree: a MULT18X18D's output otherwise crossed the die into its first adder
         // (8.4 ns of routing at P = 4).
         let mut decl = format!("reg [{m}:0] qr0, kr0, qr1, kr1;\n", m = KW - 1);
-        let mut seq = String::from("    qr0 <= q;\n    kr0 <= k;\n    qr1 <= qr0;\n    kr1 <= kr0;\n");
+        let mut seq =
+            String::from("    qr0 <= q;\n    kr0 <= k;\n    qr1 <= qr0;\n    kr1 <= kr0;\n");
         let mut comb = String::new();
         // Lanes D - n .. D multiply in LUTs; the module names are `Default`'s unless the
         // definitions are guarded (see `with_lut_products`).
