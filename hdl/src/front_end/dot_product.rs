@@ -12,10 +12,10 @@ use rust_hdl::prelude::*;
 /// tree of generic depth), with a Rust `update` twin for rust-hdl's own simulator: inputs
 /// registered three times (the key row comes from block RAMs, whose clock-to-out is 5.8 ns on
 /// ECP5, far across the die from the multipliers),
-/// D registered products, registered again in the fabric (one ECP5 MULT18X18D or DSP48 each, or, chosen per instance with
+/// D registered products (one ECP5 MULT18X18D or DSP48 each, or, chosen per instance with
 /// [`DotProduct::with_lut_products`], a radix-4 Booth multiplier in LUTs,
-/// [`crate::core::lut_mul::LutMul8x8`], with the same two-edge latency), then an adder tree
-/// registered after every second level and after the last. D must be a power of two.
+/// [`crate::core::lut_mul::LutMul8x8`], with the same two-edge latency), each registered again
+/// in the fabric, then an adder tree registered after every second level and after the last. D must be a power of two.
 ///
 /// Inputs: `clock`; `reset` (synchronous, clears `valid`); `q`, `k` (`KW` bits, byte l at
 /// `[8l+7:8l]`, two's complement); `side_in` (16); `valid_in`.

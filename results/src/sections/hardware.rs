@@ -248,28 +248,21 @@ fn out_of_context(page: &mut Page, syn: &Value) -> Result<Vec<Usage>> {
     {
         let u = |k: &str| r[k].as_u64().unwrap_or(0);
         let name = r["name"].as_str().unwrap_or("?").to_string();
+        let fmax = r["fmax_mhz"].as_f64().unwrap_or(0.0);
+        let (lut4, lut4_pct) = (thou(u("lut4")), pct(u("lut4") as f64 / ECP5_LUT4 as f64));
         // The largest heads' figures, for the text of §5.
-        for (variant, key) in [("octave", "ooc_p4_k2_octave"), ("general", "ooc_p4_k2_log")] {
-            if name == format!("head, {variant}, D = 64, P = 4, K = 2") {
-                let fmax = r["fmax_mhz"].as_f64().unwrap_or(0.0);
-                page.set(&format!("{key}_fmax"), format!("{fmax:.1} MHz"));
-                page.set(
-                    &format!("{key}_lut4"),
-                    format!(
-                        "{} LUT4 ({})",
-                        thou(u("lut4")),
-                        pct(u("lut4") as f64 / ECP5_LUT4 as f64)
-                    ),
-                );
-            }
+        let key = match name.as_str() {
+            "head, octave, D = 64, P = 4, K = 2" => Some("ooc_p4_k2_octave"),
+            "head, general, D = 64, P = 4, K = 2" => Some("ooc_p4_k2_log"),
+            _ => None,
+        };
+        if let Some(key) = key {
+            page.set(&format!("{key}_fmax"), format!("{fmax:.1} MHz"));
+            page.set(&format!("{key}_lut4"), format!("{lut4} LUT4 ({lut4_pct})"));
         }
         ooc_rows.push(vec![
             name.clone(),
-            format!(
-                "{} ({})",
-                thou(u("lut4")),
-                pct(u("lut4") as f64 / ECP5_LUT4 as f64)
-            ),
+            format!("{lut4} ({lut4_pct})"),
             format!(
                 "{} ({})",
                 thou(u("ff")),
@@ -285,9 +278,8 @@ fn out_of_context(page: &mut Page, syn: &Value) -> Result<Vec<Usage>> {
                 u("dp16kd"),
                 pct(u("dp16kd") as f64 / ECP5_DP16KD as f64)
             ),
-            format!("**{:.1} MHz**", r["fmax_mhz"].as_f64().unwrap_or(0.0)),
-            if r["fmax_mhz"].as_f64().unwrap_or(0.0) >= r["target_mhz"].as_f64().unwrap_or(f64::MAX)
-            {
+            format!("**{fmax:.1} MHz**"),
+            if fmax >= r["target_mhz"].as_f64().unwrap_or(f64::MAX) {
                 "met".into()
             } else {
                 "not met".into()
