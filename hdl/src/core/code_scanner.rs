@@ -28,7 +28,10 @@ pub const SCAN_FIFO_DEPTH: usize = 8;
 /// code 0. A row end (the last issue of a beat with `in_last`) issues only when `credit` is
 /// high. `pop` depends only on registered flags (`fin` = at most K bits left, kept with a 5-bit
 /// count of the bits left), so the critical loop is short; the one-hot -> (index, code) encode
-/// is a separate pipeline stage (T2).
+/// is a separate pipeline stage (T2). The FIFO's occupancy is a thermometer code (bit i: more
+/// than i entries), so `issue`, `space` and `busy` each read one or two of its bits instead of
+/// a compare of a binary count (one LUT level less in the issue loop and in the core's code
+/// ready).
 /// In the dense variant every beat is kept with mask all-ones (one token per position; K = 1
 /// only).
 ///
@@ -71,6 +74,8 @@ pub struct CodeScanner<const A: usize> {
     k_cnt: Constant<Bits<5>>,
     k2_cnt: Constant<Bits<5>>,
     all_ones: Constant<Bits<16>>,
+    ones48: Constant<Bits<48>>,
+    one7: Constant<Bits<7>>,
     sixteen: Constant<Bits<5>>,
     beat: DFF<Bits<A>>,
     i_push: DFF<Bit>,
@@ -79,8 +84,10 @@ pub struct CodeScanner<const A: usize> {
     i_cnt: DFF<Bits<5>>,
     i_base: DFF<Bits<A>>,
     i_last: DFF<Bit>,
-    count: DFF<Bits<4>>,
-    rd: DFF<Bits<3>>,
+    occ: DFF<Bits<8>>,
+    /// The queue's read slot, one-hot with bit 0 inverted (so that power-up, all zeros, is
+    /// slot 0).
+    rd_n: DFF<Bits<7>>,
     wr: DFF<Bits<3>>,
     s0_codes: DFF<Bits<48>>,
     s0_mask: DFF<Bits<16>>,
@@ -152,6 +159,14 @@ pub struct CodeScanner<const A: usize> {
     rd_cnt: Signal<Local, Bits<5>>,
     rd_base: Signal<Local, Bits<A>>,
     rd_last: Signal<Local, Bit>,
+    rd_oh: Signal<Local, Bits<7>>,
+    sel0: Signal<Local, Bits<48>>,
+    sel1: Signal<Local, Bits<48>>,
+    sel2: Signal<Local, Bits<48>>,
+    sel3: Signal<Local, Bits<48>>,
+    sel4: Signal<Local, Bits<48>>,
+    sel5: Signal<Local, Bits<48>>,
+    sel6: Signal<Local, Bits<48>>,
     lowest: Signal<Local, Bits<16>>,
     rest: Signal<Local, Bits<16>>,
     lowest_b: Signal<Local, Bits<16>>,
@@ -221,6 +236,8 @@ impl<const A: usize> CodeScanner<A> {
             k_cnt: Constant::new((k as u64).into()),
             k2_cnt: Constant::new((2 * k as u64).into()),
             all_ones: Constant::new(0xFFFFu64.into()),
+            ones48: Constant::new(((1u64 << 48) - 1).into()),
+            one7: Constant::new(1u64.into()),
             sixteen: Constant::new(16u64.into()),
             beat: Default::default(),
             i_push: Default::default(),
@@ -229,8 +246,8 @@ impl<const A: usize> CodeScanner<A> {
             i_cnt: Default::default(),
             i_base: Default::default(),
             i_last: Default::default(),
-            count: Default::default(),
-            rd: Default::default(),
+            occ: Default::default(),
+            rd_n: Default::default(),
             wr: Default::default(),
             s0_codes: Default::default(),
             s0_mask: Default::default(),
@@ -302,6 +319,14 @@ impl<const A: usize> CodeScanner<A> {
             rd_cnt: Default::default(),
             rd_base: Default::default(),
             rd_last: Default::default(),
+            rd_oh: Default::default(),
+            sel0: Default::default(),
+            sel1: Default::default(),
+            sel2: Default::default(),
+            sel3: Default::default(),
+            sel4: Default::default(),
+            sel5: Default::default(),
+            sel6: Default::default(),
             lowest: Default::default(),
             rest: Default::default(),
             lowest_b: Default::default(),
@@ -321,7 +346,7 @@ impl<const A: usize> Logic for CodeScanner<A> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, beat, i_push, i_codes, i_mask, i_cnt, i_base, i_last, count, rd, wr,
+            self, clock, beat, i_push, i_codes, i_mask, i_cnt, i_base, i_last, occ, rd_n, wr,
             s0_codes, s0_mask, s0_fin, s0_cnt, s0_base, s0_last, q0_codes, q0_mask, q0_fin, q0_cnt,
             q0_base, q0_last, q1_codes, q1_mask, q1_fin, q1_cnt, q1_base, q1_last, q2_codes,
             q2_mask, q2_fin, q2_cnt, q2_base, q2_last, q3_codes, q3_mask, q3_fin, q3_cnt, q3_base,
@@ -368,62 +393,85 @@ impl<const A: usize> Logic for CodeScanner<A> {
         // loop).
         self.rest_fin.next = self.s0_cnt.q.val() <= self.k2_cnt.val();
         self.row_end.next = self.s0_last.q.val() & self.s0_fin.q.val();
-        self.issue.next = self.count.q.val().any() & (!self.row_end.val() | self.credit.val());
+        self.issue.next = self.occ.q.val().get_bit(0) & (!self.row_end.val() | self.credit.val());
         self.pop.next = self.issue.val() & self.s0_fin.q.val();
         self.row_end_issued.next = self.issue.val() & self.row_end.val();
         // The entries behind the head: a circular queue of 7 (read at `rd`, written at `wr`).
-        self.empty.next = !self.count.q.val().any();
-        self.more.next = self.count.q.val() > 1;
-        if self.rd.q.val() == 0 {
-            self.rd_codes.next = self.q0_codes.q.val();
-            self.rd_mask.next = self.q0_mask.q.val();
-            self.rd_fin.next = self.q0_fin.q.val();
-            self.rd_cnt.next = self.q0_cnt.q.val();
-            self.rd_base.next = self.q0_base.q.val();
-            self.rd_last.next = self.q0_last.q.val();
-        } else if self.rd.q.val() == 1 {
-            self.rd_codes.next = self.q1_codes.q.val();
-            self.rd_mask.next = self.q1_mask.q.val();
-            self.rd_fin.next = self.q1_fin.q.val();
-            self.rd_cnt.next = self.q1_cnt.q.val();
-            self.rd_base.next = self.q1_base.q.val();
-            self.rd_last.next = self.q1_last.q.val();
-        } else if self.rd.q.val() == 2 {
-            self.rd_codes.next = self.q2_codes.q.val();
-            self.rd_mask.next = self.q2_mask.q.val();
-            self.rd_fin.next = self.q2_fin.q.val();
-            self.rd_cnt.next = self.q2_cnt.q.val();
-            self.rd_base.next = self.q2_base.q.val();
-            self.rd_last.next = self.q2_last.q.val();
-        } else if self.rd.q.val() == 3 {
-            self.rd_codes.next = self.q3_codes.q.val();
-            self.rd_mask.next = self.q3_mask.q.val();
-            self.rd_fin.next = self.q3_fin.q.val();
-            self.rd_cnt.next = self.q3_cnt.q.val();
-            self.rd_base.next = self.q3_base.q.val();
-            self.rd_last.next = self.q3_last.q.val();
-        } else if self.rd.q.val() == 4 {
-            self.rd_codes.next = self.q4_codes.q.val();
-            self.rd_mask.next = self.q4_mask.q.val();
-            self.rd_fin.next = self.q4_fin.q.val();
-            self.rd_cnt.next = self.q4_cnt.q.val();
-            self.rd_base.next = self.q4_base.q.val();
-            self.rd_last.next = self.q4_last.q.val();
-        } else if self.rd.q.val() == 5 {
-            self.rd_codes.next = self.q5_codes.q.val();
-            self.rd_mask.next = self.q5_mask.q.val();
-            self.rd_fin.next = self.q5_fin.q.val();
-            self.rd_cnt.next = self.q5_cnt.q.val();
-            self.rd_base.next = self.q5_base.q.val();
-            self.rd_last.next = self.q5_last.q.val();
-        } else {
-            self.rd_codes.next = self.q6_codes.q.val();
-            self.rd_mask.next = self.q6_mask.q.val();
-            self.rd_fin.next = self.q6_fin.q.val();
-            self.rd_cnt.next = self.q6_cnt.q.val();
-            self.rd_base.next = self.q6_base.q.val();
-            self.rd_last.next = self.q6_last.q.val();
+        self.empty.next = !self.occ.q.val().get_bit(0);
+        self.more.next = self.occ.q.val().get_bit(1);
+        // The oldest entry, through AND-OR selects on the one-hot read slot (one LUT level
+        // per pair of slots, not a priority chain of compares).
+        self.rd_oh.next = self.rd_n.q.val() ^ self.one7.val();
+        self.sel0.next = 0.into();
+        if self.rd_oh.val().get_bit(0) {
+            self.sel0.next = self.ones48.val();
         }
+        self.sel1.next = 0.into();
+        if self.rd_oh.val().get_bit(1) {
+            self.sel1.next = self.ones48.val();
+        }
+        self.sel2.next = 0.into();
+        if self.rd_oh.val().get_bit(2) {
+            self.sel2.next = self.ones48.val();
+        }
+        self.sel3.next = 0.into();
+        if self.rd_oh.val().get_bit(3) {
+            self.sel3.next = self.ones48.val();
+        }
+        self.sel4.next = 0.into();
+        if self.rd_oh.val().get_bit(4) {
+            self.sel4.next = self.ones48.val();
+        }
+        self.sel5.next = 0.into();
+        if self.rd_oh.val().get_bit(5) {
+            self.sel5.next = self.ones48.val();
+        }
+        self.sel6.next = 0.into();
+        if self.rd_oh.val().get_bit(6) {
+            self.sel6.next = self.ones48.val();
+        }
+        self.rd_codes.next = (self.q0_codes.q.val() & self.sel0.val())
+            | (self.q1_codes.q.val() & self.sel1.val())
+            | (self.q2_codes.q.val() & self.sel2.val())
+            | (self.q3_codes.q.val() & self.sel3.val())
+            | (self.q4_codes.q.val() & self.sel4.val())
+            | (self.q5_codes.q.val() & self.sel5.val())
+            | (self.q6_codes.q.val() & self.sel6.val());
+        self.rd_mask.next = (self.q0_mask.q.val() & bit_cast::<16, 48>(self.sel0.val()))
+            | (self.q1_mask.q.val() & bit_cast::<16, 48>(self.sel1.val()))
+            | (self.q2_mask.q.val() & bit_cast::<16, 48>(self.sel2.val()))
+            | (self.q3_mask.q.val() & bit_cast::<16, 48>(self.sel3.val()))
+            | (self.q4_mask.q.val() & bit_cast::<16, 48>(self.sel4.val()))
+            | (self.q5_mask.q.val() & bit_cast::<16, 48>(self.sel5.val()))
+            | (self.q6_mask.q.val() & bit_cast::<16, 48>(self.sel6.val()));
+        self.rd_fin.next = (self.q0_fin.q.val() & self.sel0.val().get_bit(0))
+            | (self.q1_fin.q.val() & self.sel1.val().get_bit(0))
+            | (self.q2_fin.q.val() & self.sel2.val().get_bit(0))
+            | (self.q3_fin.q.val() & self.sel3.val().get_bit(0))
+            | (self.q4_fin.q.val() & self.sel4.val().get_bit(0))
+            | (self.q5_fin.q.val() & self.sel5.val().get_bit(0))
+            | (self.q6_fin.q.val() & self.sel6.val().get_bit(0));
+        self.rd_cnt.next = (self.q0_cnt.q.val() & bit_cast::<5, 48>(self.sel0.val()))
+            | (self.q1_cnt.q.val() & bit_cast::<5, 48>(self.sel1.val()))
+            | (self.q2_cnt.q.val() & bit_cast::<5, 48>(self.sel2.val()))
+            | (self.q3_cnt.q.val() & bit_cast::<5, 48>(self.sel3.val()))
+            | (self.q4_cnt.q.val() & bit_cast::<5, 48>(self.sel4.val()))
+            | (self.q5_cnt.q.val() & bit_cast::<5, 48>(self.sel5.val()))
+            | (self.q6_cnt.q.val() & bit_cast::<5, 48>(self.sel6.val()));
+        self.rd_base.next = (self.q0_base.q.val() & bit_cast::<A, 48>(self.sel0.val()))
+            | (self.q1_base.q.val() & bit_cast::<A, 48>(self.sel1.val()))
+            | (self.q2_base.q.val() & bit_cast::<A, 48>(self.sel2.val()))
+            | (self.q3_base.q.val() & bit_cast::<A, 48>(self.sel3.val()))
+            | (self.q4_base.q.val() & bit_cast::<A, 48>(self.sel4.val()))
+            | (self.q5_base.q.val() & bit_cast::<A, 48>(self.sel5.val()))
+            | (self.q6_base.q.val() & bit_cast::<A, 48>(self.sel6.val()));
+        self.rd_last.next = (self.q0_last.q.val() & self.sel0.val().get_bit(0))
+            | (self.q1_last.q.val() & self.sel1.val().get_bit(0))
+            | (self.q2_last.q.val() & self.sel2.val().get_bit(0))
+            | (self.q3_last.q.val() & self.sel3.val().get_bit(0))
+            | (self.q4_last.q.val() & self.sel4.val().get_bit(0))
+            | (self.q5_last.q.val() & self.sel5.val().get_bit(0))
+            | (self.q6_last.q.val() & self.sel6.val().get_bit(0));
         // The head loads when it pops or is empty: the queue's oldest entry if there is one,
         // else the incoming beat (if none comes, the head stays empty). Only the head and the
         // pointers see `pop`: a queue slot is written whenever a beat arrives behind a valid
@@ -436,11 +484,8 @@ impl<const A: usize> Logic for CodeScanner<A> {
                 self.s0_cnt.d.next = self.rd_cnt.val();
                 self.s0_base.d.next = self.rd_base.val();
                 self.s0_last.d.next = self.rd_last.val();
-                if self.rd.q.val() == 6 {
-                    self.rd.d.next = 0.into();
-                } else {
-                    self.rd.d.next = self.rd.q.val() + 1;
-                }
+                self.rd_n.d.next =
+                    ((self.rd_oh.val() << 1) | (self.rd_oh.val() >> 6)) ^ self.one7.val();
             } else {
                 self.s0_codes.d.next = self.i_codes.q.val();
                 self.s0_mask.d.next = self.i_mask.q.val();
@@ -523,10 +568,10 @@ impl<const A: usize> Logic for CodeScanner<A> {
             }
         }
         if self.i_push.q.val() & !self.pop.val() {
-            self.count.d.next = self.count.q.val() + 1;
+            self.occ.d.next = (self.occ.q.val() << 1) | 1;
         }
         if !self.i_push.q.val() & self.pop.val() {
-            self.count.d.next = self.count.q.val() - 1;
+            self.occ.d.next = self.occ.q.val() >> 1;
         }
         // T1: the issued tokens, one-hot.
         self.t1_valid.d.next = self.issue.val();
@@ -556,10 +601,10 @@ impl<const A: usize> Logic for CodeScanner<A> {
         self.t2_code_b.d.next = self.sel_b.code.val();
         self.t2_last.d.next = self.t1_last.q.val() & self.t1_valid.q.val();
         if self.reset.val() {
-            self.count.d.next = 0.into();
+            self.occ.d.next = 0.into();
             self.i_push.d.next = false;
             self.beat.d.next = 0.into();
-            self.rd.d.next = 0.into();
+            self.rd_n.d.next = 0.into();
             self.wr.d.next = 0.into();
             self.t1_valid.d.next = false;
             self.t2_valid.d.next = false;
@@ -569,8 +614,8 @@ impl<const A: usize> Logic for CodeScanner<A> {
         // Outputs.
         // A beat accepted now enters the FIFO at the next edge: room for it and the intake's.
         self.space.next =
-            (self.count.q.val() != 8) & !((self.count.q.val() == 7) & self.i_push.q.val());
-        self.busy.next = self.count.q.val().any()
+            !self.occ.q.val().get_bit(7) & !(self.occ.q.val().get_bit(6) & self.i_push.q.val());
+        self.busy.next = self.occ.q.val().get_bit(0)
             | self.i_push.q.val()
             | self.t1_valid.q.val()
             | self.t2_valid.q.val();

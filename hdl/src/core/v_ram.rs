@@ -13,7 +13,9 @@ use rust_hdl::prelude::*;
 /// Hand-written Verilog leaf (rust-hdl's `RAM` has one read port and cannot take a depth of
 /// `2^(A+1)` from a const parameter), with a Rust `update` for rust-hdl's own simulator.
 /// Reads return the word before a write to the same address in the same cycle (the core
-/// never does that).
+/// never uses such a read: V loads while no row reads the bank written), and the memories are
+/// marked `no_rw_check` so that yosys does not build that case (a bypass register and a 2:1
+/// select before every output bit, with one select flop fanned out to all of them).
 ///
 /// Inputs: `clock`; `wr_en`, `wr_bank`, `wr_addr` (`A` bits), `wr_data` (`VW` bits);
 /// `rd_bank`, `rd_addr`, `rd_addr_b` (`A` bits each). The banks are ignored with one bank;
@@ -128,7 +130,11 @@ impl<const VW: usize, const A: usize> Logic for VRam<VW, A> {
             );
         }
         for copy in 0..self._reads {
-            s += &format!("reg [{}:0] mem{copy} [0:{}];\n", VW - 1, depth - 1);
+            s += &format!(
+                "(* no_rw_check *)\nreg [{}:0] mem{copy} [0:{}];\n",
+                VW - 1,
+                depth - 1
+            );
         }
         s += "always @(posedge clock) begin\n    if (wr_en) begin\n";
         for copy in 0..self._reads {

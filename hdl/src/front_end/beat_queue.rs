@@ -75,18 +75,25 @@ impl Logic for BeatQueue {
             "// The head, valid and count are registers holding the state after each edge (the
 // same cycle behaviour as reading the register file combinationally, without its delay).
 // The next head is read at both rp and rp + 1 before `pop` is known, so that `pop` (the
-// consumer's ready, a long handshake) only selects between them at the head register.
-reg [48:0] mem [0:3];
+// consumer's ready, a long handshake) only selects between them at the head register. The
+// four entries are plain registers read through AND-OR selects (an inferred memory would be
+// distributed RAM, whose two reads yosys merges into one read at the popped address: `pop`
+// would then reach the head through the RAM's read port).
+reg [48:0] m0, m1, m2, m3;
 reg [1:0] wp, rp;
 reg [2:0] cnt;
 reg [48:0] head;
 wire do_pop = pop && (cnt != 3'd0);
 wire [1:0] rp_1 = rp + 2'd1;
-wire [1:0] rp_n = do_pop ? rp_1 : rp;
-wire [2:0] cnt_n = cnt + {2'd0, push} - {2'd0, do_pop};
-wire [48:0] head_stay = (push && wp == rp) ? {push_last, push_data} : mem[rp];
-wire [48:0] head_next = (push && wp == rp_1) ? {push_last, push_data} : mem[rp_1];
+wire [48:0] in_beat = {push_last, push_data};
+wire [48:0] at_rp = (m0 & {49{rp == 2'd0}}) | (m1 & {49{rp == 2'd1}})
+                  | (m2 & {49{rp == 2'd2}}) | (m3 & {49{rp == 2'd3}});
+wire [48:0] at_rp_1 = (m1 & {49{rp == 2'd0}}) | (m2 & {49{rp == 2'd1}})
+                    | (m3 & {49{rp == 2'd2}}) | (m0 & {49{rp == 2'd3}});
+wire [48:0] head_stay = (push && wp == rp) ? in_beat : at_rp;
+wire [48:0] head_next = (push && wp == rp_1) ? in_beat : at_rp_1;
 wire [48:0] head_n = do_pop ? head_next : head_stay;
+wire [2:0] cnt_n = cnt + {2'd0, push} - {2'd0, do_pop};
 initial begin
     wp = 2'd0;
     rp = 2'd0;
@@ -94,7 +101,10 @@ initial begin
     head = 49'd0;
 end
 always @(posedge clock) begin
-    if (push) mem[wp] <= {push_last, push_data};
+    if (push && wp == 2'd0) m0 <= in_beat;
+    if (push && wp == 2'd1) m1 <= in_beat;
+    if (push && wp == 2'd2) m2 <= in_beat;
+    if (push && wp == 2'd3) m3 <= in_beat;
     head <= head_n;
     if (reset) begin
         wp <= 2'd0;
@@ -102,7 +112,7 @@ always @(posedge clock) begin
         cnt <= 3'd0;
     end else begin
         if (push) wp <= wp + 2'd1;
-        rp <= rp_n;
+        if (do_pop) rp <= rp_1;
         cnt <= cnt_n;
     end
 end

@@ -66,10 +66,13 @@ pub struct CodeStage {
     bank_r: DFF<Bits<3>>,
     m_r: DFF<Bits<XB>>,
     l_r: DFF<Bits<XB>>,
-    inflight: DFF<Bits<3>>,
+    held: DFF<Bits<3>>,
+    at_last: DFF<Bit>,
     beat_start: Signal<Local, Bit>,
     beat_end: Signal<Local, Bit>,
-    room: Signal<Local, Bits<3>>,
+    start: Signal<Local, Bit>,
+    pop: Signal<Local, Bit>,
+    g_inc: Signal<Local, Bits<16>>,
     issue: Signal<Local, Bit>,
     last: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
@@ -124,10 +127,13 @@ impl CodeStage {
             bank_r: Default::default(),
             m_r: Default::default(),
             l_r: Default::default(),
-            inflight: Default::default(),
+            held: Default::default(),
+            at_last: Default::default(),
             beat_start: Default::default(),
             beat_end: Default::default(),
-            room: Default::default(),
+            start: Default::default(),
+            pop: Default::default(),
+            g_inc: Default::default(),
             issue: Default::default(),
             last: Default::default(),
             take: Default::default(),
@@ -140,7 +146,7 @@ impl CodeStage {
 impl Logic for CodeStage {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, s_run, g, gl, fg_r, pm_r, bank_r, m_r, l_r, inflight);
+        dff_setup!(self, clock, s_run, g, gl, fg_r, pm_r, bank_r, m_r, l_r, held, at_last);
         self.tag_r.clock.next = self.clock.val();
         self.tag_c.clock.next = self.clock.val();
         self.pack.clock.next = self.clock.val();
@@ -150,12 +156,14 @@ impl Logic for CodeStage {
         self.queue.reset.next = self.reset.val();
 
         // Rows: take, then issue groups 0 ..= gl, a beat's first group only with a credit.
-        self.room.next = self.queue.count.val() + self.inflight.q.val();
+        // `held` counts the beats queued or in flight (the credits used), `at_last` is
+        // `g == gl`: both registers, so that the issue -> take -> load chain starts at flops.
         self.beat_start.next = (self.g.q.val() & self.c_gpb_m1.val()) == 0;
         self.beat_end.next = (self.g.q.val() & self.c_gpb_m1.val()) == self.c_gpb_m1.val();
-        self.issue.next =
-            self.s_run.q.val() & (!self.beat_start.val() | (self.room.val() < self.c_depth.val()));
-        self.last.next = self.issue.val() & (self.g.q.val() == self.gl.q.val());
+        self.issue.next = self.s_run.q.val()
+            & (!self.beat_start.val() | (self.held.q.val() < self.c_depth.val()));
+        self.last.next = self.issue.val() & self.at_last.q.val();
+        self.g_inc.next = self.g.q.val() + 1;
         self.in_ready.next = !self.s_run.q.val() | self.last.val();
         self.take.next = self.in_valid.val() & self.in_ready.val();
         self.finish.next = self.last.val();
@@ -168,10 +176,12 @@ impl Logic for CodeStage {
             self.bank_r.d.next = self.bank.val();
             self.m_r.d.next = self.m.val();
             self.l_r.d.next = self.l.val();
+            self.at_last.d.next = self.groups_m1.val() == 0;
         } else if self.last.val() {
             self.s_run.d.next = false;
         } else if self.issue.val() {
-            self.g.d.next = self.g.q.val() + 1;
+            self.g.d.next = self.g_inc.val();
+            self.at_last.d.next = self.g_inc.val() == self.gl.q.val();
         }
         self.mask.next = 0.into();
         if self.g.q.val() < self.fg_r.q.val() {
@@ -209,19 +219,21 @@ impl Logic for CodeStage {
         self.queue.push.next = self.pack.push.val();
         self.queue.push_data.next = self.pack.push_data.val();
         self.queue.push_last.next = self.pack.push_last.val();
-        if (self.issue.val() & self.beat_start.val()) & !self.pack.push.val() {
-            self.inflight.d.next = self.inflight.q.val() + 1;
-        } else if !(self.issue.val() & self.beat_start.val()) & self.pack.push.val() {
-            self.inflight.d.next = self.inflight.q.val() - 1;
+        self.start.next = self.issue.val() & self.beat_start.val();
+        self.pop.next = self.m_axis_c_tready.val() & self.queue.valid.val();
+        if self.start.val() & !self.pop.val() {
+            self.held.d.next = self.held.q.val() + 1;
+        } else if !self.start.val() & self.pop.val() {
+            self.held.d.next = self.held.q.val() - 1;
         }
-        self.queue.pop.next = self.m_axis_c_tready.val() & self.queue.valid.val();
+        self.queue.pop.next = self.pop.val();
         self.m_axis_c_tvalid.next = self.queue.valid.val();
         self.m_axis_c_tdata.next = self.queue.head_data.val();
         self.m_axis_c_tlast.next = self.queue.head_last.val();
-        self.busy.next = self.inflight.q.val().any() | self.queue.valid.val();
+        self.busy.next = self.held.q.val().any();
         if self.reset.val() {
             self.s_run.d.next = false;
-            self.inflight.d.next = 0.into();
+            self.held.d.next = 0.into();
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod dot_product;
 pub mod exp2_neg;
 pub mod exp_sum;
 pub mod hold_row;
+pub mod key_ram;
 pub mod log2_sum;
 pub mod row_max;
 pub mod row_table;
@@ -120,7 +121,10 @@ pub struct FrontEnd<const KW: usize, const A: usize, const SB: usize, const SUMB
     vlen: Signal<Local, Bits<16>>,
     lim: Signal<Local, Bits<16>>,
     lim_lo: Signal<Local, Bits<16>>,
-    rows_in: Signal<Local, Bits<4>>,
+    /// Rows taken by S1 and not finished by S3 (`c1s - c3`, kept as a register so that S1's
+    /// take starts at flops).
+    rows_in: DFF<Bits<4>>,
+    s3_finish: Signal<Local, Bit>,
     s1_take: Signal<Local, Bit>,
     s2_take: Signal<Local, Bit>,
     s3_take: Signal<Local, Bit>,
@@ -215,6 +219,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize>
             lim: Default::default(),
             lim_lo: Default::default(),
             rows_in: Default::default(),
+            s3_finish: Default::default(),
             s1_take: Default::default(),
             s2_take: Default::default(),
             s3_take: Default::default(),
@@ -242,7 +247,8 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, k_loading, hold_mq, hold_sh, hold_fg, hold_pm, c1s, c1, c2s, c2, c3s, c3
+            self, clock, k_loading, hold_mq, hold_sh, hold_fg, hold_pm, c1s, c1, c2s, c2, c3s, c3,
+            rows_in
         );
         self.s1.clock.next = self.clock.val();
         self.s2.clock.next = self.clock.val();
@@ -296,8 +302,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
 
         // S1 takes the held row when a bank is free (fewer than 8 rows taken and not
         // finished by S3).
-        self.rows_in.next = self.c1s.q.val() - self.c3.q.val();
-        self.s1.in_valid.next = self.hold.full.val() & !self.rows_in.val().get_bit(3);
+        self.s1.in_valid.next = self.hold.full.val() & !self.rows_in.q.val().get_bit(3);
         self.s1_take.next = self.s1.in_valid.val() & self.s1.in_ready.val();
         self.hold.done.next = self.s1_take.val();
         self.s1.q.next = self.hold.q.val();
@@ -360,8 +365,14 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         if self.s3_take.val() {
             self.c3s.d.next = self.c3s.q.val() + 1;
         }
-        if self.s3.finish.val() {
+        self.s3_finish.next = self.s3.finish.val();
+        if self.s3_finish.val() {
             self.c3.d.next = self.c3.q.val() + 1;
+        }
+        if self.s1_take.val() & !self.s3_finish.val() {
+            self.rows_in.d.next = self.rows_in.q.val() + 1;
+        } else if !self.s1_take.val() & self.s3_finish.val() {
+            self.rows_in.d.next = self.rows_in.q.val() - 1;
         }
 
         // S1's x values into S2's and S3's copies of the banks.
@@ -381,8 +392,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
         self.m_axis_c_tdata.next = self.s3.m_axis_c_tdata.val();
         self.m_axis_c_tvalid.next = self.s3.m_axis_c_tvalid.val();
         self.m_axis_c_tlast.next = self.s3.m_axis_c_tlast.val();
-        self.busy.next =
-            self.hold.full.val() | (self.c1s.q.val() != self.c3.q.val()) | self.s3.busy.val();
+        self.busy.next = self.hold.full.val() | self.rows_in.q.val().any() | self.s3.busy.val();
         if self.reset.val() {
             self.k_loading.d.next = false;
             self.c1s.d.next = 0.into();
@@ -391,6 +401,7 @@ impl<const KW: usize, const A: usize, const SB: usize, const SUMB: usize> Logic
             self.c2.d.next = 0.into();
             self.c3s.d.next = 0.into();
             self.c3.d.next = 0.into();
+            self.rows_in.d.next = 0.into();
         }
     }
 }

@@ -16,7 +16,8 @@ pub const XB: usize = 25;
 /// `* mq` as three registered partial products, registered again, then their sum (every
 /// multiplier at most 18 x 18, so each maps to one MULT18X18D or DSP48; every route between
 /// two multiplier blocks, which the placer may put far apart, is register to register);
-/// add `2^(shift-1)` in 64 bits (registered); shift right arithmetically (registered); clamp to
+/// round half up and shift right arithmetically in two registered steps (`>>> 8 floor(shift/8)`
+/// with the rounding increment chosen, then the increment added and `>>> shift mod 8`); clamp to
 /// `+-(2^24 - 1)` (registered). `shift` is 0..=63; the host clamps larger shifts to 63 (the
 /// same result: the product is below 2^56 in magnitude) and rejects negative ones.
 ///
@@ -134,7 +135,11 @@ impl<const SB: usize> Logic for ScaleShift<SB> {
             "// E1: inputs registered. E2: s * mk as two partial products (low 17 bits of s, and
 // the rest). E3: the partial products registered in the fabric. E4: p1, their sum. E5: p1
 // and mq registered. E6: p1 * mq as three partial products. E7: registered in the fabric.
-// E8: p2, their sum. E9: + 2^(shift-1). E10: >>> shift. E11: saturate, offset binary. Every
+// E8: p2, their sum. E9: p2 >>> 8u and the rounding increment c (shift = 8u + v; c = 2^(v-1)
+// when v > 0, else bit 8u-1 of p2 when u > 0, else 0). E10: (that + c) >>> v. The same value
+// as (p2 + 2^(shift-1)) >>> shift, with an 8-way shift on each side of the rounding add instead
+// of a 64-bit barrel shift of six levels in one cycle.
+// E11: saturate, offset binary. Every
 // multiplier is at most 18 x 18, with its operand (E1, E5) and product (E2, E6) registers
 // (`crate::core::mult18`): inside the MULT18X18D on ECP5, so s and mk are registered there,
 // and p1 at E5 in the three E6 multipliers' inputs. A multiplier block's output goes to a
@@ -143,7 +148,7 @@ impl<const SB: usize> Logic for ScaleShift<SB> {
 // far apart (E2's product through E3's adder into E4's multiplier was 13.5 ns of routing,
 // 2026-12-06).
 reg [15:0] mq1, mq2, mq3, mq4;
-reg [5:0] sh1, sh2, sh3, sh4, sh5, sh6, sh7, sh8, sh9;
+reg [5:0] sh1, sh2, sh3, sh4, sh5, sh6, sh7, sh8;
 wire signed [35:0] pa_lo;
 wire signed [{sb}:0] pa_hi;
 reg signed [35:0] pa_lo_r;
@@ -154,10 +159,18 @@ wire signed [{sb}:0] pb_h;
 reg signed [35:0] pb_l_r, pb_m_r;
 reg signed [{sb}:0] pb_h_r;
 reg signed [{p2m}:0] p2;
-reg signed [63:0] a3, r;
+reg signed [63:0] t3, r;
+reg [6:0] c3;
+reg [2:0] v3s;
 reg v1, v2, v3, v4, v5, v6, v7, v8, v9, v10;
 wire signed [63:0] p2x = p2;
-wire signed [63:0] half = (sh8 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh8 - 6'd1));
+wire [2:0] u8 = sh8[5:3];
+wire [2:0] v8s = sh8[2:0];
+wire signed [63:0] coarse = p2x >>> {{u8, 3'd0}};
+wire [5:0] rb_at = {{u8, 3'd0}} - 6'd1;
+wire rb = (u8 != 3'd0) && p2x[rb_at];
+wire [6:0] c = (v8s != 3'd0) ? (7'd1 << (v8s - 3'd1)) : {{6'd0, rb}};
+wire signed [63:0] t3c = t3 + $signed({{57'd0, c3}});
 {products}always @(posedge clock) begin
     mq1 <= mq;
     sh1 <= shift;
@@ -178,9 +191,10 @@ wire signed [63:0] half = (sh8 == 6'd0) ? 64'sd0 : (64'sd1 <<< (sh8 - 6'd1));
     sh7 <= sh6;
     p2 <= (pb_h_r <<< 34) + (pb_m_r <<< 17) + pb_l_r;
     sh8 <= sh7;
-    a3 <= p2x + half;
-    sh9 <= sh8;
-    r <= a3 >>> sh9;
+    t3 <= coarse;
+    c3 <= c;
+    v3s <= v8s;
+    r <= t3c >>> v3s;
     if (r > 64'sd{lim})
         x <= {xb}'d{hi};
     else if (r < -64'sd{lim})

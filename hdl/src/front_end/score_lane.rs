@@ -1,6 +1,7 @@
 //! `ScoreLane`: one of S1's P score units, with its key bank.
 
 use crate::front_end::dot_product::DotProduct;
+use crate::front_end::key_ram::KeyRam;
 use crate::front_end::scale_shift::{ScaleShift, XB};
 use rust_hdl::prelude::*;
 
@@ -37,8 +38,8 @@ pub struct ScoreLane<const KW: usize, const A: usize, const SB: usize> {
     pub shift: Signal<In, Bits<6>>,
     /// x (offset binary).
     pub x: Signal<Out, Bits<XB>>,
-    kram: RAM<Bits<KW>, A>,
-    mkram: RAM<Bits<16>, A>,
+    kram: KeyRam<KW, A>,
+    mkram: KeyRam<16, A>,
     dot: DotProduct<KW, SB>,
     scale: ScaleShift<SB>,
 }
@@ -64,21 +65,19 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreLane<KW, A
         self.scale.clock.next = self.clock.val();
         self.dot.reset.next = self.reset.val();
         self.scale.reset.next = self.reset.val();
-        self.kram.write_clock.next = self.clock.val();
-        self.kram.read_clock.next = self.clock.val();
-        self.mkram.write_clock.next = self.clock.val();
-        self.mkram.read_clock.next = self.clock.val();
-        self.kram.write_enable.next = self.k_we.val();
-        self.kram.write_address.next = self.k_addr.val().get_bits::<A>(0);
-        self.kram.write_data.next = self.k_data.val();
-        self.mkram.write_enable.next = self.k_we.val();
-        self.mkram.write_address.next = self.k_addr.val().get_bits::<A>(0);
-        self.mkram.write_data.next = self.k_user.val();
-        self.kram.read_address.next = self.rd_addr.val().get_bits::<A>(0);
-        self.mkram.read_address.next = self.rd_addr.val().get_bits::<A>(0);
+        self.kram.clock.next = self.clock.val();
+        self.mkram.clock.next = self.clock.val();
+        self.kram.we.next = self.k_we.val();
+        self.kram.waddr.next = self.k_addr.val().get_bits::<A>(0);
+        self.kram.wdata.next = self.k_data.val();
+        self.mkram.we.next = self.k_we.val();
+        self.mkram.waddr.next = self.k_addr.val().get_bits::<A>(0);
+        self.mkram.wdata.next = self.k_user.val();
+        self.kram.raddr.next = self.rd_addr.val().get_bits::<A>(0);
+        self.mkram.raddr.next = self.rd_addr.val().get_bits::<A>(0);
         self.dot.q.next = self.q.val();
-        self.dot.k.next = self.kram.read_data.val();
-        self.dot.side_in.next = self.mkram.read_data.val();
+        self.dot.k.next = self.kram.rdata.val();
+        self.dot.side_in.next = self.mkram.rdata.val();
         self.dot.valid_in.next = false;
         self.scale.s.next = self.dot.s.val();
         self.scale.mk.next = self.dot.side_out.val();

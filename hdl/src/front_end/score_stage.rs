@@ -72,6 +72,10 @@ pub struct ScoreStage<const KW: usize, const A: usize, const SB: usize> {
     k_g1m1: DFF<Bits<16>>,
     k_g3m1: DFF<Bits<16>>,
     s_run: DFF<Bit>,
+    at_last: DFF<Bit>,
+    at_first: DFF<Bit>,
+    g_inc: Signal<Local, Bits<16>>,
+    at_first_next: Signal<Local, Bit>,
     g: DFF<Bits<16>>,
     gl: DFF<Bits<16>>,
     fg_r: DFF<Bits<16>>,
@@ -146,6 +150,10 @@ impl<const KW: usize, const A: usize, const SB: usize> ScoreStage<KW, A, SB> {
             k_g1m1: Default::default(),
             k_g3m1: Default::default(),
             s_run: Default::default(),
+            at_last: Default::default(),
+            at_first: Default::default(),
+            g_inc: Default::default(),
+            at_first_next: Default::default(),
             g: Default::default(),
             gl: Default::default(),
             fg_r: Default::default(),
@@ -193,8 +201,8 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, k_oh, k_addr, k_cnt, k_n, k_g1m1, k_g3m1, s_run, g, gl, fg_r, pm_r,
-            bank_r, q_reg, q_load, mq_r, sh_r
+            self, clock, k_oh, k_addr, k_cnt, k_n, k_g1m1, k_g3m1, s_run, at_last, at_first, g, gl,
+            fg_r, pm_r, bank_r, q_reg, q_load, mq_r, sh_r
         );
         self.tag_a.clock.next = self.clock.val();
         self.tag_b.clock.next = self.clock.val();
@@ -228,8 +236,12 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
 
         // Rows: take, then issue groups 0 ..= gl, one a cycle.
         self.run.next = self.s_run.q.val();
-        self.first.next = self.g.q.val() == 0;
-        self.last.next = self.s_run.q.val() & (self.g.q.val() == self.gl.q.val());
+        // `at_first` (g == 0 once a row is taken) and `at_last` (g == gl) are registers, so
+        // that the take -> load chain starts at flops.
+        self.first.next = self.at_first.q.val();
+        self.last.next = self.s_run.q.val() & self.at_last.q.val();
+        self.g_inc.next = self.g.q.val() + 1;
+        self.at_first_next.next = self.at_first.q.val();
         self.in_ready.next = !self.s_run.q.val() | self.last.val();
         self.take.next = self.in_valid.val() & self.in_ready.val();
         self.g_next.next = self.g.q.val();
@@ -237,6 +249,8 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
         if self.take.val() {
             self.s_run_next.next = true;
             self.g_next.next = 0.into();
+            self.at_first_next.next = true;
+            self.at_last.d.next = self.k_g1m1.q.val() == 0;
             self.gl.d.next = self.k_g1m1.q.val();
             self.fg_r.d.next = self.fg.val();
             self.pm_r.d.next = self.pmask.val();
@@ -246,16 +260,19 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
         } else if self.last.val() {
             self.s_run_next.next = false;
         } else if self.s_run.q.val() {
-            self.g_next.next = self.g.q.val() + 1;
+            self.g_next.next = self.g_inc.val();
+            self.at_first_next.next = false;
+            self.at_last.d.next = self.g_inc.val() == self.gl.q.val();
         }
         if self.reset.val() {
             self.s_run_next.next = false;
         }
         self.g.d.next = self.g_next.val();
         self.s_run.d.next = self.s_run_next.val();
+        self.at_first.d.next = self.at_first_next.val();
         // The query row meets group 0's keys one edge after it issues: `q_load` is set exactly
         // in the cycles where `s_run & first`.
-        self.q_load.d.next = self.s_run_next.val() & (self.g_next.val() == 0);
+        self.q_load.d.next = self.s_run_next.val() & self.at_first_next.val();
         if self.q_load.q.val() {
             self.q_reg.d.next = self.q.val();
         }

@@ -50,6 +50,9 @@ pub struct SumStage<const SUMB: usize> {
     tag_l: TagLine<3>,
     c_full: Constant<Bits<8>>,
     s_run: DFF<Bit>,
+    at_last: DFF<Bit>,
+    at_first: DFF<Bit>,
+    g_inc: Signal<Local, Bits<16>>,
     g: DFF<Bits<16>>,
     gl: DFF<Bits<16>>,
     fg_r: DFF<Bits<16>>,
@@ -110,6 +113,9 @@ impl<const SUMB: usize> SumStage<SUMB> {
             tag_l: TagLine::new(Log2Sum::<SUMB>::LATENCY),
             c_full: Constant::new(((1u64 << p) - 1).into()),
             s_run: Default::default(),
+            at_last: Default::default(),
+            at_first: Default::default(),
+            g_inc: Default::default(),
             g: Default::default(),
             gl: Default::default(),
             fg_r: Default::default(),
@@ -128,7 +134,7 @@ impl<const SUMB: usize> SumStage<SUMB> {
 impl<const SUMB: usize> Logic for SumStage<SUMB> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, s_run, g, gl, fg_r, pm_r, bank_r, m_r);
+        dff_setup!(self, clock, s_run, at_last, at_first, g, gl, fg_r, pm_r, bank_r, m_r);
         self.tag_r.clock.next = self.clock.val();
         self.tag_e.clock.next = self.clock.val();
         self.esum.clock.next = self.clock.val();
@@ -140,9 +146,11 @@ impl<const SUMB: usize> Logic for SumStage<SUMB> {
         self.logs.reset.next = self.reset.val();
         self.tag_l.reset.next = self.reset.val();
 
-        // Rows: take, then issue groups 0 ..= gl, one a cycle.
-        self.first.next = self.g.q.val() == 0;
-        self.last.next = self.s_run.q.val() & (self.g.q.val() == self.gl.q.val());
+        // Rows: take, then issue groups 0 ..= gl, one a cycle. `at_first` (g == 0) and
+        // `at_last` (g == gl) are registers, so that the take -> load chain starts at flops.
+        self.first.next = self.at_first.q.val();
+        self.last.next = self.s_run.q.val() & self.at_last.q.val();
+        self.g_inc.next = self.g.q.val() + 1;
         self.in_ready.next = !self.s_run.q.val() | self.last.val();
         self.take.next = self.in_valid.val() & self.in_ready.val();
         if self.take.val() {
@@ -153,10 +161,14 @@ impl<const SUMB: usize> Logic for SumStage<SUMB> {
             self.pm_r.d.next = self.pmask.val();
             self.bank_r.d.next = self.bank.val();
             self.m_r.d.next = self.m.val();
+            self.at_first.d.next = true;
+            self.at_last.d.next = self.groups_m1.val() == 0;
         } else if self.last.val() {
             self.s_run.d.next = false;
         } else if self.s_run.q.val() {
-            self.g.d.next = self.g.q.val() + 1;
+            self.g.d.next = self.g_inc.val();
+            self.at_first.d.next = false;
+            self.at_last.d.next = self.g_inc.val() == self.gl.q.val();
         }
         self.mask.next = 0.into();
         if self.g.q.val() < self.fg_r.q.val() {
