@@ -101,6 +101,13 @@ pub struct AttnV<
     v_split_b: BusSplit<VW>,
     out_join: BusJoin<OW, ACC>,
     v_addr: DFF<Bits<A>>,
+    /// A V row accepted at the last edge, written into the V RAM at the next one (so that the
+    /// RAM's write enable, fanned out to every block RAM of V, starts at a flop, not at the
+    /// handshake; a row's V is read at T2, several cycles after its first code is accepted).
+    vw_en: DFF<Bit>,
+    vw_bank: DFF<Bit>,
+    vw_addr: DFF<Bits<A>>,
+    vw_data: DFF<Bits<VW>>,
     v_loading: DFF<Bit>,
     mid_row: DFF<Bit>,
     t3_valid: DFF<Bit>,
@@ -204,6 +211,10 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             v_split_b: Default::default(),
             out_join: Default::default(),
             v_addr: Default::default(),
+            vw_en: Default::default(),
+            vw_bank: Default::default(),
+            vw_addr: Default::default(),
+            vw_data: Default::default(),
             v_loading: Default::default(),
             mid_row: Default::default(),
             t3_valid: Default::default(),
@@ -295,9 +306,9 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, v_addr, v_loading, mid_row, t3_valid, t3_last, t3_code, t3_code_b,
-            t4_valid, t4_last, t4_w, t4_w_b, t5_valid, t5_last, t5_w, t5_w_b, tail_busy, cont,
-            out_valid, out_busy, front, loading, rows_front, rows_back
+            self, clock, v_addr, vw_en, vw_bank, vw_addr, vw_data, v_loading, mid_row, t3_valid,
+            t3_last, t3_code, t3_code_b, t4_valid, t4_last, t4_w, t4_w_b, t5_valid, t5_last, t5_w,
+            t5_w_b, tail_busy, cont, out_valid, out_busy, front, loading, rows_front, rows_back
         );
         self.scanner.clock.next = self.clock.val();
         self.scanner.reset.next = self.reset.val();
@@ -367,10 +378,14 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         self.weights.copy_from.next = self.front.q.val();
         // V load.
         self.vram.clock.next = self.clock.val();
-        self.vram.wr_en.next = self.v_fire.val();
-        self.vram.wr_bank.next = !self.front.q.val();
-        self.vram.wr_addr.next = self.v_addr.q.val();
-        self.vram.wr_data.next = self.s_axis_v_tdata.val();
+        self.vw_en.d.next = self.v_fire.val();
+        self.vw_bank.d.next = !self.front.q.val();
+        self.vw_addr.d.next = self.v_addr.q.val();
+        self.vw_data.d.next = self.s_axis_v_tdata.val();
+        self.vram.wr_en.next = self.vw_en.q.val();
+        self.vram.wr_bank.next = self.vw_bank.q.val();
+        self.vram.wr_addr.next = self.vw_addr.q.val();
+        self.vram.wr_data.next = self.vw_data.q.val();
         // V read: addresses at T2 (the tokens' positions), rows at T3.
         self.vram.rd_bank.next = self.rd_bank.val();
         self.vram.rd_addr.next = self.scanner.tok_j.val();
