@@ -75,15 +75,17 @@ impl DesignSpec {
 ///   handshake between the front end's beat queue and the core's scanner; with the score
 ///   unit's third input register and fabric product registers (2026-12-07) 64.3 and 59.1 MHz
 ///   at seeds 1 and 2 (the receiver's header checks; the core's V ready through the head's
-///   `v_done` into the V slice) and 65.5 at seed 3, the committed build: `make bitstreams`
-///   uses seed 3), its bytes
+///   `v_done` into the V slice) and 65.5 at seed 3; with the head's control from registers,
+///   the beat queue in flip-flops, the key and V RAMs without yosys's read-during-write
+///   bypass and V written a cycle after its handshake (later on 2026-12-07), 74.2 MHz at seed
+///   3, the committed build: `make bitstreams` uses seed 3), its bytes
 ///   crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   with the HeAP placer (router2 stalled at about 3,650 overused wires after 16 iterations;
 ///   results §6); nor did the octave D = 64 head at P = 4, K = 2 (2026-12-07: 53,816 LUT4, 187
 ///   of 208 block RAMs; router2 down to 2,772 overused wires, then rising, with the static
 ///   placer; 38,361 after 5 iterations with HeAP). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
-///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit; 51.6 MHz with the static placer). With
+///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit; 49.5 MHz with the static placer). With
 ///   the HeAP placer, at 45 MHz it routed at 46.7 MHz once,
 ///   but the sources of the split link routed at 44.3 and 42.4 MHz (seeds 1 and 3; seed 2's
 ///   router2 diverged): the output buffer's read address fans out to the block RAMs of a
