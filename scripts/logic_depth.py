@@ -81,7 +81,13 @@ def main():
     ap.add_argument("--route", type=float, default=0.9, help="ns a routing hop (fan-out 1)")
     ap.add_argument("--top", type=int, default=40, help="groups to print")
     args = ap.parse_args()
-    j = json.load(open(args.json))
+    try:
+        with open(args.json) as f:
+            j = json.load(f)
+    except (OSError, ValueError) as e:
+        ap.error(f"cannot read the yosys netlist {args.json}: {e}")
+    if args.top_module not in j.get("modules", {}):
+        ap.error(f"{args.json} has no module '{args.top_module}' (a yosys write_json netlist?)")
     cells = list(flatten(j["modules"], args.top_module))
     netname = {}
     for nname, info in j["modules"][args.top_module]["netnames"].items():
@@ -110,7 +116,7 @@ def main():
 
     memo = {}  # (cell, out port) -> (arrival, predecessor bit)
 
-    def comb_arcs(t, params, port):
+    def comb_arcs(t, port):
         """(input ports, delay, zero-route?) that reach output `port` of a combinational cell."""
         if t == "LUT4":
             return [(p, LUT, False) for p in "ABCD"]
@@ -143,7 +149,7 @@ def main():
             if (ci, cp) in memo:
                 stack.pop()
                 continue
-            _, t, params, dirs, conns = cells[ci]
+            _, t, _, _, conns = cells[ci]
             if t in CLK_TO_Q:
                 memo[(ci, cp)] = (CLK_TO_Q[t], None)
                 stack.pop()
@@ -153,7 +159,7 @@ def main():
                 stack.pop()
                 continue
             base = re.sub(r"\d+$", "", cp)
-            arcs = comb_arcs(t, params, base)
+            arcs = comb_arcs(t, base)
             if arcs is None:
                 memo[(ci, cp)] = (0.0, None)
                 stack.pop()
@@ -161,9 +167,7 @@ def main():
             pending = []
             best = (0.0, None)
             for p, dly, zero in arcs:
-                for b in conns.get(p, []) if p in conns else [
-                    bb for q, bits in conns.items() if re.sub(r"\d+$", "", q) == p for bb in bits
-                ]:
+                for b in conns.get(p, []):
                     if isinstance(b, str) or b not in driver:
                         continue
                     src = driver[b]
