@@ -66,6 +66,13 @@ pub struct ScoreStage<const KW: usize, const A: usize, const SB: usize> {
     c_oh_last: Constant<Bits<8>>,
     c_gpb_m1: Constant<Bits<16>>,
     k_oh: DFF<Bits<8>>,
+    /// The key accepted at the last edge, written into its bank at the next one (so that a
+    /// bank's write enable starts at a flop, not at the K handshake; keys load only while S1
+    /// is idle, and S1 reads key 0 at least two edges after the last key is accepted).
+    kw_oh: DFF<Bits<8>>,
+    kw_addr: DFF<Bits<16>>,
+    kw_data: DFF<Bits<KW>>,
+    kw_user: DFF<Bits<16>>,
     k_addr: DFF<Bits<16>>,
     k_cnt: DFF<Bits<16>>,
     k_n: DFF<Bits<16>>,
@@ -144,6 +151,10 @@ impl<const KW: usize, const A: usize, const SB: usize> ScoreStage<KW, A, SB> {
             c_oh_last: Constant::new((1u64 << (p - 1)).into()),
             c_gpb_m1: Constant::new((16 / p as u64 - 1).into()),
             k_oh: Default::default(),
+            kw_oh: Default::default(),
+            kw_addr: Default::default(),
+            kw_data: Default::default(),
+            kw_user: Default::default(),
             k_addr: Default::default(),
             k_cnt: Default::default(),
             k_n: Default::default(),
@@ -201,8 +212,8 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, k_oh, k_addr, k_cnt, k_n, k_g1m1, k_g3m1, s_run, at_last, at_first, g, gl,
-            fg_r, pm_r, bank_r, q_reg, q_load, mq_r, sh_r
+            self, clock, k_oh, kw_oh, kw_addr, kw_data, kw_user, k_addr, k_cnt, k_n, k_g1m1,
+            k_g3m1, s_run, at_last, at_first, g, gl, fg_r, pm_r, bank_r, q_reg, q_load, mq_r, sh_r
         );
         self.tag_a.clock.next = self.clock.val();
         self.tag_b.clock.next = self.clock.val();
@@ -295,13 +306,20 @@ impl<const KW: usize, const A: usize, const SB: usize> Logic for ScoreStage<KW, 
         self.tag_a.d.next = self.tag.val();
         self.tag_b.d.next = self.tag_a.q.val().get_bits::<30>(0);
 
+        self.kw_oh.d.next = 0.into();
+        if self.k_fire.val() {
+            self.kw_oh.d.next = self.k_oh.q.val();
+        }
+        self.kw_addr.d.next = self.k_addr.q.val();
+        self.kw_data.d.next = self.k_data.val();
+        self.kw_user.d.next = self.k_user.val();
         for b in 0..self.lanes.len() {
             self.lanes[b].clock.next = self.clock.val();
             self.lanes[b].reset.next = self.reset.val();
-            self.lanes[b].k_we.next = self.k_fire.val() & self.k_oh.q.val().get_bit(b);
-            self.lanes[b].k_addr.next = self.k_addr.q.val();
-            self.lanes[b].k_data.next = self.k_data.val();
-            self.lanes[b].k_user.next = self.k_user.val();
+            self.lanes[b].k_we.next = self.kw_oh.q.val().get_bit(b);
+            self.lanes[b].k_addr.next = self.kw_addr.q.val();
+            self.lanes[b].k_data.next = self.kw_data.q.val();
+            self.lanes[b].k_user.next = self.kw_user.q.val();
             self.lanes[b].rd_addr.next = self.g.q.val();
             self.lanes[b].q.next = self.q_reg.q.val();
             self.lanes[b].mq.next = self.tag_a.q.val().get_bits::<16>(30);
