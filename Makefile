@@ -92,8 +92,8 @@ reference-embeddings: model
 ## D = 32 general (alone, and in the link design: framer, buffers, head) and D = 64 octave
 ## (seeds 1, 2, 3: placement moves it by several MHz) and
 ## general, and the largest heads the part routes (D = 64, P = 4, K = 2, octave and general,
-## products beyond the 156 DSP blocks in LUTs; nextpnr's static placer and router2: about 15 and
-## 25 min); then the
+## products beyond the 156 DSP blocks in LUTs; nextpnr's static placer and router1: about 25 and
+## 40 min); then the
 ## XC7A50T estimates of the heads (synth_xilinx; no place and route).
 synth:
 	scripts/synth_core.sh general 64 100
@@ -106,8 +106,8 @@ synth:
 	SEED=2 scripts/synth_core.sh octave 64 100 head
 	SEED=3 scripts/synth_core.sh octave 64 100 head
 	scripts/synth_core.sh general 64 100 head
-	PLACER=static ROUTER=router2 scripts/synth_core.sh octave 64 100 head 4 2
-	PLACER=static ROUTER=router2 scripts/synth_core.sh general 64 100 head 4 2
+	PLACER=static ROUTER=router1 scripts/synth_core.sh octave 64 100 head 4 2
+	PLACER=static ROUTER=router1 scripts/synth_core.sh general 64 100 head 4 2
 	scripts/xc7_head.sh general 64 2 2
 	scripts/xc7_head.sh general 64 4 1
 	scripts/xc7_head.sh general 64 4 2
@@ -118,7 +118,7 @@ synth:
 ## behind the board's UART) and the UART echo bring-up design, into bitstreams/<board>/<design>.bit|.bin
 ## with a .manifest.json (resources, Fmax, tool versions, hashes). Fails if timing is not met. The
 ## ULX3S's two link designs (`core`: the D = 64 core alone; `link`: the D = 32 head) come last and
-## take longest (about 15 min each; router2 needs tens of iterations).
+## take longest (about 5 and 12 min).
 ## Seeds are those of the committed manifests (placement decides routability: results §6).
 ## Not part of `test`.
 bitstreams:

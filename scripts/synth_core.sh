@@ -15,7 +15,7 @@
 # Fmax by several MHz, so a record may quote more than one seed.
 # PLACER (heap or static, default heap) and ROUTER (router1 or router2, default router1) choose
 # nextpnr's placer and router; the records of docs/data/synthesis.json are HeAP and router1
-# unless they say otherwise (the ULX3S board designs use static and router2).
+# unless they say otherwise (the ULX3S board designs use static and router1).
 # Outputs go to build/synth/<kind>_<variant>_d<D>[_p<P>][_k<K>][_s<SEED>]/ (Verilog, yosys JSON,
 # logs, nextpnr report).
 set -euo pipefail

@@ -112,6 +112,17 @@ fn bitstreams_match_the_sources_and_their_manifests() {
             Some(true),
             "{name}: timing not met"
         );
+        let args: Vec<&str> = m["nextpnr_args"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: no nextpnr_args: rebuild it"))
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            args, b.nextpnr_args,
+            "{name}: built with other nextpnr options than the board's (placer, router): \
+             rebuild it with `scripts/bitstream.sh {board} {design}`"
+        );
         assert_eq!(m["baud"].as_u64(), b.baud(), "{name}: baud rate");
         assert_eq!(
             m["clock_hz"].as_u64(),

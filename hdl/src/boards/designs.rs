@@ -62,7 +62,8 @@ impl DesignSpec {
 ///   512, general lanes, log codebook, P = K = 1 (at P = K = 2, 138 of the part's 156
 ///   multipliers, router2 was still at 27,498 overused wires after 4 iterations and 13 minutes
 ///   on 2026-12-06, and was stopped); the UART at 45 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud
-///   is 15 clocks a bit), the head on its own 65 MHz (the PLL's CLKOS, VCO 585 MHz / 9; it was
+///   is 15 clocks a bit), the head on its own 90 MHz (the PLL's CLKOS, VCO 630 MHz / 7, since
+///   nextpnr's router1 replaced router2 on 2026-12-07; before that 65 MHz, VCO 585 MHz / 9; it was
 ///   58.5 MHz until the code scanner's intake register and the receiver's registered row ends
 ///   (2026-12-06): before them the head clock routed at 59.1 to 64.2 MHz with seeds 1 to 5 at
 ///   65 MHz; after them, 65.2 MHz at a 70 MHz target (VCO 630 / 9), its critical path the
@@ -78,7 +79,10 @@ impl DesignSpec {
 ///   `v_done` into the V slice) and 65.5 at seed 3; with the head's control from registers,
 ///   the beat queue in flip-flops, the key and V RAMs without yosys's read-during-write
 ///   bypass and V written a cycle after its handshake (later on 2026-12-07), 74.2 MHz at seed
-///   3, the committed build: `make bitstreams` uses seed 3), its bytes
+///   3; with S1's key writes registered too, 71.8 MHz at seed 3; router1 routes that
+///   placement at 95.3 MHz, and at a 105 MHz target (VCO 630 / 6) seeds 1, 2 and 3 gave 90.1,
+///   80.8 and 95.3 MHz, so the head clock is 90 MHz, seed 3 the committed build: `make
+///   bitstreams` uses seed 3), its bytes
 ///   crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   with the HeAP placer (router2 stalled at about 3,650 overused wires after 16 iterations;
 ///   results §6); nor did the octave D = 64 head at P = 4, K = 2 (2026-12-07: 53,816 LUT4, 187
@@ -118,7 +122,7 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
                 front_end: true,
                 keys_per_cycle: 1,
                 nnz_per_cycle: 1,
-                head_clock_hz: Some(65_000_000),
+                head_clock_hz: Some(90_000_000),
             },
             DesignSpec {
                 name: "core",

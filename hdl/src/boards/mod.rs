@@ -418,10 +418,10 @@ mod tests {
         let m = x.head_mmcm().unwrap();
         assert_eq!((m.divclk, m.mult, m.out_div), (1, 6, 12));
         assert_eq!(x.head_clock_hz(), 100_000_000);
-        // The ULX3S link design's on CLKOS of the PLL that makes its UART's 45 MHz (the 585 MHz
-        // VCO / 9); the other UART designs' on their design clock.
+        // The ULX3S link design's on CLKOS of the PLL that makes its UART's 45 MHz (the 630 MHz
+        // VCO / 7); the other UART designs' on their design clock.
         let u = board("ulx3s").unwrap();
-        assert_eq!((u.head_mmcm(), u.head_clock_hz()), (None, 65_000_000));
+        assert_eq!((u.head_mmcm(), u.head_clock_hz()), (None, 90_000_000));
         for u in [u.for_design("core").unwrap(), board("alchitry_cu").unwrap()] {
             assert_eq!(
                 (u.head_mmcm(), u.head_clock_hz()),

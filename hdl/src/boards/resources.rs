@@ -104,12 +104,14 @@ pub const BOARDS: [&str; 3] = ["ulx3s", "alchitry_cu", "xem7010"];
 /// The resources of the board called `name` ([`BOARDS`]), or `None`.
 ///
 /// - `ulx3s`: ULX3S (v2.x/3.0.x) with an LFE5U-85F; 25 MHz oscillator; FT231X USB UART (3 Mbaud
-///   at most); nextpnr's static (electrostatic) placer and router2. With the default HeAP
+///   at most); nextpnr's static (electrostatic) placer and router1. With the default HeAP
 ///   placer the D = 64 `core` design routed only with some seeds (36.3 MHz against 30 at seed
 ///   6, 2026-12-06) and not at all after the scanner's intake register (seeds 6-10: router2
 ///   stuck at 450-2,400 overused wires); the static placer routes it in about 5 minutes at
 ///   55.9 MHz, and the `link` design's head at 71.3 MHz against 65.1 (same netlists, seed 1).
-///   router1 needed over an hour for the D = 64 designs.
+///   With HeAP, router1 needed over an hour for the D = 64 designs; after the static placer,
+///   router2 was kept until 2026-12-07, when router1 routed the same placement of the `link`
+///   design (seed 3) with its head clock at 95.3 MHz, where router2 gave 71.8.
 /// - `alchitry_cu`: Alchitry Cu with an iCE40-HX8K; 100 MHz oscillator; FT2232H USB UART.
 /// - `xem7010`: Opal Kelly XEM7010 with an XC7A50T-1FGG484; FrontPanel over USB 2.0 (Cypress
 ///   FX2), whose host interface clock `ti_clk` (48 MHz) clocks the pipes; a 200 MHz LVDS
@@ -139,7 +141,7 @@ pub fn board_resources(name: &str) -> Option<Resources> {
                 "--placer",
                 "static",
                 "--router",
-                "router2",
+                "router1",
             ],
             assumed_power_w: 1.0,
         }),
