@@ -89,7 +89,8 @@ impl DesignSpec {
 ///   of 208 block RAMs; router2 down to 2,772 overused wires, then rising, with the static
 ///   placer; 38,361 after 5 iterations with HeAP). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
-///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit; 49.5 MHz with the static placer). With
+///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit; 49.5 MHz with the static placer and
+///   router2, 59.4 with router1). With
 ///   the HeAP placer, at 45 MHz it routed at 46.7 MHz once,
 ///   but the sources of the split link routed at 44.3 and 42.4 MHz (seeds 1 and 3; seed 2's
 ///   router2 diverged): the output buffer's read address fans out to the block RAMs of a

@@ -89,6 +89,12 @@ struct Gpu {
     pv_batched: GpuHead,
 }
 
+/// The clock a board's link design computes on (its head clock), as "90 MHz".
+fn head_clock(board: &str) -> String {
+    let hz = hdl::boards::board(board).map_or(0, |b| b.head_clock_hz());
+    format!("{} MHz", hz as f64 / 1e6)
+}
+
 /// The boards' heads at n = 128 the comparison quotes.
 struct Boards {
     /// XEM7010, the whole head (octave, 90% zeros).
@@ -330,8 +336,14 @@ fn compare_table(page: &mut Page, gpu: &Gpu, boards: &Boards) {
             "-".into(),
             "-".into(),
         ],
-        board_row("XEM7010 (D = 64, octave), 48 MHz", boards.xem),
-        board_row("ULX3S `link` (D = 32), 45 MHz", boards.ulx),
+        board_row(
+            &format!("XEM7010 (D = 64, octave), {}", head_clock("xem7010")),
+            boards.xem,
+        ),
+        board_row(
+            &format!("ULX3S `link` (D = 32), {}", head_clock("ulx3s")),
+            boards.ulx,
+        ),
         vec![
             "P V only (pruned 3-bit codes in)".into(),
             "H100, batch 1 (quantized P x V)".into(),
