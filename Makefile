@@ -107,6 +107,7 @@ synth:
 	SEED=3 scripts/synth_core.sh octave 64 100 head
 	scripts/synth_core.sh general 64 100 head
 	PLACER=static ROUTER=router1 scripts/synth_core.sh octave 64 100 head 4 2
+	SEED=3 PLACER=static ROUTER=router1 scripts/synth_core.sh octave 64 100 head 4 2
 	PLACER=static ROUTER=router1 scripts/synth_core.sh general 64 100 head 4 2
 	scripts/xc7_head.sh general 64 2 2
 	scripts/xc7_head.sh general 64 4 1
