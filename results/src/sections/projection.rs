@@ -53,10 +53,12 @@ fn bench(args: &str) -> Result<Value> {
     )
 }
 
-/// A board's figures a head: compute time and latency (link + compute), µs; its power, W.
+/// A board's figures a head: compute time and latency (link + compute), µs; its power, W;
+/// the clock its head computes on, MHz (the bench's).
 #[derive(Clone, Copy)]
 struct BoardHead {
     compute_us: f64,
+    clock_mhz: f64,
     latency_us: f64,
     watts: f64,
 }
@@ -87,12 +89,6 @@ struct Gpu {
     head_batched: GpuHead,
     pv_b1: GpuHead,
     pv_batched: GpuHead,
-}
-
-/// The clock a board's link design computes on (its head clock), as "90 MHz".
-fn head_clock(board: &str) -> String {
-    let hz = hdl::boards::board(board).map_or(0, |b| b.head_clock_hz());
-    format!("{} MHz", hz as f64 / 1e6)
 }
 
 /// The boards' heads at n = 128 the comparison quotes.
@@ -151,6 +147,7 @@ fn bench_boards(page: &mut Page) -> Result<Benched> {
             let clock = p["clock_mhz"].as_f64().context("clock")? * 1e6;
             let head = BoardHead {
                 compute_us: cyc / clock * 1e6,
+                clock_mhz: clock / 1e6,
                 latency_us: p["latency_us"]["median"].as_f64().context("latency")?,
                 watts: b.assumed_power_w,
             };
@@ -337,11 +334,11 @@ fn compare_table(page: &mut Page, gpu: &Gpu, boards: &Boards) {
             "-".into(),
         ],
         board_row(
-            &format!("XEM7010 (D = 64, octave), {}", head_clock("xem7010")),
+            &format!("XEM7010 (D = 64, octave), {:.0} MHz", boards.xem.clock_mhz),
             boards.xem,
         ),
         board_row(
-            &format!("ULX3S `link` (D = 32), {}", head_clock("ulx3s")),
+            &format!("ULX3S `link` (D = 32), {:.0} MHz", boards.ulx.clock_mhz),
             boards.ulx,
         ),
         vec![
