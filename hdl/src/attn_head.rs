@@ -134,7 +134,7 @@ impl<
             m_axis_tready: Default::default(),
             flush: Default::default(),
             fe: FrontEnd::new(fe, codebook),
-            core: AttnV::new(core, variant),
+            core: AttnV::new(core, variant).with_serial_producer(),
             k_done: Default::default(),
             v_done: Default::default(),
             w_done: Default::default(),
@@ -162,6 +162,14 @@ impl<
         self.fe = self.fe.with_lut_products(&split.score_luts_per_unit(p));
         self.core = self.core.with_lut_multipliers(&split.lane_luts_per_lane(d));
         self
+    }
+
+    /// The core is offered a code beat together with V or a weight in this cycle (after
+    /// `settle`), which [`AttnV::with_serial_producer`] rules out: for the tests.
+    #[cfg(test)]
+    pub(crate) fn core_offers_overlap(&self) -> bool {
+        self.core.s_axis_c_tvalid.val()
+            && (self.core.s_axis_v_tvalid.val() || self.core.s_axis_w_tvalid.val())
     }
 
     /// The products built in LUTs: the score units' and the lanes' (each summed).

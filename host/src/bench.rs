@@ -778,7 +778,7 @@ mod tests {
     #[test]
     fn projection_adds_link_and_compute_and_names_the_bound() {
         // ULX3S: 3 Mbaud 8N1 = 300,000 bytes/s each way, full duplex; the head computes on its
-        // own 90 MHz clock.
+        // own 100 MHz clock.
         let board = |n: &str| hdl::boards::board(n).unwrap();
         let p = project(
             &board("ulx3s"),
@@ -792,7 +792,7 @@ mod tests {
         assert_eq!(p.link_bytes_per_s, 300_000.0);
         assert!(p.full_duplex && p.link.contains("3000000 baud"));
         let clock = hdl::boards::board("ulx3s").unwrap().head_clock_hz() as f64;
-        assert_eq!((clock, p.clock_mhz), (90e6, 90.0));
+        assert_eq!((clock, p.clock_mhz), (100e6, 100.0));
         let lat = |c: f64| (0.1 + c / clock + 0.2) * 1e6;
         assert!((p.latency_us.min - lat(45_000.0)).abs() < 1e-6);
         assert!((p.latency_us.median - lat(90_000.0)).abs() < 1e-6);
@@ -837,7 +837,7 @@ mod tests {
             e.contains("its `core` design is built for codes at D = 64"),
             "{e}"
         );
-        // The ULX3S core design: its own 30 MHz clock (not the link design's 90 MHz head clock), its own
+        // The ULX3S core design: its own 30 MHz clock (not the link design's 100 MHz head clock), its own
         // manifest's Fmax, met.
         let p = project(&core, 64, false, &[45_000], 300, 300).unwrap();
         assert_eq!(

@@ -61,29 +61,22 @@ impl DesignSpec {
 /// - `ulx3s`: `link`, the whole head at D = 32 (the MiniLM fixture's head dimension), N_MAX =
 ///   512, general lanes, log codebook, P = K = 1 (at P = K = 2, 138 of the part's 156
 ///   multipliers, router2 was still at 27,498 overused wires after 4 iterations and 13 minutes
-///   on 2026-12-06, and was stopped); the UART at 45 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud
-///   is 15 clocks a bit), the head on its own 90 MHz (the PLL's CLKOS, VCO 630 MHz / 7, since
-///   nextpnr's router1 replaced router2 on 2026-12-07; before that 65 MHz, VCO 585 MHz / 9; it was
-///   58.5 MHz until the code scanner's intake register and the receiver's registered row ends
-///   (2026-12-06): before them the head clock routed at 59.1 to 64.2 MHz with seeds 1 to 5 at
-///   65 MHz; after them, 65.2 MHz at a 70 MHz target (VCO 630 / 9), its critical path the
-///   receiver's hold-off through the framer's handshake into the router's start; all with the
-///   HeAP placer; with the static placer, 69.8 MHz at 65, and 62.6 at 70 before
-///   `ScoreStage`'s registered `q_load`; 68.4 with the lanes' `Replica` registers,
-///   ScaleShift's fabric registers and the query hold's register enable, its critical path
-///   then inside the receiver, a byte through the header's CRC and kind checks into the
-///   router's weight register enable; 66.3 with `HoldRow`, its critical path the code beat
-///   handshake between the front end's beat queue and the core's scanner; with the score
-///   unit's third input register and fabric product registers (2026-12-07) 64.3 and 59.1 MHz
-///   at seeds 1 and 2 (the receiver's header checks; the core's V ready through the head's
-///   `v_done` into the V slice) and 65.5 at seed 3; with the head's control from registers,
-///   the beat queue in flip-flops, the key and V RAMs without yosys's read-during-write
-///   bypass and V written a cycle after its handshake (later on 2026-12-07), 74.2 MHz at seed
-///   3; with S1's key writes registered too, 71.8 MHz at seed 3; router1 routes that
-///   placement at 95.3 MHz, and at a 105 MHz target (VCO 630 / 6) seeds 1, 2 and 3 gave 90.1,
-///   80.8 and 95.3 MHz, so the head clock is 90 MHz, seed 3 the committed build: `make
-///   bitstreams` uses seed 3), its bytes
-///   crossing in a [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
+///   on 2026-12-06, and was stopped); the UART at 60 MHz (PLL from 25 MHz; the FT231X's 3 Mbaud
+///   is 20 clocks a bit), the head on its own 100 MHz (the PLL's CLKOS, VCO 600 MHz / 6), since
+///   2026-12-07: seed 3 (static placer, router1) routes the head clock at 107.0 MHz and the
+///   UART's at 100.5 (seed 1: 99.0 MHz, failing by 0.1 ns in S2's X RAM read), once the transmitter loads a byte at a registered
+///   step and folds its CRC from the registered byte, the receiver decides a frame's course in
+///   a `Check` cycle after the header and starts the router from a register, the header's
+///   status and code-beat product are registered, the job runner re-reads from a registered
+///   address, and AttnV's code ready reads registers only (the scanner registers `busy` and
+///   `space` from their next-state values; the head's core does not arbitrate, since the head
+///   never offers codes with V). Before that: 90 MHz (VCO 630 / 7, UART 45 MHz) with router1
+///   (95.3 MHz at seed 3; at 105 MHz seeds 1, 2 and 3 gave 90.1, 80.8 and 95.3, failing in the
+///   transmitter); 65 MHz (VCO 585 / 9) with router2 (74.2 MHz at seed 3 after the head's
+///   control came from registers, 71.8 with S1's key writes registered; router1 routed that
+///   placement at 95.3); 58.5 MHz until the code scanner's intake register and the receiver's
+///   registered row ends (2026-12-06). `make bitstreams` uses seed 3. Its bytes cross in a
+///   [`crate::link::crossed_link::CrossedLink`]. At D = 64 the head needs 133 of the part's 156 multipliers and did not route
 ///   with the HeAP placer (router2 stalled at about 3,650 overused wires after 16 iterations;
 ///   results §6); nor did the octave D = 64 head at P = 4, K = 2 (2026-12-07: 53,816 LUT4, 187
 ///   of 208 block RAMs; router2 down to 2,772 overused wires, then rising, with the static
@@ -116,14 +109,14 @@ pub fn link_designs_of(board: &str) -> &'static [DesignSpec] {
         "ulx3s" => &[
             DesignSpec {
                 name: "link",
-                clock_hz: 45_000_000,
+                clock_hz: 60_000_000,
                 d: 32,
                 n_max: 512,
                 variant: Variant::General,
                 front_end: true,
                 keys_per_cycle: 1,
                 nnz_per_cycle: 1,
-                head_clock_hz: Some(90_000_000),
+                head_clock_hz: Some(100_000_000),
             },
             DesignSpec {
                 name: "core",

@@ -418,10 +418,13 @@ mod tests {
         let m = x.head_mmcm().unwrap();
         assert_eq!((m.divclk, m.mult, m.out_div), (1, 6, 12));
         assert_eq!(x.head_clock_hz(), 100_000_000);
-        // The ULX3S link design's on CLKOS of the PLL that makes its UART's 45 MHz (the 630 MHz
-        // VCO / 7); the other UART designs' on their design clock.
+        // The ULX3S link design's on CLKOS of the PLL that makes its UART's 60 MHz (the 600 MHz
+        // VCO / 6; 3 Mbaud is 20 clocks a bit); the other UART designs' on their design clock.
         let u = board("ulx3s").unwrap();
-        assert_eq!((u.head_mmcm(), u.head_clock_hz()), (None, 90_000_000));
+        assert_eq!((u.head_mmcm(), u.head_clock_hz()), (None, 100_000_000));
+        assert_eq!(u.design_clock_hz(), 60_000_000);
+        let p = u.ecp5_pll().params();
+        assert_eq!((p.clkop_div, p.vco_mhz), (10, 600.0));
         for u in [u.for_design("core").unwrap(), board("alchitry_cu").unwrap()] {
             assert_eq!(
                 (u.head_mmcm(), u.head_clock_hz()),

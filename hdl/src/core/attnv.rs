@@ -42,8 +42,9 @@ use rust_hdl::prelude::*;
 /// Interlock: V rows (and weights) are accepted only while no code row is in flight (the input is
 /// between rows, the scanner and the pipeline are empty) or while a V load is under way; a V load
 /// runs from its first accepted row to the row with `tlast` (rows go to addresses 0, 1, ...), and
-/// no code beat is accepted meanwhile. When a V load may start and V is offered, V wins (so
-/// `s_axis_c_tready` depends combinationally on `s_axis_v_tvalid`). A producer offers a job's
+/// no code beat is accepted meanwhile. When a load may start and a code beat is offered, the
+/// code beat wins (so `s_axis_v_tready` and `s_axis_w_tready` depend combinationally on
+/// `s_axis_c_tvalid`, and `s_axis_c_tready` only on registers). A producer offers a job's
 /// V once the previous job's code beats are all accepted, and the job's codes once its V is.
 ///
 /// V banks. One bank (the default): V lives in one `2^A x VW` memory (a whole row per word),
@@ -120,7 +121,7 @@ pub struct AttnV<
     t4_w_b: DFF<Bits<16>>,
     t5_valid: DFF<Bit>,
     /// T3, T4 or T5 holds a token: `t3_valid | t4_valid | t5_valid`, registered from their
-    /// inputs (so that `idle`, in the code handshake, is one LUT level shorter).
+    /// inputs.
     tail_busy: DFF<Bit>,
     t5_last: DFF<Bit>,
     t5_w: DFF<Bits<16>>,
@@ -129,6 +130,8 @@ pub struct AttnV<
     out_valid: DFF<Bit>,
     out_busy: DFF<Bit>,
     two_banks: Constant<Bit>,
+    /// Code beats win over a load that has not started (see [`AttnV::with_serial_producer`]).
+    arbitrate: Constant<Bit>,
     front: DFF<Bit>,
     loading: DFF<Bit>,
     rows_front: DFF<Bits<5>>,
@@ -234,6 +237,7 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             out_valid: Default::default(),
             out_busy: Default::default(),
             two_banks: Constant::new(false),
+            arbitrate: Constant::new(true),
             front: Default::default(),
             loading: Default::default(),
             rows_front: Default::default(),
@@ -261,6 +265,19 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         self.vram = VRam::new(2, self.vram.reads());
         self.weights = self.weights.with_two_banks();
         self.two_banks = Constant::new(true);
+        self
+    }
+
+    /// The same core for a producer that never offers a code beat in a cycle in which it
+    /// offers V or a weight: [`crate::attn_head::AttnHead`], whose V and weights wait for a
+    /// front end idle since the cycle before (no beat queued or in flight in S3) and whose Q
+    /// rows wait for the head's V and weights. The core then arbitrates nothing, and its V and
+    /// weight readies read no code valid. A producer that offers both anyway breaks the
+    /// interlock (a row could start with the load). `LinkCore` keeps the arbitration: its
+    /// next job's V may be offered while the job runner still offers the last beats it has
+    /// read.
+    pub fn with_serial_producer(mut self) -> Self {
+        self.arbitrate = Constant::new(false);
         self
     }
 
@@ -315,7 +332,10 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         self.weights.clock.next = self.clock.val();
         self.rowsum.clock.next = self.clock.val();
         // Handshakes.
-        self.idle.next = !self.mid_row.q.val() & !self.scanner.busy.val() & !self.tail_busy.q.val();
+        // Nothing in flight: the scanner registers this from the next-state values of its own
+        // entries and tokens and of `mid_row` and `tail_busy` (its `busy_in`), so it is their
+        // OR of this cycle, from one flop.
+        self.idle.next = !self.scanner.busy.val();
         // A load may start when no code row reads the bank it goes to: with one bank, when
         // nothing is in flight; with two, when no row in flight reads the back bank.
         self.back_busy.next = self.rows_back.q.val().any();
@@ -324,12 +344,17 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
         } else {
             self.load_ok.next = self.v_loading.q.val() | self.idle.val();
         }
+        // An offered code beat wins over a load that has not started (unless the producer
+        // never offers both: `with_serial_producer`).
+        if self.arbitrate.val() & self.s_axis_c_tvalid.val() & !self.v_loading.q.val() {
+            self.load_ok.next = false;
+        }
         self.s_axis_v_tready.next = !self.reset.val() & self.load_ok.val();
         self.s_axis_w_tready.next = !self.reset.val() & self.load_ok.val();
-        self.s_axis_c_tready.next = !self.reset.val()
-            & !self.v_loading.q.val()
-            & !(self.s_axis_v_tvalid.val() & self.load_ok.val())
-            & self.scanner.space.val();
+        // From registers only (the scanner's `space` is one): the code handshake, which the
+        // front end's S3 and the scanner's intake both wait on, is one LUT deep.
+        self.s_axis_c_tready.next =
+            !self.reset.val() & !self.v_loading.q.val() & self.scanner.space.val();
         self.v_fire.next = self.s_axis_v_tvalid.val() & self.s_axis_v_tready.val();
         self.w_fire.next = self.s_axis_w_tvalid.val() & self.s_axis_w_tready.val();
         self.c_fire.next = self.s_axis_c_tvalid.val() & self.s_axis_c_tready.val();
@@ -481,6 +506,8 @@ impl<const VW: usize, const OW: usize, const A: usize, const ACC: usize, const R
             self.rows_front.d.next = 0.into();
             self.rows_back.d.next = 0.into();
         }
+        // After every next-state assignment above (reset included).
+        self.scanner.busy_in.next = self.mid_row.d.val() | self.tail_busy.d.val();
     }
 }
 

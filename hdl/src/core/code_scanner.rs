@@ -29,7 +29,7 @@ pub const SCAN_FIFO_DEPTH: usize = 8;
 /// high. `pop` depends only on registered flags (`fin` = at most K bits left, kept with a 5-bit
 /// count of the bits left), so the critical loop is short; the one-hot -> (index, code) encode
 /// is a separate pipeline stage (T2). The FIFO's occupancy is a thermometer code (bit i: more
-/// than i entries), so `issue`, `space` and `busy` each read one or two of its bits instead of
+/// than i entries), so `issue` and `space` each read one or two of its bits instead of
 /// a compare of a binary count (one LUT level less in the issue loop and in the core's code
 /// ready).
 /// In the dense variant every beat is kept with mask all-ones (one token per position; K = 1
@@ -37,9 +37,13 @@ pub const SCAN_FIFO_DEPTH: usize = 8;
 ///
 /// Inputs: `clock`, `reset` (synchronous, active high), `in_accept` (a beat is taken this cycle;
 /// the parent asserts it only when `space` is high), `in_codes` (48 bits, code m at `[3m+2:3m]`),
-/// `in_last` (the beat ends a query row), `credit` (a row end may issue this cycle).
+/// `in_last` (the beat ends a query row), `credit` (a row end may issue this cycle),
+/// `busy_in` (the parent holds a row in flight after the next edge: its part of `busy`).
 /// Outputs: `space` (from registers: the FIFO has a free slot besides the one the intake's beat
-/// takes; so the FIFO and the intake hold 8 beats at most), `busy` (entries or tokens in flight),
+/// takes; so the FIFO and the intake hold 8 beats at most), `busy` (a register: entries or
+/// tokens are in flight, or `busy_in` was high in the cycle before; registered from the
+/// next-state values, so it is what their OR would be this cycle, and the parent's code and V
+/// handshakes start at one flop),
 /// `row_end_issued` (a row end issues this cycle), and the cycle's tokens at stage T2,
 /// registered: `tok_valid`, `tok_last` (row end), the first token `tok_j` (position, `A` bits),
 /// `tok_code` (3 bits, 0 for a marker or a dense zero) and the second `tok_j_b`, `tok_code_b`
@@ -57,6 +61,7 @@ pub struct CodeScanner<const A: usize> {
     pub in_codes: Signal<In, Bits<48>>,
     pub in_last: Signal<In, Bit>,
     pub credit: Signal<In, Bit>,
+    pub busy_in: Signal<In, Bit>,
     pub space: Signal<Out, Bit>,
     pub busy: Signal<Out, Bit>,
     pub row_end_issued: Signal<Out, Bit>,
@@ -66,6 +71,11 @@ pub struct CodeScanner<const A: usize> {
     pub tok_j_b: Signal<Out, Bits<A>>,
     pub tok_code_b: Signal<Out, Bits<3>>,
     pub tok_last: Signal<Out, Bit>,
+    /// `busy`, registered from the next-state values.
+    busy_r: DFF<Bit>,
+    /// Not `space`, registered from the next-state values (inverted, so that it powers up as
+    /// the empty FIFO's `space`).
+    full_r: DFF<Bit>,
     nz: CodeMask<16, 48>,
     sel: OneHotSelect<16, 48, 4>,
     sel_b: OneHotSelect<16, 48, 4>,
@@ -221,6 +231,9 @@ impl<const A: usize> CodeScanner<A> {
             credit: Default::default(),
             space: Default::default(),
             busy: Default::default(),
+            busy_in: Default::default(),
+            busy_r: Default::default(),
+            full_r: Default::default(),
             row_end_issued: Default::default(),
             tok_valid: Default::default(),
             tok_j: Default::default(),
@@ -346,14 +359,14 @@ impl<const A: usize> Logic for CodeScanner<A> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, beat, i_push, i_codes, i_mask, i_cnt, i_base, i_last, occ, rd_n, wr,
-            s0_codes, s0_mask, s0_fin, s0_cnt, s0_base, s0_last, q0_codes, q0_mask, q0_fin, q0_cnt,
-            q0_base, q0_last, q1_codes, q1_mask, q1_fin, q1_cnt, q1_base, q1_last, q2_codes,
-            q2_mask, q2_fin, q2_cnt, q2_base, q2_last, q3_codes, q3_mask, q3_fin, q3_cnt, q3_base,
-            q3_last, q4_codes, q4_mask, q4_fin, q4_cnt, q4_base, q4_last, q5_codes, q5_mask,
-            q5_fin, q5_cnt, q5_base, q5_last, q6_codes, q6_mask, q6_fin, q6_cnt, q6_base, q6_last,
-            t1_valid, t1_oh, t1_oh_b, t1_codes, t1_base, t1_last, t2_valid, t2_j, t2_code, t2_j_b,
-            t2_code_b, t2_last
+            self, clock, busy_r, full_r, beat, i_push, i_codes, i_mask, i_cnt, i_base, i_last, occ,
+            rd_n, wr, s0_codes, s0_mask, s0_fin, s0_cnt, s0_base, s0_last, q0_codes, q0_mask,
+            q0_fin, q0_cnt, q0_base, q0_last, q1_codes, q1_mask, q1_fin, q1_cnt, q1_base, q1_last,
+            q2_codes, q2_mask, q2_fin, q2_cnt, q2_base, q2_last, q3_codes, q3_mask, q3_fin, q3_cnt,
+            q3_base, q3_last, q4_codes, q4_mask, q4_fin, q4_cnt, q4_base, q4_last, q5_codes,
+            q5_mask, q5_fin, q5_cnt, q5_base, q5_last, q6_codes, q6_mask, q6_fin, q6_cnt, q6_base,
+            q6_last, t1_valid, t1_oh, t1_oh_b, t1_codes, t1_base, t1_last, t2_valid, t2_j, t2_code,
+            t2_j_b, t2_code_b, t2_last
         );
         // Input: non-zero mask of the beat; drop all-zero beats unless they end a row.
         self.nz.codes.next = self.in_codes.val();
@@ -613,12 +626,16 @@ impl<const A: usize> Logic for CodeScanner<A> {
         }
         // Outputs.
         // A beat accepted now enters the FIFO at the next edge: room for it and the intake's.
-        self.space.next =
-            !self.occ.q.val().get_bit(7) & !(self.occ.q.val().get_bit(6) & self.i_push.q.val());
-        self.busy.next = self.occ.q.val().get_bit(0)
-            | self.i_push.q.val()
-            | self.t1_valid.q.val()
-            | self.t2_valid.q.val();
+        self.space.next = !self.full_r.q.val();
+        // After every assignment of the next-state values above (reset included).
+        self.busy_r.d.next = self.occ.d.val().get_bit(0)
+            | self.i_push.d.val()
+            | self.t1_valid.d.val()
+            | self.t2_valid.d.val()
+            | self.busy_in.val();
+        self.busy.next = self.busy_r.q.val();
+        self.full_r.d.next =
+            self.occ.d.val().get_bit(7) | (self.occ.d.val().get_bit(6) & self.i_push.d.val());
         self.tok_valid.next = self.t2_valid.q.val();
         self.tok_j.next = self.t2_j.q.val();
         self.tok_code.next = self.t2_code.q.val();

@@ -411,8 +411,8 @@ mod tests {
     /// The ULX3S link design's clocks until 2026-12-07: 45 MHz on CLKOP for the UART (VCO 585
     /// MHz), 65 MHz on CLKOS for the head (585 / 9), in phase (CLKOS_CPHASE = CLKOP_CPHASE, as
     /// `ecppll --clkout1` writes it); without a second output CLKOS is unconnected and
-    /// `clock_out2` low. 70 MHz moves the VCO to 630 MHz (45 x 14 = 70 x 9); the design's 90 MHz
-    /// now is 630 / 7 (`boards::tests`).
+    /// `clock_out2` low. 70 MHz moves the VCO to 630 MHz (45 x 14 = 70 x 9). The design's
+    /// clocks now are 60 and 100 MHz, 600 / 10 and 600 / 6 (`boards::tests`).
     #[test]
     fn a_second_output_divides_the_same_vco() {
         let one = Ecp5Pll::new(25_000_000, 45_000_000);

@@ -107,6 +107,9 @@ pub struct JobRunner<
     all_issued: DFF<Bit>,
     /// The job buffer address read next.
     f: DFF<Bits<16>>,
+    /// The address of the entry on the read port (`f - 1` once one is issued), registered
+    /// when it is issued, so that reading it again is a multiplexer and not a subtraction.
+    fp: DFF<Bits<16>>,
     /// The entry within its row read next.
     iw: DFF<Bits<16>>,
     /// The row read next.
@@ -141,8 +144,6 @@ pub struct JobRunner<
     done_r: DFF<Bit>,
     /// rows - 1.
     rows_m1: Signal<Local, Bits<16>>,
-    /// `f - 1`: the address of the entry on the read port.
-    fm1: Signal<Local, Bits<16>>,
     /// The entry offered is taken.
     hs: Signal<Local, Bit>,
     /// The entry on the read port moves to the output register or the skid register.
@@ -201,6 +202,7 @@ impl<
             started: Default::default(),
             all_issued: Default::default(),
             f: Default::default(),
+            fp: Default::default(),
             iw: Default::default(),
             ir: Default::default(),
             rdv: Default::default(),
@@ -218,7 +220,6 @@ impl<
             cyc: Default::default(),
             done_r: Default::default(),
             rows_m1: Default::default(),
-            fm1: Default::default(),
             hs: Default::default(),
             take: Default::default(),
             out_free: Default::default(),
@@ -253,7 +254,7 @@ impl<
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, running, started, all_issued, f, iw, ir, rdv, rd_last, rd_final, qv,
+            self, clock, running, started, all_issued, f, fp, iw, ir, rdv, rd_last, rd_final, qv,
             qlast, qlast_job, qdata, skv, sklast, sklast_job, skdata, oidx, cyc, done_r
         );
         self.jbuf.write_clock.next = self.clock.val();
@@ -266,9 +267,8 @@ impl<
 
         // Entries out back to back: one is read ahead while the one before waits in `qdata`
         // (and, if the engine holds that one, in `skdata`); when it cannot move on, its
-        // address (`f - 1`) is read again.
+        // address (`fp`) is read again.
         self.rows_m1.next = self.rows.val() - 1;
-        self.fm1.next = self.f.q.val() - 1;
         self.hs.next = self.qv.q.val() & self.m_axis_tready.val();
         self.out_free.next = !self.qv.q.val() | self.hs.val();
         self.take.next = self.rdv.q.val() & !self.skv.q.val();
@@ -276,10 +276,11 @@ impl<
             self.running.q.val() & !self.all_issued.q.val() & (!self.rdv.q.val() | self.take.val());
         self.jbuf.read_address.next = self.f.q.val().get_bits::<JA>(0);
         if self.rdv.q.val() & !self.take.val() {
-            self.jbuf.read_address.next = self.fm1.val().get_bits::<JA>(0);
+            self.jbuf.read_address.next = self.fp.q.val().get_bits::<JA>(0);
         }
         if self.issue.val() {
             self.f.d.next = self.f.q.val() + 1;
+            self.fp.d.next = self.f.q.val();
             self.iw.d.next = self.iw.q.val() + 1;
             self.rd_last.d.next = self.iw.q.val() == self.beats_m1.val();
             self.rd_final.d.next = false;

@@ -14,6 +14,10 @@ enum RxState {
     Hunt,
     /// In the header (bytes 2..44): its fields, then its CRC.
     Header,
+    /// The header has ended (no byte is taken): its checks, all registered now, decide what
+    /// follows. A cycle of its own, so that the header CRC's last byte and the routing it
+    /// starts are not one path.
+    Check,
     /// In the payload (a job's is routed as it arrives), then the frame's CRC.
     Payload,
     /// Skipping a payload longer than any job's, then its CRC (no CRC check).
@@ -161,6 +165,8 @@ pub struct RxFramer<const KW: usize, const QW: usize> {
     hcount: DFF<Bits<6>>,
     /// The header's CRC bytes so far are good.
     hcrc_ok: DFF<Bit>,
+    /// The router starts a job's payload (one cycle, after `Check`; no byte is taken in it).
+    start_r: DFF<Bit>,
     /// The CRC bytes still to compare (header or frame), the next at the bottom.
     csnap: DFF<Bits<32>>,
     /// The frame's CRC bytes so far are good.
@@ -253,6 +259,7 @@ impl<const KW: usize, const QW: usize> RxFramer<KW, QW> {
             last_ok: Default::default(),
             hcount: Default::default(),
             hcrc_ok: Default::default(),
+            start_r: Default::default(),
             csnap: Default::default(),
             crc_ok: Default::default(),
             left: Default::default(),
@@ -290,7 +297,8 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
             left_eq1,
             status,
             from_payload,
-            vnext
+            vnext,
+            start_r
         );
         self.crc.clock.next = self.clock.val();
         self.crc.reset.next = self.reset.val();
@@ -313,7 +321,6 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
         self.router.n.next = self.header.n.val();
         self.router.rows.next = self.header.rows.val();
         self.router.q_held.next = self.verdict.q_held.val();
-        self.router.start.next = false;
         self.router.stop.next = false;
         self.router.take.next = false;
         self.m_axis_w_tdata.next = self.router.m_axis_w_tdata.val();
@@ -364,11 +371,13 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
 
         self.s_axis_tready.next = !self.reset.val()
             & (self.st.q.val() != RxState::Verdict)
+            & (self.st.q.val() != RxState::Check)
+            & !self.start_r.q.val()
             & !((self.st.q.val() == RxState::Payload) & self.router.hold.val());
         self.fire.next = self.s_axis_tvalid.val() & self.s_axis_tready.val();
-        self.hdr_good.next = self.hcrc_ok.q.val()
-            & (self.s_axis_tdata.val() == self.csnap.q.val().get_bits::<8>(0))
-            & self.header.kind_ok.val();
+        self.router.start.next = self.start_r.q.val();
+        self.start_r.d.next = false;
+        self.hdr_good.next = self.hcrc_ok.q.val() & self.header.kind_ok.val();
 
         match self.st.q.val() {
             RxState::Hunt => {
@@ -407,29 +416,35 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
                         self.csnap.d.next = self.csnap.q.val() >> 8;
                     }
                     if self.hcount.q.val() == 43 {
-                        // The header's last byte: the frame's status and what follows.
-                        self.left.d.next = bit_cast::<33, 32>(self.header.plen.val()) + 4;
-                        self.left_gt4.d.next = self.header.plen.val().any();
-                        self.left_eq4.d.next = !self.header.plen.val().any();
-                        self.left_eq1.d.next = false;
-                        self.from_payload.d.next = false;
-                        self.vnext.d.next = RxState::Hunt;
-                        if !self.hdr_good.val() {
-                            self.status.d.next = self.c_bad_header.val();
-                            self.st.d.next = RxState::Verdict;
-                        } else if self.header.too_long.val() {
-                            self.status.d.next = self.c_overflow.val();
-                            self.vnext.d.next = RxState::Skip;
-                            self.st.d.next = RxState::Verdict;
-                        } else {
-                            self.status.d.next = self.header.status.val();
-                            self.from_payload.d.next = true;
-                            self.st.d.next = RxState::Payload;
-                            // A job (head or codes, not info) is routed if its header is good.
-                            self.router.start.next =
-                                (self.header.status.val() == 0) & (self.header.kind.val() != 3);
-                        }
+                        // The header's last byte: its checks are registered by the next edge.
+                        self.st.d.next = RxState::Check;
                     }
+                }
+            }
+            RxState::Check => {
+                // The frame's status and what follows.
+                self.left.d.next = bit_cast::<33, 32>(self.header.plen.val()) + 4;
+                self.left_gt4.d.next = self.header.plen.val().any();
+                self.left_eq4.d.next = !self.header.plen.val().any();
+                self.left_eq1.d.next = false;
+                self.from_payload.d.next = false;
+                self.vnext.d.next = RxState::Hunt;
+                if !self.hdr_good.val() {
+                    self.status.d.next = self.c_bad_header.val();
+                    self.st.d.next = RxState::Verdict;
+                } else if self.header.too_long.val() {
+                    self.status.d.next = self.c_overflow.val();
+                    self.vnext.d.next = RxState::Skip;
+                    self.st.d.next = RxState::Verdict;
+                } else {
+                    self.status.d.next = self.header.status.val();
+                    self.from_payload.d.next = true;
+                    self.st.d.next = RxState::Payload;
+                    // A job (head or codes, not info) is routed if its header is good: the
+                    // router starts in the next cycle, from a register, and no byte is taken
+                    // in it.
+                    self.start_r.d.next =
+                        (self.header.status.val() == 0) & (self.header.kind.val() != 3);
                 }
             }
             RxState::Payload => {
@@ -477,6 +492,7 @@ impl<const KW: usize, const QW: usize> Logic for RxFramer<KW, QW> {
         if self.reset.val() {
             self.st.d.next = RxState::Hunt;
             self.last_ok.d.next = false;
+            self.start_r.d.next = false;
         }
     }
 }

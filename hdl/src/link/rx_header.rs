@@ -9,8 +9,9 @@ use rust_hdl::prelude::*;
 /// The request header's first 40 bytes (magic to payload length, `docs/link.md`) in a shift
 /// register, its fields, and the checks `model::link::Device::verdict` makes of them, pipelined
 /// while the header's CRC arrives: `status` is that verdict (when the header CRC is good and
-/// the payload not too long) once the register has held the whole header for three cycles,
-/// which it has by the header CRC's last byte, the fourth after the 40th header byte.
+/// the payload not too long) once the register has held the whole header for four cycles,
+/// which it has in the cycle after the header CRC's last byte (the framer's `Check`), the
+/// fifth after the 40th header byte.
 ///
 /// The register shifts a byte in at the top (`push`), so after 40 pushes byte `i` sits at
 /// bits `8 i + 7 .. 8 i`; `load` starts it as if `"LA"` had been pushed (the framer sees
@@ -113,12 +114,18 @@ pub struct RxHeader {
     head_bad: DFF<Bit>,
     /// `ceil(n / 16)`, the code beats of a row.
     words: DFF<Bits<16>>,
+    /// `rows`, registered beside `words`, so that the product `beats` starts at flops next to
+    /// it and not at the header register.
+    rows_r: DFF<Bits<16>>,
     /// `rows * ceil(n / 16)`, the code beats of a codes job.
     beats_r: DFF<Bits<32>>,
     /// A codes job's payload length is not `n D + 6 rows ceil(n / 16)`.
     codes_len_bad: DFF<Bit>,
     /// Shift-only lanes, and the weights are not the octave ones.
     weights_bad: DFF<Bit>,
+    /// `status`, registered from the checks (the framer reads it a cycle after the header
+    /// CRC's last byte).
+    status_r: DFF<Bits<3>>,
 }
 
 impl RxHeader {
@@ -197,6 +204,8 @@ impl RxHeader {
             head_bad: Default::default(),
             words: Default::default(),
             beats_r: Default::default(),
+            rows_r: Default::default(),
+            status_r: Default::default(),
             codes_len_bad: Default::default(),
             weights_bad: Default::default(),
         }
@@ -220,9 +229,11 @@ impl Logic for RxHeader {
             head_len_bad,
             head_bad,
             words,
+            rows_r,
             beats_r,
             codes_len_bad,
-            weights_bad
+            weights_bad,
+            status_r
         );
         if self.load.val() {
             // "L" and "A" land at bytes 0 and 1 after 38 more pushes.
@@ -265,7 +276,8 @@ impl Logic for RxHeader {
         // over 7 bits of ceil(n / 16): with n above N_MAX the verdict is overflow whatever
         // this says), in three steps.
         self.words.d.next = (self.n.val() + 15) >> 4;
-        self.beats.a.next = self.rows.val();
+        self.rows_r.d.next = self.rows.val();
+        self.beats.a.next = self.rows_r.q.val();
         self.beats.b.next = self.words.q.val();
         self.beats_r.d.next = self.beats.p.val();
         self.codes_len_bad.d.next = self.plen.val()
@@ -278,24 +290,26 @@ impl Logic for RxHeader {
 
         self.kind_ok.next = self.kind_ok_r.q.val();
         self.too_long.next = self.too_long_r.q.val();
-        self.status.next = self.c_ok.val();
+        // Registered: valid a cycle after the checks it reads.
+        self.status_r.d.next = self.c_ok.val();
         if self.kind.val() == self.c_info.val() {
             if self.plen.val().any() {
-                self.status.next = self.c_bad_header.val();
+                self.status_r.d.next = self.c_bad_header.val();
             }
         } else if self.shape_bad.q.val() {
-            self.status.next = self.c_overflow.val();
+            self.status_r.d.next = self.c_overflow.val();
         } else if (self.kind.val() == self.c_codes_kind.val()) & !self.c_codes.val() {
-            self.status.next = self.c_unsupported.val();
+            self.status_r.d.next = self.c_unsupported.val();
         } else if (self.kind.val() == self.c_codes_kind.val()) & self.codes_len_bad.q.val() {
-            self.status.next = self.c_bad_header.val();
+            self.status_r.d.next = self.c_bad_header.val();
         } else if (self.kind.val() == self.c_head.val()) & self.head_len_bad.q.val() {
-            self.status.next = self.c_bad_header.val();
+            self.status_r.d.next = self.c_bad_header.val();
         } else if (self.kind.val() == self.c_head.val()) & self.head_bad.q.val() {
-            self.status.next = self.c_unsupported.val();
+            self.status_r.d.next = self.c_unsupported.val();
         } else if self.weights_bad.q.val() {
-            self.status.next = self.c_unsupported.val();
+            self.status_r.d.next = self.c_unsupported.val();
         }
+        self.status.next = self.status_r.q.val();
     }
 }
 
@@ -357,9 +371,10 @@ mod tests {
     }
 
     /// Loads `b` (40 bytes) as the framer does, then waits the 4 cycles of the header's CRC:
-    /// (status, kind_ok, too_long) as the framer reads them with the CRC's last byte.
+    /// (status, kind_ok, too_long) as the framer reads them in the cycle after the CRC's last
+    /// byte (its `Check`), the fifth after the last push.
     fn check(uut: &mut RxHeader, b: &[u8]) -> (u64, bool, bool) {
-        for cycle in 0..42 {
+        for cycle in 0..43 {
             uut.load.next = cycle == 0;
             uut.push.next = (1..39).contains(&cycle);
             uut.data.next = (b[(cycle + 1).min(39)] as u64).into();

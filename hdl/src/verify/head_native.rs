@@ -92,6 +92,10 @@ fn run(
         }
         uut.m_axis_tready.next = true;
         settle(&mut uut);
+        assert!(
+            !uut.core_offers_overlap(),
+            "cycle {cycles}: the core is offered codes with V or a weight"
+        );
         wn += usize::from(w_on && uut.s_axis_w_tready.val());
         kn += usize::from(kn < n && uut.s_axis_k_tready.val());
         vn += usize::from(vn < n && uut.s_axis_v_tready.val());
