@@ -80,7 +80,9 @@ impl DesignSpec {
 ///   with the HeAP placer (router2 stalled at about 3,650 overused wires after 16 iterations;
 ///   results §6); nor did the octave D = 64 head at P = 4, K = 2 (2026-12-07: 53,816 LUT4, 187
 ///   of 208 block RAMs; router2 down to 2,772 overused wires, then rising, with the static
-///   placer; 38,361 after 5 iterations with HeAP). `core`:
+///   placer; 38,361 after 5 iterations with HeAP) until router1 routed it (84635c5, static
+///   placer, seed 1, head clock target 75 MHz, VCO 600 / 8): 72.4 MHz head, 110.1 MHz UART,
+///   187 of 208 block RAMs, all 156 multipliers (results §6). `core`:
 ///   the AttnV core alone at D = 64 (codes and V in, general lanes), N_MAX = 512, at 30 MHz
 ///   (25 x 6 / 5; 3 Mbaud is exactly 10 clocks a bit; 49.5 MHz with the static placer and
 ///   router2, 59.4 with router1). With
